@@ -1,0 +1,9 @@
+//! zdm's planning core: SQL text and schema facts in; classified operations, staged plans, migration files
+//! and receipts out. No file system, no clock, no network: the CLI reads, this crate decides, the CLI writes.
+#![deny(missing_docs)]
+
+pub mod model;
+pub mod op;
+pub mod rules;
+pub mod schema;
+pub mod sql;

@@ -1,0 +1,486 @@
+//! Plain data shared by every stage of the pipeline: positions, lock levels, risks, versions, the schema
+//! model, operations, findings and plans. This module imports nothing else from the crate.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A position in a piece of source text: 1-based line and column (columns count characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
+
+impl Pos {
+    /// The position of byte offset `offset` inside `text`.
+    #[must_use]
+    pub fn of_byte(text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
+        let before = &text[..floor_char_boundary(text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Pos { line, col: before[line_start..].chars().count() + 1 }
+    }
+
+    /// The position of 0-based character index `index` inside `text`.
+    #[must_use]
+    pub fn of_char(text: &str, index: usize) -> Pos {
+        let byte = text.char_indices().nth(index).map_or(text.len(), |(b, _)| b);
+        Pos::of_byte(text, byte)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A PostgreSQL major version (11 to 18 are the ones zdm plans for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PgVersion(pub u32);
+
+impl PgVersion {
+    /// The version assumed when nobody says otherwise.
+    pub const DEFAULT: PgVersion = PgVersion(15);
+    /// Oldest version zdm plans for.
+    pub const MIN: u32 = 11;
+    /// Newest version zdm plans for.
+    pub const MAX: u32 = 18;
+}
+
+/// PostgreSQL table-level lock modes, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LockLevel {
+    /// No table lock beyond what any query takes.
+    None,
+    /// ACCESS SHARE (plain SELECT).
+    AccessShare,
+    /// ROW SHARE.
+    RowShare,
+    /// ROW EXCLUSIVE (INSERT, UPDATE, DELETE).
+    RowExclusive,
+    /// SHARE UPDATE EXCLUSIVE: reads and writes continue.
+    ShareUpdateExclusive,
+    /// SHARE: blocks writes.
+    Share,
+    /// SHARE ROW EXCLUSIVE: blocks writes.
+    ShareRowExclusive,
+    /// EXCLUSIVE: blocks writes and row-locking reads.
+    Exclusive,
+    /// ACCESS EXCLUSIVE: blocks everything, and while queued blocks every later query.
+    AccessExclusive,
+}
+
+impl LockLevel {
+    /// The PostgreSQL name of the lock mode.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            LockLevel::None => "no table lock",
+            LockLevel::AccessShare => "ACCESS SHARE",
+            LockLevel::RowShare => "ROW SHARE",
+            LockLevel::RowExclusive => "ROW EXCLUSIVE",
+            LockLevel::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockLevel::Share => "SHARE",
+            LockLevel::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockLevel::Exclusive => "EXCLUSIVE",
+            LockLevel::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// The name used in `pg_locks.mode`, e.g. `AccessExclusiveLock`.
+    #[must_use]
+    pub fn pg_locks_mode(self) -> Option<&'static str> {
+        Some(match self {
+            LockLevel::None => return None,
+            LockLevel::AccessShare => "AccessShareLock",
+            LockLevel::RowShare => "RowShareLock",
+            LockLevel::RowExclusive => "RowExclusiveLock",
+            LockLevel::ShareUpdateExclusive => "ShareUpdateExclusiveLock",
+            LockLevel::Share => "ShareLock",
+            LockLevel::ShareRowExclusive => "ShareRowExclusiveLock",
+            LockLevel::Exclusive => "ExclusiveLock",
+            LockLevel::AccessExclusive => "AccessExclusiveLock",
+        })
+    }
+
+    /// True when the lock stops writes (and so, held for long, takes the application down).
+    #[must_use]
+    pub fn blocks_writes(self) -> bool {
+        self >= LockLevel::Share
+    }
+}
+
+/// How bad an operation is when run as written on a large, live table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    /// No blocking lock held for long, no rewrite, compatible with running code.
+    Safe,
+    /// Worth knowing; no action needed.
+    Info,
+    /// Safe only with the staged strategy zdm writes.
+    Risky,
+    /// Locks or rewrites a live table, loses data, or breaks running code.
+    Dangerous,
+    /// zdm cannot tell; treat as risky.
+    Unknown,
+}
+
+impl Risk {
+    /// Ordering used to pick the headline: unknown ranks between risky and dangerous.
+    #[must_use]
+    pub fn severity(self) -> u8 {
+        match self {
+            Risk::Safe => 0,
+            Risk::Info => 1,
+            Risk::Risky => 2,
+            Risk::Unknown => 3,
+            Risk::Dangerous => 4,
+        }
+    }
+}
+
+/// Whether an operation rewrites the table, reads all of it under its lock, or touches only the catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rewrite {
+    /// Catalog only.
+    None,
+    /// Reads every row while the lock is held (validation).
+    Scan,
+    /// Builds an index over every row.
+    Build,
+    /// Writes a new copy of the table (new relfilenode).
+    Rewrite,
+    /// Touches every row through DML (an UPDATE or DELETE).
+    Rows,
+}
+
+/// A schema-qualified name. `schema` is `None` when the SQL did not qualify it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct QName {
+    /// Schema, when written.
+    pub schema: Option<String>,
+    /// Object name.
+    pub name: String,
+}
+
+impl QName {
+    /// An unqualified name.
+    #[must_use]
+    pub fn bare(name: &str) -> QName {
+        QName { schema: None, name: name.to_string() }
+    }
+
+    /// The key under which the schema model stores the object (`public` is implied).
+    #[must_use]
+    pub fn key(&self) -> String {
+        match self.schema.as_deref() {
+            None | Some("public") => self.name.clone(),
+            Some(s) => format!("{s}.{}", self.name),
+        }
+    }
+
+    /// SQL text, each part quoted only where PostgreSQL needs it.
+    #[must_use]
+    pub fn sql(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&self.name)),
+            None => quote_ident(&self.name),
+        }
+    }
+}
+
+impl fmt::Display for QName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// Quotes an identifier the way PostgreSQL's `quote_ident` does: only when needed.
+#[must_use]
+pub fn quote_ident(ident: &str) -> String {
+    let plain = !ident.is_empty()
+        && ident.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && ident.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !crate::sql::is_reserved_keyword(ident);
+    if plain { ident.to_string() } else { format!("\"{}\"", ident.replace('"', "\"\"")) }
+}
+
+/// Quotes a string literal.
+#[must_use]
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A column of the schema model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Type as SQL text (`varchar(255)`, `bigint`, `status_kind`).
+    pub type_sql: String,
+    /// NOT NULL is declared.
+    pub not_null: bool,
+    /// DEFAULT expression as SQL text.
+    pub default: Option<String>,
+    /// A generated or identity column (no plain writes).
+    pub generated: bool,
+}
+
+/// The kind of a table constraint.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ConstraintKind {
+    /// PRIMARY KEY (columns).
+    PrimaryKey {
+        /// Key columns.
+        columns: Vec<String>,
+    },
+    /// UNIQUE (columns).
+    Unique {
+        /// Key columns.
+        columns: Vec<String>,
+    },
+    /// CHECK (expression).
+    Check {
+        /// Expression SQL.
+        expr: String,
+    },
+    /// FOREIGN KEY (columns) REFERENCES table (columns).
+    ForeignKey {
+        /// Referencing columns.
+        columns: Vec<String>,
+        /// Referenced table.
+        ref_table: QName,
+        /// Referenced columns (empty: the referenced table's primary key).
+        ref_columns: Vec<String>,
+    },
+    /// EXCLUDE and anything else zdm does not model further.
+    Other,
+}
+
+/// A named table constraint in the schema model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Constraint {
+    /// Constraint name.
+    pub name: String,
+    /// What it constrains.
+    pub kind: ConstraintKind,
+    /// False for a constraint added NOT VALID and not yet validated.
+    pub validated: bool,
+    /// The constraint's definition as it appears after `ADD CONSTRAINT name` (SQL text).
+    pub definition: String,
+}
+
+impl Constraint {
+    /// Columns the constraint names on its own table.
+    #[must_use]
+    pub fn columns(&self) -> Vec<String> {
+        match &self.kind {
+            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
+                columns.clone()
+            }
+            ConstraintKind::Check { .. } | ConstraintKind::Other => Vec::new(),
+        }
+    }
+}
+
+/// An index in the schema model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Index {
+    /// Index name.
+    pub name: String,
+    /// Indexed table key.
+    pub table: String,
+    /// Plain column names the index uses (expressions contribute the columns they mention).
+    pub columns: Vec<String>,
+    /// UNIQUE index.
+    pub unique: bool,
+    /// Full `CREATE INDEX` statement (without CONCURRENTLY), used to rebuild it.
+    pub definition: String,
+    /// Name of the constraint the index backs, if any.
+    pub constraint: Option<String>,
+}
+
+/// A table in the schema model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Table {
+    /// Qualified name.
+    pub name: QName,
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Named constraints.
+    pub constraints: Vec<Constraint>,
+    /// True when the table was created by the change being planned: it is new and empty.
+    pub created_in_change: bool,
+}
+
+impl Table {
+    /// The column called `name`.
+    #[must_use]
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The primary key columns, when there is a primary key.
+    #[must_use]
+    pub fn primary_key(&self) -> Option<&[String]> {
+        self.constraints.iter().find_map(|c| match &c.kind {
+            ConstraintKind::PrimaryKey { columns } => Some(columns.as_slice()),
+            _ => None,
+        })
+    }
+}
+
+/// An enum type.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EnumType {
+    /// Type name.
+    pub name: QName,
+    /// Labels in order.
+    pub values: Vec<String>,
+}
+
+/// A view, with the tables and columns its definition mentions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct View {
+    /// View name.
+    pub name: QName,
+    /// Keys of the tables the view reads.
+    pub tables: Vec<String>,
+    /// Column names mentioned in the definition.
+    pub columns: Vec<String>,
+}
+
+/// Where the schema facts came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum SchemaSource {
+    /// Nothing was found: every fact is assumed.
+    Unknown,
+    /// Replayed from the project's migration files.
+    Migrations {
+        /// Directory the files were read from.
+        dir: String,
+        /// Number of files replayed.
+        files: usize,
+    },
+}
+
+/// The schema model: what exists before the change runs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Schema {
+    /// Tables by key (`name` or `schema.name`).
+    pub tables: BTreeMap<String, Table>,
+    /// Indexes by key.
+    pub indexes: BTreeMap<String, Index>,
+    /// Enum types by key.
+    pub enums: BTreeMap<String, EnumType>,
+    /// Views by key.
+    pub views: BTreeMap<String, View>,
+    /// Where the facts came from.
+    pub source: SchemaSource,
+}
+
+impl Schema {
+    /// A schema about which nothing is known.
+    #[must_use]
+    pub fn unknown() -> Schema {
+        Schema {
+            tables: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            enums: BTreeMap::new(),
+            views: BTreeMap::new(),
+            source: SchemaSource::Unknown,
+        }
+    }
+
+    /// True when facts came from somewhere (so absent tables are typos, not unknowns).
+    #[must_use]
+    pub fn is_known(&self) -> bool {
+        !matches!(self.source, SchemaSource::Unknown)
+    }
+
+    /// The table with this name.
+    #[must_use]
+    pub fn table(&self, name: &QName) -> Option<&Table> {
+        self.tables.get(&name.key())
+    }
+
+    /// Indexes on table `key`.
+    pub fn indexes_on<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
+        self.indexes.values().filter(move |i| i.table == key)
+    }
+
+    /// Views that read `table` and mention `column`.
+    pub fn views_using<'a>(&'a self, table: &'a str, column: &'a str) -> impl Iterator<Item = &'a View> + 'a {
+        self.views.values().filter(move |v| v.tables.iter().any(|t| t == table) && v.columns.iter().any(|c| c == column))
+    }
+}
+
+/// Live facts about one table's weight (from a database, when one is reachable).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TableStats {
+    /// Estimated row count.
+    pub rows: u64,
+    /// Total size in bytes, indexes included.
+    pub bytes: u64,
+}
+
+/// A generated file: where it goes and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GeneratedFile {
+    /// Path relative to the project root, with `/` separators.
+    pub path: String,
+    /// Full contents.
+    pub contents: String,
+}
+
+/// A file of the user's project, as read by the CLI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectFile {
+    /// Path relative to the project root, with `/` separators.
+    pub path: String,
+    /// Contents (text files only).
+    pub contents: String,
+}
+
+/// The project files the core may look at: paths of everything relevant plus the contents of SQL files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectFiles {
+    /// Files, sorted by path.
+    pub files: Vec<ProjectFile>,
+}
+
+impl ProjectFiles {
+    /// True when a file with exactly this path exists.
+    #[must_use]
+    pub fn exists(&self, path: &str) -> bool {
+        self.files.iter().any(|f| f.path == path)
+    }
+
+    /// Files directly inside directory `dir` (no trailing slash; `""` is the root).
+    pub fn in_dir<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a ProjectFile> + 'a {
+        self.files.iter().filter(move |f| parent_dir(&f.path) == dir)
+    }
+}
+
+/// The directory part of a `/`-separated path (`""` for a file at the root).
+#[must_use]
+pub fn parent_dir(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}

@@ -1,0 +1,356 @@
+//! Operations: what one statement of a change does, in zdm's own terms. The parser's AST never leaves
+//! `sql`; everything downstream sees these plain values. Imports only `model`.
+
+use crate::model::{ConstraintKind, Pos, QName};
+use serde::Serialize;
+
+/// One parsed statement of the change, split into the operations it performs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Statement {
+    /// The statement's text as written (no trailing semicolon).
+    pub sql: String,
+    /// Where the statement starts in the change text.
+    pub pos: Pos,
+    /// What it does; an `ALTER TABLE` with several actions gives several operations.
+    pub ops: Vec<Op>,
+}
+
+/// One operation: a single action on one object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Op {
+    /// SQL for this operation alone (for a multi-action ALTER TABLE, the one action re-rendered).
+    pub sql: String,
+    /// Where its statement starts in the change text.
+    pub pos: Pos,
+    /// What it does.
+    pub kind: OpKind,
+}
+
+/// How a generated or identity column is produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generated {
+    /// GENERATED ALWAYS AS (…) STORED.
+    Stored,
+    /// GENERATED ALWAYS AS (…) VIRTUAL (PostgreSQL 18).
+    Virtual,
+    /// GENERATED … AS IDENTITY.
+    Identity,
+}
+
+/// A column as written in CREATE TABLE or ADD COLUMN.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: String,
+    /// Type as SQL text.
+    pub type_sql: String,
+    /// Last part of the type name, lower case (`varchar`, `int4`, `serial`, `json`).
+    pub type_name: String,
+    /// NOT NULL (or PRIMARY KEY) was written.
+    pub not_null: bool,
+    /// DEFAULT expression as SQL text.
+    pub default: Option<String>,
+    /// Names of the functions the default calls (lower case, unqualified), for volatility.
+    pub default_calls: Vec<String>,
+    /// Inline PRIMARY KEY.
+    pub primary_key: bool,
+    /// Inline UNIQUE.
+    pub unique: bool,
+    /// Inline REFERENCES target.
+    pub references: Option<QName>,
+    /// Inline CHECK expression.
+    pub check: Option<String>,
+    /// Generated or identity column.
+    pub generated: Option<Generated>,
+    /// The full column definition as SQL (`name type constraints…`).
+    pub definition: String,
+}
+
+/// A table constraint as written in ADD CONSTRAINT or CREATE TABLE.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConstraintSpec {
+    /// Name, when written.
+    pub name: Option<String>,
+    /// What it constrains.
+    pub kind: ConstraintKind,
+    /// NOT VALID was written.
+    pub not_valid: bool,
+    /// `USING INDEX name` was written.
+    pub using_index: Option<String>,
+    /// Definition without the name and without NOT VALID (`FOREIGN KEY (a) REFERENCES t (id)`).
+    pub definition: String,
+}
+
+/// A CREATE INDEX statement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndexSpec {
+    /// Name, when written.
+    pub name: Option<String>,
+    /// Indexed table.
+    pub table: QName,
+    /// UNIQUE.
+    pub unique: bool,
+    /// CONCURRENTLY.
+    pub concurrently: bool,
+    /// IF NOT EXISTS.
+    pub if_not_exists: bool,
+    /// ON ONLY (partitioned parent).
+    pub only: bool,
+    /// Plain columns the index uses (expression columns contribute the columns they mention).
+    pub columns: Vec<String>,
+    /// Everything after `ON`: `users USING btree (email) WHERE …`.
+    pub body: String,
+}
+
+/// An assignment `column = expression` of an UPDATE.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assignment {
+    /// Target column.
+    pub column: String,
+    /// Expression SQL.
+    pub expr: String,
+}
+
+/// What an operation does.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum OpKind {
+    /// CREATE TABLE.
+    CreateTable {
+        /// New table.
+        table: QName,
+        /// Columns.
+        columns: Vec<ColumnSpec>,
+        /// Table constraints.
+        constraints: Vec<ConstraintSpec>,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP TABLE of one table.
+    DropTable {
+        /// Dropped table.
+        table: QName,
+        /// IF EXISTS.
+        if_exists: bool,
+        /// CASCADE.
+        cascade: bool,
+    },
+    /// ALTER TABLE … RENAME TO.
+    RenameTable {
+        /// Old name.
+        table: QName,
+        /// New name.
+        to: String,
+    },
+    /// ALTER TABLE … ADD COLUMN.
+    AddColumn {
+        /// Table.
+        table: QName,
+        /// New column.
+        column: ColumnSpec,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// ALTER TABLE … DROP COLUMN.
+    DropColumn {
+        /// Table.
+        table: QName,
+        /// Column.
+        column: String,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// ALTER TABLE … RENAME COLUMN.
+    RenameColumn {
+        /// Table.
+        table: QName,
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// ALTER TABLE … ALTER COLUMN … TYPE.
+    AlterColumnType {
+        /// Table.
+        table: QName,
+        /// Column.
+        column: String,
+        /// New type SQL.
+        type_sql: String,
+        /// Last part of the new type's name, lower case.
+        type_name: String,
+        /// USING expression, when written.
+        using: Option<String>,
+    },
+    /// ALTER TABLE … ALTER COLUMN … SET NOT NULL.
+    SetNotNull {
+        /// Table.
+        table: QName,
+        /// Column.
+        column: String,
+    },
+    /// ALTER TABLE … ALTER COLUMN … DROP NOT NULL.
+    DropNotNull {
+        /// Table.
+        table: QName,
+        /// Column.
+        column: String,
+    },
+    /// ALTER TABLE … ALTER COLUMN … SET DEFAULT.
+    SetDefault {
+        /// Table.
+        table: QName,
+        /// Column.
+        column: String,
+        /// Default SQL.
+        expr: String,
+    },
+    /// ALTER TABLE … ALTER COLUMN … DROP DEFAULT.
+    DropDefault {
+        /// Table.
+        table: QName,
+        /// Column.
+        column: String,
+    },
+    /// ALTER TABLE … ADD CONSTRAINT (or ADD PRIMARY KEY / UNIQUE / CHECK / FOREIGN KEY).
+    AddConstraint {
+        /// Table.
+        table: QName,
+        /// The constraint.
+        constraint: ConstraintSpec,
+    },
+    /// ALTER TABLE … VALIDATE CONSTRAINT.
+    ValidateConstraint {
+        /// Table.
+        table: QName,
+        /// Constraint name.
+        name: String,
+    },
+    /// ALTER TABLE … DROP CONSTRAINT.
+    DropConstraint {
+        /// Table.
+        table: QName,
+        /// Constraint name.
+        name: String,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE INDEX.
+    CreateIndex(IndexSpec),
+    /// DROP INDEX of one index.
+    DropIndex {
+        /// Index name.
+        name: QName,
+        /// CONCURRENTLY.
+        concurrently: bool,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE TYPE … AS ENUM.
+    CreateEnum {
+        /// Type name.
+        name: QName,
+        /// Labels.
+        values: Vec<String>,
+    },
+    /// CREATE [OR REPLACE] VIEW.
+    CreateView {
+        /// View name.
+        name: QName,
+        /// Keys of the tables it reads.
+        tables: Vec<String>,
+        /// Columns it mentions.
+        columns: Vec<String>,
+        /// OR REPLACE.
+        replace: bool,
+    },
+    /// UPDATE of a table (a data change).
+    Update {
+        /// Updated table.
+        table: QName,
+        /// SET list.
+        assignments: Vec<Assignment>,
+        /// WHERE clause SQL.
+        filter: Option<String>,
+        /// No FROM, WITH, RETURNING or WHERE CURRENT OF: can be rewritten as key-range batches.
+        batchable: bool,
+    },
+    /// A statement that takes no lock on existing tables' data (comments, functions, extensions, grants…).
+    Catalog {
+        /// What it is, e.g. `COMMENT`.
+        what: String,
+    },
+    /// BEGIN / COMMIT / ROLLBACK written in the change: zdm sets transactions itself.
+    Transaction {
+        /// The statement keyword.
+        what: String,
+    },
+    /// Anything zdm does not model.
+    Other {
+        /// The parser's name for the statement or action.
+        what: String,
+        /// The table it touches, when known.
+        table: Option<QName>,
+    },
+}
+
+impl OpKind {
+    /// The table the operation acts on, when it acts on one.
+    #[must_use]
+    pub fn table(&self) -> Option<&QName> {
+        match self {
+            OpKind::CreateTable { table, .. }
+            | OpKind::DropTable { table, .. }
+            | OpKind::RenameTable { table, .. }
+            | OpKind::AddColumn { table, .. }
+            | OpKind::DropColumn { table, .. }
+            | OpKind::RenameColumn { table, .. }
+            | OpKind::AlterColumnType { table, .. }
+            | OpKind::SetNotNull { table, .. }
+            | OpKind::DropNotNull { table, .. }
+            | OpKind::SetDefault { table, .. }
+            | OpKind::DropDefault { table, .. }
+            | OpKind::AddConstraint { table, .. }
+            | OpKind::ValidateConstraint { table, .. }
+            | OpKind::DropConstraint { table, .. }
+            | OpKind::Update { table, .. } => Some(table),
+            OpKind::CreateIndex(spec) => Some(&spec.table),
+            OpKind::Other { table, .. } => table.as_ref(),
+            OpKind::DropIndex { .. }
+            | OpKind::CreateEnum { .. }
+            | OpKind::CreateView { .. }
+            | OpKind::Catalog { .. }
+            | OpKind::Transaction { .. } => None,
+        }
+    }
+
+    /// A short machine name for the kind (`add_column`, `set_not_null`…), as used in JSON output.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpKind::CreateTable { .. } => "create_table",
+            OpKind::DropTable { .. } => "drop_table",
+            OpKind::RenameTable { .. } => "rename_table",
+            OpKind::AddColumn { .. } => "add_column",
+            OpKind::DropColumn { .. } => "drop_column",
+            OpKind::RenameColumn { .. } => "rename_column",
+            OpKind::AlterColumnType { .. } => "alter_column_type",
+            OpKind::SetNotNull { .. } => "set_not_null",
+            OpKind::DropNotNull { .. } => "drop_not_null",
+            OpKind::SetDefault { .. } => "set_default",
+            OpKind::DropDefault { .. } => "drop_default",
+            OpKind::AddConstraint { .. } => "add_constraint",
+            OpKind::ValidateConstraint { .. } => "validate_constraint",
+            OpKind::DropConstraint { .. } => "drop_constraint",
+            OpKind::CreateIndex(_) => "create_index",
+            OpKind::DropIndex { .. } => "drop_index",
+            OpKind::CreateEnum { .. } => "create_enum",
+            OpKind::CreateView { .. } => "create_view",
+            OpKind::Update { .. } => "update",
+            OpKind::Catalog { .. } => "catalog",
+            OpKind::Transaction { .. } => "transaction",
+            OpKind::Other { .. } => "other",
+        }
+    }
+}

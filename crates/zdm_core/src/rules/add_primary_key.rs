@@ -1,0 +1,49 @@
+//! # add-primary-key (K05)
+//!
+//! **What it detects:** `ADD PRIMARY KEY` (without `USING INDEX`) on an existing table.
+//!
+//! **Why it's risky:** PostgreSQL builds the index under ACCESS EXCLUSIVE and, for nullable key columns,
+//! also scans the table to set NOT NULL.
+//!
+//! **Safe strategy:** make each key column NOT NULL through a validated CHECK (C08), build the unique
+//! index CONCURRENTLY, then `ADD CONSTRAINT … PRIMARY KEY USING INDEX` (brief lock).
+//!
+//! **Version notes:** the NOT NULL part needs PostgreSQL 12 to skip its scan.
+
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
+use crate::op::{Op, OpKind};
+
+pub(super) struct Rule;
+
+static META: RuleMeta = RuleMeta {
+    id: "K05",
+    name: "add-primary-key",
+    summary: "ADD PRIMARY KEY builds its index (and scans for NOT NULL) under ACCESS EXCLUSIVE",
+    lock: LockLevel::AccessExclusive,
+    rewrite: Rewrite::Build,
+    breaks_app: false,
+    versions: "12+: NOT NULL through a validated CHECK skips the scan",
+    strategy: "NOT NULL via CHECK, CREATE UNIQUE INDEX CONCURRENTLY, ADD PRIMARY KEY USING INDEX",
+};
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let OpKind::AddConstraint { table, constraint } = &op.kind else { return None };
+        if ctx.table_is_new() || constraint.using_index.is_some() || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. }) {
+            return None;
+        }
+        Some(finding(
+            &META,
+            op,
+            Risk::Risky,
+            Strategy::ConstraintUsingIndex,
+            format!("PRIMARY KEY on {table} builds an index under ACCESS EXCLUSIVE"),
+            "NOT NULL via CHECK, unique index CONCURRENTLY, then PRIMARY KEY USING INDEX".into(),
+        ))
+    }
+}

@@ -1,0 +1,49 @@
+//! # rename-table (T01)
+//!
+//! **What it detects:** `ALTER TABLE … RENAME TO` on an existing table.
+//!
+//! **Why it's risky:** the lock is brief, but every running instance still queries the old name and fails
+//! the moment the rename commits.
+//!
+//! **Safe strategy:** rename, and create an updatable view under the old name in the same transaction;
+//! deploy code that uses the new name; drop the view in a later step. zdm does not write this recipe yet:
+//! the plan keeps the statement as written and marks it dangerous.
+//!
+//! **Version notes:** views over RLS tables need `security_invoker` (PostgreSQL 15+).
+
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{LockLevel, Rewrite, Risk};
+use crate::op::{Op, OpKind};
+
+pub(super) struct Rule;
+
+static META: RuleMeta = RuleMeta {
+    id: "T01",
+    name: "rename-table",
+    summary: "RENAME TABLE breaks every running instance that uses the old name",
+    lock: LockLevel::AccessExclusive,
+    rewrite: Rewrite::None,
+    breaks_app: true,
+    versions: "15+: security_invoker views for RLS tables",
+    strategy: "rename plus an updatable view under the old name, deploy, drop the view",
+};
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let OpKind::RenameTable { table, to } = &op.kind else { return None };
+        (!ctx.table_is_new()).then(|| {
+            finding(
+                &META,
+                op,
+                Risk::Dangerous,
+                Strategy::AsWritten,
+                format!("RENAME {table} → {to} breaks running code that uses {table}"),
+                format!("no staged recipe yet: keep a view named {table} until every instance uses {to}"),
+            )
+        })
+    }
+}

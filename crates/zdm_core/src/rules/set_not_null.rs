@@ -1,0 +1,62 @@
+//! # set-not-null (C08)
+//!
+//! **What it detects:** `ALTER COLUMN … SET NOT NULL` on an existing table.
+//!
+//! **Why it's risky:** PostgreSQL scans the whole table to prove there is no NULL, holding ACCESS EXCLUSIVE
+//! for the whole scan: no reads, no writes. Running code that writes NULL starts failing.
+//!
+//! **Safe strategy:** `ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID` (brief lock), then
+//! `VALIDATE CONSTRAINT` in its own transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on), then
+//! `SET NOT NULL`, which skips the scan because the validated CHECK proves it, then drop the CHECK.
+//!
+//! **Version notes:** the scan skip needs PostgreSQL 12; on 11 zdm keeps the validated CHECK as the
+//! enforcement. PostgreSQL 18 can add the NOT NULL constraint itself NOT VALID and validate it later.
+
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
+use crate::op::{Op, OpKind};
+
+pub(super) struct Rule;
+
+static META: RuleMeta = RuleMeta {
+    id: "C08",
+    name: "set-not-null",
+    summary: "SET NOT NULL scans the table under ACCESS EXCLUSIVE",
+    lock: LockLevel::AccessExclusive,
+    rewrite: Rewrite::Scan,
+    breaks_app: true,
+    versions: "12+: a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip the scan; 18+: NOT NULL … NOT VALID",
+    strategy: "CHECK NOT VALID, VALIDATE, SET NOT NULL (no scan), drop the CHECK",
+};
+
+/// True when the table already has a validated `CHECK (col IS NOT NULL)`.
+pub(crate) fn proven_by_check(ctx: &RuleCtx<'_>, column: &str) -> bool {
+    let wanted = format!("{} IS NOT NULL", crate::model::quote_ident(column));
+    ctx.table.is_some_and(|t| {
+        t.constraints.iter().any(|c| c.validated && matches!(&c.kind, ConstraintKind::Check { expr } if expr.trim_matches(|ch| ch == '(' || ch == ')') == wanted))
+    })
+}
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let OpKind::SetNotNull { table, column } = &op.kind else { return None };
+        if ctx.table_is_new() || ctx.table.and_then(|t| t.column(column)).is_some_and(|c| c.not_null) {
+            return None;
+        }
+        if ctx.pg.0 >= 12 && proven_by_check(ctx, column) {
+            return None;
+        }
+        Some(finding(
+            &META,
+            op,
+            Risk::Risky,
+            Strategy::NotNullViaCheck,
+            format!("SET NOT NULL on {} scans {table} under ACCESS EXCLUSIVE", ctx.describe(table, column)),
+            "CHECK (… IS NOT NULL) NOT VALID, VALIDATE in its own step, then SET NOT NULL without a scan".into(),
+        ))
+    }
+}

@@ -1,0 +1,46 @@
+//! # unknown-statement (G05)
+//!
+//! **What it detects:** a statement zdm does not model (raw DDL it cannot analyse).
+//!
+//! **Why it's risky:** zdm cannot tell which lock it takes, whether it rewrites, or whether running code
+//! breaks, so it is never called safe.
+//!
+//! **Safe strategy:** review it by hand; the plan runs it as written with a lock_timeout.
+//!
+//! **Version notes:** none.
+
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{LockLevel, Rewrite, Risk};
+use crate::op::{Op, OpKind};
+
+pub(super) struct Rule;
+
+static META: RuleMeta = RuleMeta {
+    id: "G05",
+    name: "unknown-statement",
+    summary: "a statement zdm cannot analyse: treat as risky",
+    lock: LockLevel::AccessExclusive,
+    rewrite: Rewrite::None,
+    breaks_app: false,
+    versions: "all versions",
+    strategy: "manual review; runs as written with lock_timeout",
+};
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, op: &Op, _ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let OpKind::Other { what, table } = &op.kind else { return None };
+        let on = table.as_ref().map(|t| format!(" on {t}")).unwrap_or_default();
+        Some(finding(
+            &META,
+            op,
+            Risk::Unknown,
+            Strategy::AsWritten,
+            format!("{what}{on}: zdm does not know this operation's lock or cost"),
+            "review by hand; assume ACCESS EXCLUSIVE".into(),
+        ))
+    }
+}

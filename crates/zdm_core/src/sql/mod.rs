@@ -1,0 +1,586 @@
+//! SQL text → statements and operations, with the real PostgreSQL grammar (libpg_query through `pg_query`).
+//! This is the only module that sees the parser's AST; SQL fragments zdm re-emits (types, defaults,
+//! constraint and index definitions) come from libpg_query's deparser, so quoting is the server's own.
+//! Imports `model` and `op`.
+
+mod ffi;
+
+use crate::model::{ConstraintKind, Pos, QName};
+use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement};
+use pg_query::protobuf::{
+    self, AlterTableType, ConstrType, DropBehavior, ObjectType,
+};
+use pg_query::{Node, NodeEnum, NodeRef};
+use std::fmt;
+
+/// A change (or migration file) that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The parser's message.
+    pub message: String,
+    /// Where, in the text given to [`parse`].
+    pub pos: Pos,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.message, self.pos)
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// Parses a script of one or more statements into zdm operations.
+///
+/// # Errors
+/// A [`SyntaxError`] with the line and column of the first problem.
+pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
+    let parsed = match pg_query::parse(text, 0) {
+        Ok(p) => p,
+        Err(e) => return Err(locate_error(text, &e.to_string())),
+    };
+    let mut out = Vec::with_capacity(parsed.protobuf.stmts.len());
+    for raw in &parsed.protobuf.stmts {
+        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
+        let start = usize::try_from(raw.stmt_location).unwrap_or(0);
+        let len = usize::try_from(raw.stmt_len).unwrap_or(0);
+        let end = if len == 0 { text.len() } else { (start + len).min(text.len()) };
+        let (offset, sql) = trim_statement(&text[start..end]);
+        let pos = Pos::of_byte(text, start + offset);
+        let ops = convert(node, &sql, pos);
+        out.push(Statement { sql, pos, ops });
+    }
+    Ok(out)
+}
+
+fn locate_error(text: &str, fallback: &str) -> SyntaxError {
+    match ffi::syntax_error(text) {
+        Some((message, Some(index))) => SyntaxError { message, pos: Pos::of_char(text, index) },
+        Some((message, None)) => SyntaxError { message, pos: Pos { line: 1, col: 1 } },
+        None => SyntaxError { message: fallback.trim_start_matches("Error parsing query: ").to_string(), pos: Pos { line: 1, col: 1 } },
+    }
+}
+
+/// Skips leading blanks and comments; returns the byte offset of the first token and the statement text.
+fn trim_statement(s: &str) -> (usize, String) {
+    let mut i = 0;
+    let b = s.as_bytes();
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if s[i..].starts_with("--") {
+            i = s[i..].find('\n').map_or(s.len(), |n| i + n + 1);
+        } else if s[i..].starts_with("/*") {
+            i = s[i + 2..].find("*/").map_or(s.len(), |n| i + 2 + n + 2);
+        } else {
+            break;
+        }
+    }
+    (i, s[i..].trim_end().trim_end_matches(';').trim_end().to_string())
+}
+
+/// True for words PostgreSQL will not take as a bare identifier (any keyword that is not unreserved).
+#[must_use]
+pub fn is_reserved_keyword(word: &str) -> bool {
+    let Ok(scan) = pg_query::scan(word) else { return false };
+    scan.tokens.first().is_some_and(|t| {
+        t.keyword_kind != protobuf::KeywordKind::NoKeyword as i32 && t.keyword_kind != protobuf::KeywordKind::UnreservedKeyword as i32
+    })
+}
+
+fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
+    let one = |kind| vec![Op { sql: sql.to_string(), pos, kind }];
+    match node {
+        NodeEnum::CreateStmt(s) => one(create_table(s)),
+        NodeEnum::AlterTableStmt(s) => alter_table(s, sql, pos),
+        NodeEnum::RenameStmt(s) => one(rename(s)),
+        NodeEnum::IndexStmt(s) => one(OpKind::CreateIndex(index_spec(s))),
+        NodeEnum::DropStmt(s) => drop(s, sql, pos),
+        NodeEnum::CreateEnumStmt(s) => one(OpKind::CreateEnum {
+            name: qname_of_list(&s.type_name),
+            values: s.vals.iter().filter_map(string_of).collect(),
+        }),
+        NodeEnum::ViewStmt(s) => one(view(s)),
+        NodeEnum::UpdateStmt(s) => one(update(s)),
+        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction { what: first_word(sql) }),
+        NodeEnum::CommentStmt(_)
+        | NodeEnum::CreateFunctionStmt(_)
+        | NodeEnum::CreateExtensionStmt(_)
+        | NodeEnum::CreateSchemaStmt(_)
+        | NodeEnum::CreateSeqStmt(_)
+        | NodeEnum::GrantStmt(_)
+        | NodeEnum::VariableSetStmt(_)
+        | NodeEnum::SelectStmt(_)
+        | NodeEnum::CompositeTypeStmt(_)
+        | NodeEnum::CreateDomainStmt(_) => one(OpKind::Catalog { what: first_words(sql) }),
+        other => one(OpKind::Other { what: first_words(sql), table: relation_of(other) }),
+    }
+}
+
+fn first_word(sql: &str) -> String {
+    sql.split_whitespace().next().unwrap_or("").to_uppercase()
+}
+
+fn first_words(sql: &str) -> String {
+    let words: Vec<String> = sql.split_whitespace().take(3).map(str::to_uppercase).collect();
+    words.join(" ")
+}
+
+fn relation_of(node: &NodeEnum) -> Option<QName> {
+    node.nodes().into_iter().find_map(|(n, _, _, _)| match n {
+        NodeRef::RangeVar(r) => Some(qname(r)),
+        _ => None,
+    })
+}
+
+fn qname(r: &protobuf::RangeVar) -> QName {
+    QName { schema: (!r.schemaname.is_empty()).then(|| r.schemaname.clone()), name: r.relname.clone() }
+}
+
+fn string_of(n: &Node) -> Option<String> {
+    match n.node.as_ref()? {
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        _ => None,
+    }
+}
+
+fn qname_of_list(names: &[Node]) -> QName {
+    let parts: Vec<String> = names.iter().filter_map(string_of).collect();
+    match parts.as_slice() {
+        [.., schema, name] => QName { schema: Some(schema.clone()), name: name.clone() },
+        [name] => QName::bare(name),
+        [] => QName::bare(""),
+    }
+}
+
+fn wrap(node: NodeEnum) -> Node {
+    Node { node: Some(node) }
+}
+
+/// Deparses an expression node through `SELECT <expr>`.
+fn expr_sql(expr: &Node) -> String {
+    let select = protobuf::SelectStmt {
+        target_list: vec![wrap(NodeEnum::ResTarget(Box::new(protobuf::ResTarget {
+            val: Some(Box::new(expr.clone())),
+            ..Default::default()
+        })))],
+        limit_option: protobuf::LimitOption::Default as i32,
+        op: protobuf::SetOperation::SetopNone as i32,
+        ..Default::default()
+    };
+    deparse_stmt(NodeEnum::SelectStmt(Box::new(select))).trim_start_matches("SELECT ").to_string()
+}
+
+/// Deparses a type name through `SELECT NULL::<type>`.
+fn type_sql(t: &protobuf::TypeName) -> String {
+    let cast = protobuf::TypeCast {
+        arg: Some(Box::new(wrap(NodeEnum::AConst(protobuf::AConst { isnull: true, ..Default::default() })))),
+        type_name: Some(t.clone()),
+        location: -1,
+    };
+    expr_sql(&wrap(NodeEnum::TypeCast(Box::new(cast)))).trim_start_matches("NULL::").to_string()
+}
+
+fn type_name_last(t: &protobuf::TypeName) -> String {
+    t.names.iter().filter_map(string_of).next_back().unwrap_or_default().to_lowercase()
+}
+
+fn deparse_stmt(node: NodeEnum) -> String {
+    wrap(node).deparse(pg_query::DeparseOptions::default()).unwrap_or_default()
+}
+
+/// Renders one ALTER TABLE action on its own: `ALTER TABLE <table> <action>`.
+fn alter_sql(stmt: &protobuf::AlterTableStmt, cmd: &Node) -> String {
+    let mut single = stmt.clone();
+    single.cmds = vec![cmd.clone()];
+    deparse_stmt(NodeEnum::AlterTableStmt(single))
+}
+
+/// Renders an ALTER TABLE action against a placeholder table and returns the text after `prefix`.
+fn action_text(cmd: protobuf::AlterTableCmd, prefix: &str) -> String {
+    let stmt = protobuf::AlterTableStmt {
+        relation: Some(protobuf::RangeVar { relname: "x".into(), inh: true, relpersistence: "p".into(), ..Default::default() }),
+        cmds: vec![wrap(NodeEnum::AlterTableCmd(Box::new(cmd)))],
+        objtype: ObjectType::ObjectTable as i32,
+        missing_ok: false,
+    };
+    let text = deparse_stmt(NodeEnum::AlterTableStmt(stmt));
+    text.strip_prefix(&format!("ALTER TABLE x {prefix}")).unwrap_or(&text).to_string()
+}
+
+fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
+    let mut spec = ColumnSpec {
+        name: c.colname.clone(),
+        type_sql: c.type_name.as_ref().map(type_sql).unwrap_or_default(),
+        type_name: c.type_name.as_ref().map(type_name_last).unwrap_or_default(),
+        not_null: c.is_not_null,
+        default: c.raw_default.as_deref().map(expr_sql),
+        default_calls: c.raw_default.as_deref().map(calls_in).unwrap_or_default(),
+        primary_key: false,
+        unique: false,
+        references: None,
+        check: None,
+        generated: None,
+        definition: String::new(),
+    };
+    if !c.identity.is_empty() {
+        spec.generated = Some(Generated::Identity);
+    }
+    for con in &c.constraints {
+        let Some(NodeEnum::Constraint(k)) = con.node.as_ref() else { continue };
+        match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
+            ConstrType::ConstrNotnull => spec.not_null = true,
+            ConstrType::ConstrDefault => {
+                spec.default = k.raw_expr.as_deref().map(expr_sql);
+                spec.default_calls = k.raw_expr.as_deref().map(calls_in).unwrap_or_default();
+            }
+            ConstrType::ConstrPrimary => {
+                spec.primary_key = true;
+                spec.not_null = true;
+            }
+            ConstrType::ConstrUnique => spec.unique = true,
+            ConstrType::ConstrForeign => spec.references = k.pktable.as_ref().map(qname),
+            ConstrType::ConstrCheck => spec.check = k.raw_expr.as_deref().map(expr_sql),
+            ConstrType::ConstrIdentity => spec.generated = Some(Generated::Identity),
+            ConstrType::ConstrGenerated => {
+                spec.generated = Some(if k.generated_kind == "v" { Generated::Virtual } else { Generated::Stored });
+            }
+            _ => {}
+        }
+    }
+    let cmd = protobuf::AlterTableCmd {
+        subtype: AlterTableType::AtAddColumn as i32,
+        def: Some(Box::new(wrap(NodeEnum::ColumnDef(Box::new(c.clone()))))),
+        behavior: DropBehavior::DropRestrict as i32,
+        ..Default::default()
+    };
+    spec.definition = action_text(cmd, "ADD COLUMN ");
+    spec
+}
+
+/// Lower-case names of every function an expression calls; SQL value functions count as `now`.
+fn calls_in(expr: &Node) -> Vec<String> {
+    let Some(e) = expr.node.as_ref() else { return Vec::new() };
+    let mut names: Vec<String> = Vec::new();
+    if let NodeEnum::FuncCall(f) = e {
+        names.push(func_name(f));
+    }
+    for (n, _, _, _) in e.nodes() {
+        match n {
+            NodeRef::FuncCall(f) => names.push(func_name(f)),
+            NodeRef::SqlvalueFunction(_) => names.push("now".to_string()),
+            _ => {}
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn func_name(f: &protobuf::FuncCall) -> String {
+    f.funcname.iter().filter_map(string_of).next_back().unwrap_or_default().to_lowercase()
+}
+
+fn key_names(keys: &[Node]) -> Vec<String> {
+    keys.iter().filter_map(string_of).collect()
+}
+
+fn constraint_spec(k: &protobuf::Constraint) -> ConstraintSpec {
+    let kind = match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
+        ConstrType::ConstrPrimary => ConstraintKind::PrimaryKey { columns: key_names(&k.keys) },
+        ConstrType::ConstrUnique => ConstraintKind::Unique { columns: key_names(&k.keys) },
+        ConstrType::ConstrCheck => ConstraintKind::Check { expr: k.raw_expr.as_deref().map(expr_sql).unwrap_or_default() },
+        ConstrType::ConstrForeign => ConstraintKind::ForeignKey {
+            columns: key_names(&k.fk_attrs),
+            ref_table: k.pktable.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
+            ref_columns: key_names(&k.pk_attrs),
+        },
+        _ => ConstraintKind::Other,
+    };
+    let mut bare = k.clone();
+    bare.conname = String::new();
+    bare.skip_validation = false;
+    bare.initially_valid = true;
+    let cmd = protobuf::AlterTableCmd {
+        subtype: AlterTableType::AtAddConstraint as i32,
+        def: Some(Box::new(wrap(NodeEnum::Constraint(Box::new(bare))))),
+        behavior: DropBehavior::DropRestrict as i32,
+        ..Default::default()
+    };
+    ConstraintSpec {
+        name: (!k.conname.is_empty()).then(|| k.conname.clone()),
+        kind,
+        not_valid: k.skip_validation,
+        using_index: (!k.indexname.is_empty()).then(|| k.indexname.clone()),
+        definition: action_text(cmd, "ADD "),
+    }
+}
+
+fn create_table(s: &protobuf::CreateStmt) -> OpKind {
+    let mut columns = Vec::new();
+    let mut constraints = Vec::new();
+    for elt in &s.table_elts {
+        match elt.node.as_ref() {
+            Some(NodeEnum::ColumnDef(c)) => columns.push(column_spec(c)),
+            Some(NodeEnum::Constraint(k)) => constraints.push(constraint_spec(k)),
+            _ => {}
+        }
+    }
+    constraints.extend(s.constraints.iter().filter_map(|c| match c.node.as_ref() {
+        Some(NodeEnum::Constraint(k)) => Some(constraint_spec(k)),
+        _ => None,
+    }));
+    OpKind::CreateTable {
+        table: s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
+        columns,
+        constraints,
+        if_not_exists: s.if_not_exists,
+    }
+}
+
+fn alter_table(s: &protobuf::AlterTableStmt, sql: &str, pos: Pos) -> Vec<Op> {
+    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    if s.objtype != ObjectType::ObjectTable as i32 {
+        let what = first_words(sql);
+        return vec![Op { sql: sql.to_string(), pos, kind: OpKind::Other { what, table: Some(table) } }];
+    }
+    let several = s.cmds.len() > 1;
+    s.cmds
+        .iter()
+        .filter_map(|node| {
+            let Some(NodeEnum::AlterTableCmd(cmd)) = node.node.as_ref() else { return None };
+            let kind = alter_cmd(&table, cmd);
+            let text = if several { alter_sql(s, node) } else { sql.to_string() };
+            Some(Op { sql: text, pos, kind })
+        })
+        .collect()
+}
+
+fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
+    let table = table.clone();
+    let column = cmd.name.clone();
+    let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
+    match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
+        AlterTableType::AtAddColumn => match def {
+            Some(NodeEnum::ColumnDef(c)) => OpKind::AddColumn { table, column: column_spec(c), if_not_exists: cmd.missing_ok },
+            _ => OpKind::Other { what: "ADD COLUMN".into(), table: Some(table) },
+        },
+        AlterTableType::AtDropColumn => OpKind::DropColumn { table, column, if_exists: cmd.missing_ok },
+        AlterTableType::AtAlterColumnType => match def {
+            Some(NodeEnum::ColumnDef(c)) => OpKind::AlterColumnType {
+                table,
+                column,
+                type_sql: c.type_name.as_ref().map(type_sql).unwrap_or_default(),
+                type_name: c.type_name.as_ref().map(type_name_last).unwrap_or_default(),
+                using: c.raw_default.as_deref().map(expr_sql),
+            },
+            _ => OpKind::Other { what: "ALTER COLUMN TYPE".into(), table: Some(table) },
+        },
+        AlterTableType::AtSetNotNull => OpKind::SetNotNull { table, column },
+        AlterTableType::AtDropNotNull => OpKind::DropNotNull { table, column },
+        AlterTableType::AtColumnDefault => match cmd.def.as_deref() {
+            Some(expr) => OpKind::SetDefault { table, column, expr: expr_sql(expr) },
+            None => OpKind::DropDefault { table, column },
+        },
+        AlterTableType::AtAddConstraint => match def {
+            Some(NodeEnum::Constraint(k)) => OpKind::AddConstraint { table, constraint: constraint_spec(k) },
+            _ => OpKind::Other { what: "ADD CONSTRAINT".into(), table: Some(table) },
+        },
+        AlterTableType::AtValidateConstraint => OpKind::ValidateConstraint { table, name: column },
+        AlterTableType::AtDropConstraint => OpKind::DropConstraint { table, name: column, if_exists: cmd.missing_ok },
+        other => OpKind::Other { what: alter_type_words(other), table: Some(table) },
+    }
+}
+
+/// `AtSetLogged` → `SET LOGGED`: the parser's name for an ALTER TABLE action, in words.
+fn alter_type_words(t: AlterTableType) -> String {
+    let name = t.as_str_name().trim_start_matches("AT_");
+    name.replace('_', " ")
+}
+
+fn rename(s: &protobuf::RenameStmt) -> OpKind {
+    let table = s.relation.as_ref().map(qname);
+    match ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined) {
+        ObjectType::ObjectColumn if s.relation_type == ObjectType::ObjectTable as i32 => OpKind::RenameColumn {
+            table: table.unwrap_or_else(|| QName::bare("")),
+            from: s.subname.clone(),
+            to: s.newname.clone(),
+        },
+        ObjectType::ObjectTable => OpKind::RenameTable { table: table.unwrap_or_else(|| QName::bare("")), to: s.newname.clone() },
+        other => OpKind::Other { what: format!("RENAME {}", other.as_str_name().trim_start_matches("OBJECT_")), table },
+    }
+}
+
+fn index_spec(s: &protobuf::IndexStmt) -> IndexSpec {
+    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let mut columns = Vec::new();
+    for p in &s.index_params {
+        let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else { continue };
+        if e.name.is_empty() {
+            if let Some(expr) = e.expr.as_deref().and_then(|x| x.node.as_ref()) {
+                columns.extend(column_refs(expr));
+            }
+        } else {
+            columns.push(e.name.clone());
+        }
+    }
+    let mut bare = s.clone();
+    bare.idxname = String::new();
+    bare.concurrent = false;
+    bare.if_not_exists = false;
+    bare.unique = false;
+    let text = deparse_stmt(NodeEnum::IndexStmt(Box::new(bare)));
+    let body = text.strip_prefix("CREATE INDEX ON ").unwrap_or(&text).to_string();
+    IndexSpec {
+        name: (!s.idxname.is_empty()).then(|| s.idxname.clone()),
+        only: s.relation.as_ref().is_some_and(|r| !r.inh),
+        table,
+        unique: s.unique,
+        concurrently: s.concurrent,
+        if_not_exists: s.if_not_exists,
+        columns,
+        body,
+    }
+}
+
+fn column_refs(expr: &NodeEnum) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |c: &protobuf::ColumnRef| {
+        if let Some(name) = c.fields.iter().filter_map(string_of).next_back() {
+            out.push(name);
+        }
+    };
+    if let NodeEnum::ColumnRef(c) = expr {
+        push(c);
+    }
+    for (n, _, _, _) in expr.nodes() {
+        if let NodeRef::ColumnRef(c) = n {
+            push(c);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
+    let cascade = s.behavior == DropBehavior::DropCascade as i32;
+    let names: Vec<QName> = s
+        .objects
+        .iter()
+        .map(|o| match o.node.as_ref() {
+            Some(NodeEnum::List(l)) => qname_of_list(&l.items),
+            _ => QName::bare(""),
+        })
+        .collect();
+    let kind_of = |name: QName| match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+        ObjectType::ObjectTable => OpKind::DropTable { table: name, if_exists: s.missing_ok, cascade },
+        ObjectType::ObjectIndex => OpKind::DropIndex { name, concurrently: s.concurrent, if_exists: s.missing_ok },
+        ObjectType::ObjectView | ObjectType::ObjectType => OpKind::Catalog { what: first_words(sql) },
+        _ => OpKind::Other { what: first_words(sql), table: None },
+    };
+    if names.len() <= 1 {
+        let name = names.into_iter().next().unwrap_or_else(|| QName::bare(""));
+        return vec![Op { sql: sql.to_string(), pos, kind: kind_of(name) }];
+    }
+    let keyword = sql.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase();
+    names
+        .into_iter()
+        .map(|name| {
+            let mut text = format!("{keyword} ");
+            if s.concurrent {
+                text.push_str("CONCURRENTLY ");
+            }
+            if s.missing_ok {
+                text.push_str("IF EXISTS ");
+            }
+            text.push_str(&name.sql());
+            if cascade {
+                text.push_str(" CASCADE");
+            }
+            Op { sql: text, pos, kind: kind_of(name) }
+        })
+        .collect()
+}
+
+fn view(s: &protobuf::ViewStmt) -> OpKind {
+    let name = s.view.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let mut tables = Vec::new();
+    let mut columns = Vec::new();
+    if let Some(q) = s.query.as_deref().and_then(|q| q.node.as_ref()) {
+        for (n, _, _, _) in q.nodes() {
+            match n {
+                NodeRef::RangeVar(r) => tables.push(qname(r).key()),
+                NodeRef::ColumnRef(c) => {
+                    if let Some(col) = c.fields.iter().filter_map(string_of).next_back() {
+                        columns.push(col);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    tables.sort();
+    tables.dedup();
+    columns.sort();
+    columns.dedup();
+    OpKind::CreateView { name, tables, columns, replace: s.replace }
+}
+
+fn update(s: &protobuf::UpdateStmt) -> OpKind {
+    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let mut assignments = Vec::new();
+    let mut plain = true;
+    for t in &s.target_list {
+        let Some(NodeEnum::ResTarget(r)) = t.node.as_ref() else { continue };
+        plain &= r.indirection.is_empty();
+        match r.val.as_deref() {
+            Some(v) if !matches!(v.node, Some(NodeEnum::MultiAssignRef(_))) => {
+                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v) });
+            }
+            _ => plain = false,
+        }
+    }
+    let filter = s.where_clause.as_deref().map(expr_sql);
+    let current_of = s.where_clause.as_deref().is_some_and(|w| matches!(w.node, Some(NodeEnum::CurrentOfExpr(_))));
+    let aliased = s.relation.as_ref().is_some_and(|r| r.alias.is_some());
+    OpKind::Update {
+        table,
+        assignments,
+        filter,
+        batchable: plain && !aliased && !current_of && s.from_clause.is_empty() && s.with_clause.is_none() && s.returning_clause.is_none(),
+    }
+}
+
+/// Rewrites a `CREATE INDEX` definition so it indexes column `to` instead of `from`, named `new_name`
+/// and built CONCURRENTLY. `None` when `from` appears inside an expression or predicate (zdm does not
+/// rewrite expressions) or the text is not a CREATE INDEX.
+#[must_use]
+pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) -> Option<String> {
+    let parsed = pg_query::parse(definition, 0).ok()?;
+    let raw = parsed.protobuf.stmts.first()?;
+    let Some(NodeEnum::IndexStmt(stmt)) = raw.stmt.as_ref()?.node.as_ref() else { return None };
+    let mut stmt = stmt.clone();
+    if stmt.where_clause.as_deref().and_then(|w| w.node.as_ref()).is_some_and(|w| column_refs(w).iter().any(|c| c == from)) {
+        return None;
+    }
+    for p in stmt.index_params.iter_mut().chain(stmt.index_including_params.iter_mut()) {
+        let Some(NodeEnum::IndexElem(e)) = p.node.as_mut() else { continue };
+        if let Some(expr) = e.expr.as_deref().and_then(|x| x.node.as_ref())
+            && column_refs(expr).iter().any(|c| c == from)
+        {
+            return None;
+        }
+        if e.name == from {
+            e.name = to.to_string();
+        }
+    }
+    stmt.idxname = new_name.to_string();
+    stmt.concurrent = true;
+    stmt.if_not_exists = false;
+    Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,9 @@
 
 pub mod model;
 pub mod op;
+pub mod pipeline;
+pub mod plan;
 pub mod rules;
 pub mod schema;
 pub mod sql;
+pub mod tools;

@@ -286,11 +286,11 @@ pub struct Constraint {
     pub definition: String,
 }
 
-impl Constraint {
-    /// Columns the constraint names on its own table.
+impl ConstraintKind {
+    /// Columns of the constrained table the constraint names (zdm does not track a CHECK's columns).
     #[must_use]
     pub fn columns(&self) -> Vec<String> {
-        match &self.kind {
+        match self {
             ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
                 columns.clone()
             }

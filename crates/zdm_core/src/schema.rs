@@ -235,7 +235,7 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             let key = table.key();
             if let Some(t) = schema.tables.get_mut(&key) {
                 t.columns.retain(|c| &c.name != column);
-                t.constraints.retain(|c| !c.columns().contains(column));
+                t.constraints.retain(|c| !c.kind.columns().contains(column));
             }
             schema.indexes.retain(|_, i| !(i.table == key && i.columns.contains(column)));
         }

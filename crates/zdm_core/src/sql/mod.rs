@@ -582,5 +582,15 @@ pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) 
     Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
 }
 
+/// The same `CREATE INDEX` definition, built CONCURRENTLY (for re-creating a dropped index online).
+#[must_use]
+pub fn concurrent_index(definition: &str) -> Option<String> {
+    let parsed = pg_query::parse(definition, 0).ok()?;
+    let Some(NodeEnum::IndexStmt(stmt)) = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref() else { return None };
+    let mut stmt = stmt.clone();
+    stmt.concurrent = true;
+    Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,84 @@
+//! The whole `zdm plan` job as one pure function: change text + project files + settings in, plan and
+//! files out. The CLI reads and writes; this decides.
+
+use crate::model::{GeneratedFile, ProjectFiles, Schema};
+use crate::plan::{self, Analysis, Phase, Plan, PlanConfig, PlanError};
+use crate::schema::{self, ReplayWarning};
+use crate::sql::{self, SyntaxError};
+use crate::tools::{self, Detection, WriteError};
+use std::fmt;
+
+/// What `run` needs.
+pub struct Input<'a> {
+    /// The change: one or more SQL statements.
+    pub change: &'a str,
+    /// The project's files (paths of everything relevant, contents of SQL files).
+    pub files: &'a ProjectFiles,
+    /// Planning settings.
+    pub config: PlanConfig,
+    /// Current UTC time, `YYYYMMDDHHMMSS`, for new file versions.
+    pub now: &'a str,
+}
+
+/// Everything `zdm plan` decided.
+pub struct Outcome {
+    /// The migration tool (or raw SQL directory) the files follow.
+    pub detection: Detection,
+    /// The schema before the change.
+    pub schema: Schema,
+    /// Migration files that could not be replayed.
+    pub warnings: Vec<ReplayWarning>,
+    /// The change, classified.
+    pub analysis: Analysis,
+    /// The plan, with each file step's path filled in.
+    pub plan: Plan,
+    /// Files to write, all or none.
+    pub files: Vec<GeneratedFile>,
+}
+
+/// Why a plan could not be made.
+#[derive(Debug)]
+pub enum Error {
+    /// The change does not parse.
+    Syntax(SyntaxError),
+    /// The change names something that does not exist, or lacks a value zdm needs.
+    Plan(PlanError),
+    /// A file would be overwritten.
+    Write(WriteError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Syntax(e) => e.fmt(f),
+            Error::Plan(e) => e.fmt(f),
+            Error::Write(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Parses, reads the schema, classifies, plans and renders the files.
+///
+/// # Errors
+/// See [`Error`].
+pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
+    let statements = sql::parse(input.change).map_err(Error::Syntax)?;
+    let (tool, detection) = tools::detect(input.files);
+    let sources = tool.read(input.files, &detection);
+    let (schema, warnings) = if sources.is_empty() {
+        (Schema::unknown(), Vec::new())
+    } else {
+        let pairs: Vec<(String, String)> = sources.into_iter().map(|s| (s.path, s.up)).collect();
+        schema::replay(&detection.dir, &pairs)
+    };
+    let analysis = plan::analyze(statements, &schema, &input.config).map_err(Error::Plan)?;
+    let mut plan = plan::build(&analysis, &input.config).map_err(Error::Plan)?;
+    let files = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
+    let mut paths = files.iter().map(|f| f.path.clone());
+    for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
+        step.file = paths.next();
+    }
+    Ok(Outcome { detection, schema, warnings, analysis, plan, files })
+}

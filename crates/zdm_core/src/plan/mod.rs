@@ -1,0 +1,406 @@
+//! Classified operations + schema + facts → an ordered plan of steps across deploys. Each step is one
+//! migration file (forward and rollback) or one code deploy. Imports `model`, `op`, `schema`, `rules`, `sql`.
+//!
+//! Two stages: [`analyze`] walks the change against the schema (typo guard, rules, schema advanced op by
+//! op); [`build`] turns each operation's strategy into step drafts, orders them by phase and numbers them.
+
+mod recipes;
+mod sqlgen;
+
+use crate::model::{LockLevel, PgVersion, Pos, QName, Rewrite, Risk, Schema, Table, TableStats};
+use crate::op::{Op, OpKind, Statement};
+use crate::rules::{self, Finding, RuleCtx, Strategy};
+use crate::schema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Settings for planning.
+#[derive(Clone, Debug)]
+pub struct PlanConfig {
+    /// Target PostgreSQL major version.
+    pub pg: PgVersion,
+    /// `lock_timeout` set at the top of every transactional step.
+    pub lock_timeout: String,
+    /// Rows per backfill batch.
+    pub batch_size: u32,
+    /// Pause between backfill batches, in seconds.
+    pub batch_pause: f64,
+    /// Live table weights by table key, when a database was read.
+    pub stats: BTreeMap<String, TableStats>,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        PlanConfig { pg: PgVersion::DEFAULT, lock_timeout: "2s".into(), batch_size: 5000, batch_pause: 0.05, stats: BTreeMap::new() }
+    }
+}
+
+/// A change zdm refuses to plan: a typo against a known schema, or a staged change missing a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanError {
+    /// What is wrong.
+    pub message: String,
+    /// Where, in the change text.
+    pub pos: Pos,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.message, self.pos)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// One operation with what the rules found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Classified {
+    /// The operation.
+    pub op: Op,
+    /// Lock it takes as written.
+    pub lock: LockLevel,
+    /// Rewrite / scan as written.
+    pub rewrite: Rewrite,
+    /// Worst risk found (Safe when no rule fired).
+    pub risk: Risk,
+    /// What the rules found, most severe first.
+    pub findings: Vec<Finding>,
+    /// The recipe the planner uses.
+    pub strategy: Strategy,
+    /// Catalogue ID of the deciding rule, if any.
+    pub rule: Option<&'static str>,
+    /// The table as it was just before this operation.
+    #[serde(skip)]
+    pub table_before: Option<Table>,
+}
+
+/// The result of walking a change against the schema.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// Statements as parsed.
+    pub statements: Vec<Statement>,
+    /// Every operation, classified, in change order.
+    pub ops: Vec<Classified>,
+    /// The schema before the change.
+    pub before: Schema,
+    /// Facts zdm assumed because nothing said otherwise.
+    pub assumptions: Vec<String>,
+}
+
+/// Where a step sits in the rollout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// A safe change, applied as one file.
+    Single,
+    /// Adds structure; compatible with the running code.
+    Expand,
+    /// Copies data in batches.
+    Backfill,
+    /// An application deploy; no file.
+    Code,
+    /// Removes what the old code needed.
+    Contract,
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// 1-based position.
+    pub n: usize,
+    /// Rollout phase.
+    pub phase: Phase,
+    /// What the step does, short (`add full_name + sync trigger`).
+    pub title: String,
+    /// Slug for the file name (`expand_users_full_name`).
+    pub slug: String,
+    /// File written for it (set by the tool writer; None for a code deploy).
+    pub file: Option<String>,
+    /// Runs inside a transaction.
+    pub transaction: bool,
+    /// Forward SQL.
+    pub up: String,
+    /// Rollback SQL.
+    pub down: String,
+    /// Strongest table lock the forward SQL takes.
+    pub lock: LockLevel,
+    /// How long that lock is held (`brief`, `row locks only`, `whole scan, reads and writes go on`).
+    pub duration: String,
+    /// What the rollback does.
+    pub rollback: String,
+    /// Rolling this step back loses data.
+    pub rollback_data_loss: bool,
+    /// Risk of running this step at its place in the plan (drives the receipt's mark).
+    pub risk: Risk,
+}
+
+/// The kind of plan, for the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanType {
+    /// Everything runs as one safe file.
+    Safe,
+    /// Staged steps without a code deploy (concurrent builds, NOT VALID + VALIDATE…).
+    Staged,
+    /// A data backfill in batches.
+    Backfill,
+    /// Expand → backfill → code deploy → contract.
+    ExpandContract,
+}
+
+impl PlanType {
+    /// Header word.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            PlanType::Safe => "safe",
+            PlanType::Staged => "staged",
+            PlanType::Backfill => "backfill",
+            PlanType::ExpandContract => "expand-contract",
+        }
+    }
+}
+
+/// A complete plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    /// Steps in order.
+    pub steps: Vec<Step>,
+    /// Plan type.
+    pub kind: PlanType,
+    /// Worst risk of the change as written.
+    pub risk: Risk,
+    /// One-line verdict.
+    pub verdict: String,
+    /// Findings of every operation, most severe first.
+    pub findings: Vec<Finding>,
+    /// Notes the receipt and report show (retry advice, assumptions, carried-over objects).
+    pub notes: Vec<String>,
+    /// Pre-deploy checklist lines.
+    pub checklist: Vec<String>,
+    /// Number of separate application deploys the plan needs.
+    pub deploys: usize,
+}
+
+/// Walks the change against `before`: typo guard, rules, schema advanced operation by operation.
+///
+/// # Errors
+/// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
+pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
+    let change: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
+    let mut schema = before.clone();
+    let mut ops = Vec::with_capacity(change.len());
+    let mut assumptions = Vec::new();
+    if !before.is_known() {
+        assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
+    }
+    for op in &change {
+        if schema.is_known() {
+            typo_guard(&schema, op)?;
+        }
+        let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
+        let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
+        let ctx = RuleCtx { schema: &schema, table: table_before.as_ref(), pg: config.pg, stats, change: &change };
+        let findings = rules::check_all(op, &ctx);
+        let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
+        let deciding = findings.iter().find(|f| f.strategy != Strategy::AsWritten).or(findings.first());
+        if let Some(f) = findings.first() {
+            let meta = rules::meta_of(f);
+            lock = lock.max(meta.lock);
+            if f.risk >= Risk::Risky {
+                rewrite = meta.rewrite;
+            }
+        }
+        let risk = findings.iter().map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
+        let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
+        let rule = deciding.map(|f| f.rule);
+        schema::apply(&mut schema, &op.kind, true);
+        ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
+    }
+    Ok(Analysis { statements, ops, before: before.clone(), assumptions })
+}
+
+fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
+    let err = |message: String, help: Option<String>| Err(PlanError { message, pos: op.pos, help });
+    let known_tables = || {
+        let names: Vec<&str> = schema.tables.keys().map(String::as_str).take(8).collect();
+        Some(format!("known tables: {}", names.join(", ")))
+    };
+    let check_table = |t: &QName| -> Result<&Table, PlanError> {
+        schema.table(t).ok_or_else(|| PlanError { message: format!("table `{t}` does not exist in the schema"), pos: op.pos, help: known_tables() })
+    };
+    let check_column = |t: &QName, c: &str| -> Result<(), PlanError> {
+        let table = check_table(t)?;
+        if table.column(c).is_some() {
+            return Ok(());
+        }
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        Err(PlanError { message: format!("column `{c}` does not exist on `{t}`"), pos: op.pos, help: Some(format!("columns of {t}: {}", names.join(", "))) })
+    };
+    match &op.kind {
+        OpKind::CreateTable { table, if_not_exists, .. } if !if_not_exists && schema.table(table).is_some() => {
+            err(format!("table `{table}` already exists"), None)
+        }
+        OpKind::DropTable { table, if_exists: false, .. } | OpKind::RenameTable { table, .. } => check_table(table).map(|_| ()),
+        OpKind::AddColumn { table, column, if_not_exists } => {
+            let t = check_table(table)?;
+            if !if_not_exists && t.column(&column.name).is_some() {
+                return err(format!("column `{}` already exists on `{table}`", column.name), None);
+            }
+            Ok(())
+        }
+        OpKind::DropColumn { table, column, if_exists: false }
+        | OpKind::AlterColumnType { table, column, .. }
+        | OpKind::SetNotNull { table, column }
+        | OpKind::DropNotNull { table, column }
+        | OpKind::SetDefault { table, column, .. }
+        | OpKind::DropDefault { table, column } => check_column(table, column),
+        OpKind::RenameColumn { table, from, to } => {
+            check_column(table, from)?;
+            if check_table(table)?.column(to).is_some() {
+                return err(format!("column `{to}` already exists on `{table}`"), None);
+            }
+            Ok(())
+        }
+        OpKind::Update { table, assignments, .. } => assignments.iter().try_for_each(|a| check_column(table, &a.column)),
+        OpKind::CreateIndex(spec) => spec.columns.iter().try_for_each(|c| check_column(&spec.table, c)),
+        OpKind::AddConstraint { table, constraint } => constraint.kind.columns().iter().try_for_each(|c| check_column(table, c)),
+        OpKind::ValidateConstraint { table, name } | OpKind::DropConstraint { table, name, if_exists: false } => {
+            if check_table(table)?.constraints.iter().any(|c| &c.name == name) {
+                Ok(())
+            } else {
+                err(format!("constraint `{name}` does not exist on `{table}`"), None)
+            }
+        }
+        OpKind::DropIndex { name, if_exists: false, .. } if !schema.indexes.contains_key(&name.name) => {
+            let names: Vec<&str> = schema.indexes.keys().map(String::as_str).take(8).collect();
+            err(format!("index `{name}` does not exist in the schema"), Some(format!("known indexes: {}", names.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Turns an analysis into a plan.
+///
+/// # Errors
+/// A [`PlanError`] when a staged change lacks something only the user can give (a value for existing rows).
+pub fn build(analysis: &Analysis, config: &PlanConfig) -> Result<Plan, PlanError> {
+    let drafts = recipes::drafts(analysis, config)?;
+    Ok(assemble(analysis, config, drafts))
+}
+
+fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::Draft>) -> Plan {
+    drafts.sort_by_key(|d| d.rank);
+    let mut steps: Vec<Step> = Vec::new();
+    let mut code_lines: Vec<String> = Vec::new();
+    let mut deploys = 0;
+    let mut last_rank = None;
+    for d in drafts {
+        if d.step.phase == Phase::Code {
+            // Code deploys of the same rank become one deploy.
+            if last_rank == Some(d.rank) && steps.last().is_some_and(|s| s.phase == Phase::Code) {
+                code_lines.push(d.step.title);
+                let last = steps.last_mut().expect("checked above");
+                last.title = code_lines.join("; ");
+                continue;
+            }
+            code_lines = vec![d.step.title.clone()];
+            deploys += 1;
+        } else if d.mergeable
+            && let Some(last) = steps.last_mut()
+            && last.phase == Phase::Single
+            && last.transaction
+            && d.step.transaction
+            && last_rank == Some(d.rank)
+        {
+            merge_single(last, d.step);
+            continue;
+        }
+        last_rank = Some(d.rank);
+        steps.push(d.step);
+    }
+    for (i, s) in steps.iter_mut().enumerate() {
+        s.n = i + 1;
+    }
+    let findings: Vec<Finding> = {
+        let mut all: Vec<Finding> = analysis.ops.iter().flat_map(|c| c.findings.iter().cloned()).collect();
+        all.sort_by_key(|f| std::cmp::Reverse(f.risk.severity()));
+        all
+    };
+    let risk = analysis.ops.iter().map(|c| c.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
+    let kind = if deploys > 0 {
+        PlanType::ExpandContract
+    } else if steps.iter().any(|s| s.phase == Phase::Backfill) {
+        PlanType::Backfill
+    } else if steps.len() > 1 || steps.iter().any(|s| !s.transaction) {
+        PlanType::Staged
+    } else {
+        PlanType::Safe
+    };
+    let verdict = verdict(risk, &findings, &steps, deploys);
+    let mut notes = analysis.assumptions.clone();
+    notes.extend(recipes::notes(analysis, config));
+    let checklist = checklist(&steps, config);
+    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys }
+}
+
+fn merge_single(into: &mut Step, next: Step) {
+    let body = |sql: &str| sql.lines().filter(|l| !l.starts_with("SET LOCAL ")).collect::<Vec<_>>().join("\n");
+    into.up = format!("{}\n{}", into.up, body(&next.up));
+    // Rollback runs in reverse order.
+    let (head, tail): (Vec<&str>, Vec<&str>) = into.down.lines().partition(|l| l.starts_with("SET LOCAL "));
+    into.down = format!("{}\n{}\n{}", head.join("\n"), body(&next.down), tail.join("\n"));
+    into.title = format!("{}; {}", into.title, next.title);
+    into.lock = into.lock.max(next.lock);
+    into.rollback_data_loss |= next.rollback_data_loss;
+    if into.rollback != next.rollback {
+        into.rollback = format!("{}; {}", into.rollback, next.rollback);
+    }
+}
+
+fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> String {
+    let files = steps.iter().filter(|s| s.phase != Phase::Code).count();
+    let spread = match deploys {
+        0 => format!("{} file{}", files, if files == 1 { "" } else { "s" }),
+        n => format!("{} steps over {} deploy{}", steps.len(), n + 1, if n + 1 == 1 { "" } else { "s" }),
+    };
+    let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or(findings.first()) else {
+        return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
+    };
+    match (risk, top.strategy) {
+        (Risk::Unknown, _) => format!("{}; review by hand, {spread}.", top.message),
+        (_, Strategy::AsWritten) if risk >= Risk::Risky => format!("{}; no staged path, runs as written.", top.message),
+        (Risk::Info | Risk::Safe, _) => format!("Safe with care: {}; {spread}.", top.message),
+        _ => format!("{}; staged as {spread}, no lost writes.", top.message),
+    }
+}
+
+fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
+    let mut out = vec![
+        "Backup verified and tested".to_string(),
+        "Tested against a copy of production data, not just a few rows".to_string(),
+        "Not deploying during the peak traffic window".to_string(),
+        format!("On `lock timeout` ({}): nothing changed; rerun the same step", config.lock_timeout),
+    ];
+    let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
+    if !outside.is_empty() {
+        out.push(format!("Step{} {} run{} outside a transaction (transaction:false is set)", plural(&outside), outside.join(", "), if outside.len() == 1 { "s" } else { "" }));
+    }
+    if steps.iter().any(|s| s.up.contains("CONCURRENTLY")) {
+        out.push("A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step".to_string());
+    }
+    let contracts: Vec<String> = steps.iter().filter(|s| s.phase == Phase::Contract).map(|s| s.n.to_string()).collect();
+    if let Some(code) = steps.iter().find(|s| s.phase == Phase::Code)
+        && !contracts.is_empty()
+    {
+        out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&contracts), contracts.join(", "), code.n));
+    }
+    out
+}
+
+fn plural(v: &[String]) -> &'static str {
+    if v.len() == 1 { "" } else { "s" }
+}

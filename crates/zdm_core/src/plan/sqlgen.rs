@@ -1,0 +1,239 @@
+//! SQL building blocks shared by the recipes: transaction headers, sync triggers, batched backfills,
+//! columns copied from another column's type. Every fragment runs as written.
+
+use super::PlanConfig;
+use crate::model::{QName, quote_ident, quote_literal};
+use crate::schema::object_name;
+
+/// Timeouts at the top of a transactional step. `statement` None means unlimited (validation scans).
+pub(super) fn header(config: &PlanConfig, statement: Option<&str>) -> String {
+    format!(
+        "SET LOCAL lock_timeout = {};\nSET LOCAL statement_timeout = {};",
+        quote_literal(&config.lock_timeout),
+        statement.map_or_else(|| "0".to_string(), quote_literal)
+    )
+}
+
+/// A transactional body: header, then statements each ending in `;`.
+pub(super) fn tx(config: &PlanConfig, statement_timeout: Option<&str>, body: &[String]) -> String {
+    let mut out = header(config, statement_timeout);
+    for s in body {
+        out.push('\n');
+        out.push_str(s.trim_end_matches(';'));
+        out.push(';');
+    }
+    out
+}
+
+/// The statement timeout of steps that are expected to hold their lock only briefly.
+pub(super) const BRIEF: Option<&str> = Some("30s");
+
+/// Name of zdm's sync trigger (and its function) for `table`, between `a` and `b`.
+pub(super) fn trigger_name(table: &QName, a: &str, b: &str) -> String {
+    object_name(&format!("zdm_sync_{}", table.name), &format!("{a}_{b}"), "trg")
+}
+
+/// The function name qualified like the table (so it lands in the same schema).
+fn function_name(table: &QName, name: &str) -> String {
+    QName { schema: table.schema.clone(), name: name.to_string() }.sql()
+}
+
+/// Two-way sync between `old` and `new` (rename): whichever column a write changes, the other follows.
+pub(super) fn two_way_trigger(table: &QName, old: &str, new: &str) -> Vec<String> {
+    let name = trigger_name(table, old, new);
+    let (o, n) = (quote_ident(old), quote_ident(new));
+    let body = format!(
+        "CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $zdm$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.{n} IS NULL THEN
+      NEW.{n} := NEW.{o};
+    ELSIF NEW.{o} IS NULL THEN
+      NEW.{o} := NEW.{n};
+    END IF;
+  ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN
+    NEW.{n} := NEW.{o};
+  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN
+    NEW.{o} := NEW.{n};
+  END IF;
+  RETURN NEW;
+END
+$zdm$",
+        f = function_name(table, &name)
+    );
+    vec![body, create_trigger(table, &name)]
+}
+
+/// One-way sync: `target` always holds `expr` computed over the written row (type change).
+pub(super) fn cast_trigger(table: &QName, source: &str, target: &str, expr: &str) -> Vec<String> {
+    let name = trigger_name(table, source, target);
+    let body = format!(
+        "CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $zdm$
+BEGIN
+  SELECT {expr} INTO NEW.{t} FROM (SELECT NEW.*) AS zdm_row;
+  RETURN NEW;
+END
+$zdm$",
+        f = function_name(table, &name),
+        t = quote_ident(target)
+    );
+    vec![body, create_trigger(table, &name)]
+}
+
+fn create_trigger(table: &QName, name: &str) -> String {
+    format!(
+        "CREATE TRIGGER {t} BEFORE INSERT OR UPDATE ON {tab}\n  FOR EACH ROW EXECUTE FUNCTION {f}()",
+        t = quote_ident(name),
+        tab = table.sql(),
+        f = function_name(table, name)
+    )
+}
+
+/// Drops zdm's trigger and function.
+pub(super) fn drop_trigger(table: &QName, a: &str, b: &str, if_exists: bool) -> Vec<String> {
+    let name = trigger_name(table, a, b);
+    let ie = if if_exists { "IF EXISTS " } else { "" };
+    vec![
+        format!("DROP TRIGGER {ie}{} ON {}", quote_ident(&name), table.sql()),
+        format!("DROP FUNCTION {ie}{}()", function_name(table, &name)),
+    ]
+}
+
+/// `ALTER TABLE … ADD COLUMN new <type>`: the type is written when known, else copied from `source` at run time.
+pub(super) fn add_column_like(table: &QName, new: &str, type_sql: Option<&str>, source: &str, default: Option<&str>) -> String {
+    let default_sql = default.map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
+    match type_sql {
+        Some(t) => format!("ALTER TABLE {} ADD COLUMN {} {t}{default_sql}", table.sql(), quote_ident(new)),
+        None => format!(
+            "DO $zdm$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s{extra}', {reg}::regclass, {new},
+    (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+      WHERE attrelid = {reg}::regclass AND attname = {src} AND NOT attisdropped));
+END
+$zdm$",
+            extra = default_sql.replace('\'', "''"),
+            reg = quote_literal(&table.sql()),
+            new = quote_literal(new),
+            src = quote_literal(source)
+        ),
+    }
+}
+
+/// How a backfill walks the table.
+pub(super) enum Walk {
+    /// Key ranges over these (primary key) columns.
+    Key(Vec<String>),
+    /// Ranges of heap pages (no key known; PostgreSQL 14+ scans TID ranges).
+    Pages,
+}
+
+/// What one backfill does.
+pub(super) struct Backfill<'a> {
+    /// Table.
+    pub table: &'a QName,
+    /// `col = expr` assignments.
+    pub set: Vec<(String, String)>,
+    /// Extra row filter (the user's WHERE).
+    pub filter: Option<String>,
+    /// Predicate of rows that still need the update (keeps reruns harmless).
+    pub needs: String,
+    /// How to walk.
+    pub walk: Walk,
+}
+
+/// A single `DO` statement that runs the backfill in batches, one transaction each, pausing between them.
+pub(super) fn backfill(b: &Backfill<'_>, config: &PlanConfig) -> String {
+    let set = b.set.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect::<Vec<_>>().join(", ");
+    let mut cond = vec![format!("({})", b.needs)];
+    if let Some(f) = &b.filter {
+        cond.push(format!("({f})"));
+    }
+    let table = b.table.sql();
+    let timeouts = format!(
+        "    PERFORM set_config('lock_timeout', {}, true);\n    PERFORM set_config('statement_timeout', '1min', true);",
+        quote_literal(&config.lock_timeout)
+    );
+    match &b.walk {
+        Walk::Key(key) => {
+            let cols: Vec<String> = key.iter().map(|k| quote_ident(k)).collect();
+            let row = format!("({})", cols.join(", "));
+            let vars = |prefix: &str| (1..=key.len()).map(|i| format!("zdm_{prefix}{i}")).collect::<Vec<_>>();
+            let (lo, up, stop) = (vars("lo"), vars("up"), vars("stop"));
+            let tuple = |v: &[String]| format!("({})", v.join(", "));
+            let mut decl = String::new();
+            for (i, k) in key.iter().enumerate() {
+                for v in [&lo[i], &up[i], &stop[i]] {
+                    decl.push_str(&format!("  {v} {table}.{}%TYPE;\n", quote_ident(k)));
+                }
+            }
+            let order = cols.join(", ");
+            let order_desc = cols.iter().map(|c| format!("{c} DESC")).collect::<Vec<_>>().join(", ");
+            format!(
+                "DO $zdm$
+DECLARE
+  zdm_batch CONSTANT integer := {batch};
+{decl}BEGIN
+  SELECT {order} INTO {lo} FROM {table} ORDER BY {order} LIMIT 1;
+  SELECT {order} INTO {stop} FROM {table} ORDER BY {order_desc} LIMIT 1;
+  WHILE {lo0} IS NOT NULL LOOP
+{timeouts}
+    SELECT {order} INTO {up} FROM (
+      SELECT {order} FROM {table} WHERE {row} >= {lo_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT zdm_batch
+    ) AS zdm_b ORDER BY {order_desc} LIMIT 1;
+    UPDATE {table} SET {set}
+     WHERE {row} >= {lo_t} AND {row} <= {up_t} AND {cond};
+    COMMIT;
+    SELECT {order} INTO {lo} FROM {table} WHERE {row} > {up_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT 1;
+    PERFORM pg_sleep({pause});
+  END LOOP;
+END
+$zdm$",
+                batch = config.batch_size,
+                lo = lo.join(", "),
+                stop = stop.join(", "),
+                up = up.join(", "),
+                lo0 = lo[0],
+                lo_t = tuple(&lo),
+                up_t = tuple(&up),
+                stop_t = tuple(&stop),
+                cond = cond.join(" AND "),
+                pause = config.batch_pause,
+            )
+        }
+        Walk::Pages => format!(
+            "DO $zdm$
+DECLARE
+  zdm_pages CONSTANT integer := greatest(1, {batch} / 50);
+  zdm_last bigint;
+  zdm_page bigint := 0;
+BEGIN
+  zdm_last := pg_relation_size({reg}) / current_setting('block_size')::bigint;
+  WHILE zdm_page <= zdm_last LOOP
+{timeouts}
+    UPDATE {table} SET {set}
+     WHERE ctid >= format('(%s,0)', zdm_page)::tid AND ctid < format('(%s,0)', zdm_page + zdm_pages)::tid
+       AND {cond};
+    COMMIT;
+    zdm_page := zdm_page + zdm_pages;
+    PERFORM pg_sleep({pause});
+  END LOOP;
+END
+$zdm$",
+            batch = config.batch_size,
+            reg = quote_literal(&table),
+            cond = cond.join(" AND "),
+            pause = config.batch_pause,
+        ),
+    }
+}
+
+/// The statement of a step that has nothing to undo.
+pub(super) fn nothing(reason: &str) -> String {
+    format!("-- {reason}\nSELECT 1;")
+}
+
+/// A rollback that cannot be automated: fails loudly rather than pretending.
+pub(super) fn refuse(reason: &str) -> String {
+    format!("DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;", quote_literal(&format!("zdm: no automatic rollback: {reason}")))
+}

@@ -1,0 +1,77 @@
+//! Migration tools: detect which one a project uses, read its existing migrations (the `up` SQL, in
+//! order) and write a plan as files in its conventions. Tools render a plan; they never change its steps
+//! or decide safety. Imports `model` and `plan`.
+//!
+//! Adding a tool: one module here and one line in [`TOOLS`].
+
+mod dbmate;
+pub mod naming;
+
+use crate::model::{GeneratedFile, ProjectFiles};
+use crate::plan::Plan;
+use serde::Serialize;
+use std::fmt;
+
+/// What detection found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    /// Tool id (`dbmate`, `raw-sql`).
+    pub tool: &'static str,
+    /// Directory holding the migrations (relative, `/`-separated).
+    pub dir: String,
+    /// Why zdm thinks so.
+    pub evidence: String,
+}
+
+/// An existing migration's forward SQL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceMigration {
+    /// File path.
+    pub path: String,
+    /// The `up` SQL.
+    pub up: String,
+}
+
+/// Why files could not be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteError {
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+/// A migration tool zdm can read and write.
+pub trait Tool: Sync {
+    /// Stable id.
+    fn id(&self) -> &'static str;
+    /// Whether the project uses this tool, and where.
+    fn detect(&self, files: &ProjectFiles) -> Option<Detection>;
+    /// The project's existing migrations, in the order the tool applies them.
+    fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration>;
+    /// The plan's files. `now` is the current UTC time as `YYYYMMDDHHMMSS`.
+    ///
+    /// # Errors
+    /// When a file would overwrite an existing one.
+    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError>;
+}
+
+/// Every tool, most specific first. Detection takes the first that answers.
+pub static TOOLS: &[&dyn Tool] = &[&dbmate::Dbmate, &dbmate::RawSql];
+
+/// The project's tool, or raw SQL in `migrations/` when nothing is recognised.
+#[must_use]
+pub fn detect(files: &ProjectFiles) -> (&'static dyn Tool, Detection) {
+    for tool in TOOLS {
+        if let Some(d) = tool.detect(files) {
+            return (*tool, d);
+        }
+    }
+    (&dbmate::RawSql, Detection { tool: "raw-sql", dir: "migrations".into(), evidence: "no migration tool found; new migrations/ directory".into() })
+}

@@ -1,0 +1,110 @@
+//! Shared helpers for the tests that run generated migrations on a real PostgreSQL.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use zdm_core::model::{PgVersion, ProjectFile, ProjectFiles};
+use zdm_core::pipeline::{self, Outcome};
+use zdm_core::plan::PlanConfig;
+use zdm_pg::runner::{self, Direction};
+use zdm_pg::testing::TestDb;
+use zdm_pg::Client;
+
+/// The existing schema and data every case starts from (a project's first migration).
+pub const SETUP: &str = "\
+CREATE TABLE users (
+  id bigserial PRIMARY KEY,
+  name text NOT NULL,
+  email text,
+  score integer NOT NULL DEFAULT 0,
+  code text
+);
+CREATE INDEX users_score_idx ON users (score);
+CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL, total numeric(10,2));
+CREATE TABLE events (id bigint NOT NULL, kind text);
+CREATE TABLE audit_log (id bigserial PRIMARY KEY, msg text NOT NULL);
+INSERT INTO users (name, email, score, code)
+  SELECT 'user ' || g, 'User' || g || '@Example.com', g % 100, (g * 7)::text FROM generate_series(1, 12000) g;
+INSERT INTO orders (user_id, total) SELECT (g % 12000) + 1, g FROM generate_series(1, 3000) g;
+INSERT INTO events SELECT g, 'k' FROM generate_series(1, 500) g;
+INSERT INTO audit_log (msg) SELECT 'm' || g FROM generate_series(1, 100) g;
+";
+
+/// Project files holding `setup` as the first dbmate migration (empty `setup`: no schema at all).
+pub fn project(setup: &str) -> ProjectFiles {
+    let mut files = ProjectFiles::default();
+    if !setup.is_empty() {
+        files.files.push(ProjectFile {
+            path: "db/migrations/20260101000000_init.sql".into(),
+            contents: format!("-- migrate:up\n{setup}\n-- migrate:down\nSELECT 1;\n"),
+        });
+    }
+    files
+}
+
+/// Plans `change` against a project whose history is `setup`.
+pub fn plan(setup: &str, change: &str, pg: u32) -> Outcome {
+    let files = project(setup);
+    let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
+    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000" }).unwrap_or_else(|e| panic!("plan failed: {e}"))
+}
+
+/// Everything about the public schema that a rollback must restore, as sorted text.
+pub fn fingerprint(c: &mut Client) -> String {
+    let row = c
+        .query_one(
+            "SELECT coalesce(string_agg(x, E'\\n' ORDER BY x), '') FROM (
+               SELECT format('col %s.%s %s notnull=%s default=%s', cl.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                             a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) AS x
+                 FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                WHERE cl.relnamespace = 'public'::regnamespace AND cl.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+               UNION ALL
+               SELECT format('con %s %s %s valid=%s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
+                 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+               UNION ALL
+               SELECT format('idx %s valid=%s', pg_get_indexdef(i.indexrelid), i.indisvalid) FROM pg_index i
+                 JOIN pg_class ic ON ic.oid = i.indexrelid WHERE ic.relnamespace = 'public'::regnamespace
+               UNION ALL
+               SELECT format('trg %s', tgname) FROM pg_trigger WHERE NOT tgisinternal
+               UNION ALL
+               SELECT format('fn %s', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+             ) s",
+            &[],
+        )
+        .expect("fingerprint query");
+    row.get(0)
+}
+
+/// Applies every generated file in one direction (down runs in reverse order).
+pub fn apply_all(c: &mut Client, out: &Outcome, direction: Direction) {
+    let mut files: Vec<_> = out.files.iter().collect();
+    if direction == Direction::Down {
+        files.reverse();
+    }
+    for f in files {
+        runner::apply(c, &f.contents, direction).unwrap_or_else(|e| panic!("{direction:?} {} failed: {e}\n{}", f.path, f.contents));
+    }
+}
+
+/// A database loaded with `setup`, the plan for `change`, and proof that its files run all up, all down
+/// (restoring the schema exactly) and all up again (reaching the same schema as the first time).
+pub fn roundtrip(name: &str, setup: &str, change: &str, pg: u32) -> (TestDb, Client, Outcome) {
+    let db = TestDb::new(name);
+    let mut c = db.connect();
+    c.batch_execute(setup).expect("setup");
+    let out = plan(setup, change, pg);
+    assert!(!out.files.is_empty(), "no files planned");
+    let before = fingerprint(&mut c);
+    apply_all(&mut c, &out, Direction::Up);
+    let after = fingerprint(&mut c);
+    assert_ne!(before, after, "the plan changed nothing");
+    apply_all(&mut c, &out, Direction::Down);
+    assert_eq!(fingerprint(&mut c), before, "rolling everything back did not restore the schema");
+    apply_all(&mut c, &out, Direction::Up);
+    assert_eq!(fingerprint(&mut c), after, "applying again did not reach the same schema");
+    (db, c, out)
+}
+
+/// One value of a one-row, one-column query.
+pub fn scalar<T: for<'a> zdm_pg::postgres_types::FromSql<'a>>(c: &mut Client, sql: &str) -> T {
+    c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}

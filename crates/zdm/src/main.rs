@@ -1,1 +1,26 @@
-fn main() {}
+//! The `zdm` binary: flags, reading the project, writing files, printing, exit codes. All decisions are
+//! made in `zdm_core`; this file only carries text in and out.
+//!
+//! Exit codes: 0 plan made; 2 zdm could not do the job (bad flags, unreadable input, malformed SQL, a name
+//! absent from a known schema, a file that would be overwritten). Nothing is written on exit 2.
+
+mod cli;
+mod project;
+mod write;
+
+use clap::Parser;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Plan(args) => match cli::plan(&args, std::io::stdout().is_terminal()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}", zdm_core::model::mask_secrets(&e.to_string()));
+                ExitCode::from(2)
+            }
+        },
+    }
+}

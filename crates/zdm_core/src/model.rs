@@ -22,13 +22,19 @@ impl Pos {
         let before = &text[..floor_char_boundary(text, offset)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Pos { line, col: before[line_start..].chars().count() + 1 }
+        Pos {
+            line,
+            col: before[line_start..].chars().count() + 1,
+        }
     }
 
     /// The position of 0-based character index `index` inside `text`.
     #[must_use]
     pub fn of_char(text: &str, index: usize) -> Pos {
-        let byte = text.char_indices().nth(index).map_or(text.len(), |(b, _)| b);
+        let byte = text
+            .char_indices()
+            .nth(index)
+            .map_or(text.len(), |(b, _)| b);
         Pos::of_byte(text, byte)
     }
 }
@@ -182,7 +188,10 @@ impl QName {
     /// An unqualified name.
     #[must_use]
     pub fn bare(name: &str) -> QName {
-        QName { schema: None, name: name.to_string() }
+        QName {
+            schema: None,
+            name: name.to_string(),
+        }
     }
 
     /// The key under which the schema model stores the object (`public` is implied).
@@ -214,10 +223,19 @@ impl fmt::Display for QName {
 #[must_use]
 pub fn quote_ident(ident: &str) -> String {
     let plain = !ident.is_empty()
-        && ident.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && ident.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && ident
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && ident
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !crate::sql::is_reserved_keyword(ident);
-    if plain { ident.to_string() } else { format!("\"{}\"", ident.replace('"', "\"\"")) }
+    if plain {
+        ident.to_string()
+    } else {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
 }
 
 /// Quotes a string literal.
@@ -291,9 +309,9 @@ impl ConstraintKind {
     #[must_use]
     pub fn columns(&self) -> Vec<String> {
         match self {
-            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
-                columns.clone()
-            }
+            ConstraintKind::PrimaryKey { columns }
+            | ConstraintKind::Unique { columns }
+            | ConstraintKind::ForeignKey { columns, .. } => columns.clone(),
             ConstraintKind::Check { .. } | ConstraintKind::Other => Vec::new(),
         }
     }
@@ -427,8 +445,14 @@ impl Schema {
     }
 
     /// Views that read `table` and mention `column`.
-    pub fn views_using<'a>(&'a self, table: &'a str, column: &'a str) -> impl Iterator<Item = &'a View> + 'a {
-        self.views.values().filter(move |v| v.tables.iter().any(|t| t == table) && v.columns.iter().any(|c| c == column))
+    pub fn views_using<'a>(
+        &'a self,
+        table: &'a str,
+        column: &'a str,
+    ) -> impl Iterator<Item = &'a View> + 'a {
+        self.views.values().filter(move |v| {
+            v.tables.iter().any(|t| t == table) && v.columns.iter().any(|c| c == column)
+        })
     }
 }
 
@@ -475,7 +499,9 @@ impl ProjectFiles {
 
     /// Files directly inside directory `dir` (no trailing slash; `""` is the root).
     pub fn in_dir<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a ProjectFile> + 'a {
-        self.files.iter().filter(move |f| parent_dir(&f.path) == dir)
+        self.files
+            .iter()
+            .filter(move |f| parent_dir(&f.path) == dir)
     }
 }
 
@@ -483,4 +509,94 @@ impl ProjectFiles {
 #[must_use]
 pub fn parent_dir(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// Masks passwords in connection strings found anywhere in `text`: the password of
+/// `scheme://user:password@host` URLs and the value of `password=…` key/value pairs become `****`.
+#[must_use]
+pub fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '/')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("****");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    mask_keyword_password(&out)
+}
+
+fn mask_keyword_password(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut search = 0;
+    while let Some(i) = lower[search..].find("password").map(|i| i + search) {
+        let after = &text[i + "password".len()..];
+        let trimmed = after.trim_start();
+        if let Some(value) = trimmed.strip_prefix('=') {
+            let value = value.trim_start();
+            let start = text.len() - value.len();
+            let end = if let Some(q) = value.strip_prefix('\'') {
+                start + 1 + q.find('\'').map_or(q.len(), |e| e + 1)
+            } else {
+                start
+                    + value
+                        .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+                        .unwrap_or(value.len())
+            };
+            out.push_str(&text[last..start]);
+            out.push_str("****");
+            last = end;
+            search = end;
+        } else {
+            search = i + "password".len();
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(
+            mask_secrets("postgres://app:s3cret@db:5432/prod"),
+            "postgres://app:****@db:5432/prod"
+        );
+        assert_eq!(
+            mask_secrets("postgres://app@db/prod"),
+            "postgres://app@db/prod"
+        );
+        assert_eq!(
+            mask_secrets("CONNECTION 'host=db password=hunter2 dbname=x'"),
+            "CONNECTION 'host=db password=**** dbname=x'"
+        );
+        assert_eq!(
+            mask_secrets("password = 'a b' next"),
+            "password = **** next"
+        );
+        assert_eq!(mask_secrets("no secrets here"), "no secrets here");
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        assert_eq!(Pos::of_byte("ab\ncé d", 6), Pos { line: 2, col: 3 });
+        assert_eq!(Pos::of_char("ab\ncé d", 5), Pos { line: 2, col: 3 });
+    }
 }

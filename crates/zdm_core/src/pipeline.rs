@@ -1,7 +1,7 @@
 //! The whole `zdm plan` job as one pure function: change text + project files + settings in, plan and
 //! files out. The CLI reads and writes; this decides.
 
-use crate::model::{GeneratedFile, ProjectFiles, Schema};
+use crate::model::{GeneratedFile, PgVersion, ProjectFiles, Schema};
 use crate::plan::{self, Analysis, Phase, Plan, PlanConfig, PlanError};
 use crate::schema::{self, ReplayWarning};
 use crate::sql::{self, SyntaxError};
@@ -18,10 +18,14 @@ pub struct Input<'a> {
     pub config: PlanConfig,
     /// Current UTC time, `YYYYMMDDHHMMSS`, for new file versions.
     pub now: &'a str,
+    /// Name for the files (`--name`): the file of a one-file plan, the prefix of each file otherwise.
+    pub name: Option<&'a str>,
 }
 
 /// Everything `zdm plan` decided.
 pub struct Outcome {
+    /// The PostgreSQL version planned for.
+    pub pg: PgVersion,
     /// The migration tool (or raw SQL directory) the files follow.
     pub detection: Detection,
     /// The schema before the change.
@@ -64,6 +68,7 @@ impl std::error::Error for Error {}
 /// # Errors
 /// See [`Error`].
 pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
+    let pg = input.config.pg;
     let statements = sql::parse(input.change).map_err(Error::Syntax)?;
     let (tool, detection) = tools::detect(input.files);
     let sources = tool.read(input.files, &detection);
@@ -75,10 +80,40 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     };
     let analysis = plan::analyze(statements, &schema, &input.config).map_err(Error::Plan)?;
     let mut plan = plan::build(&analysis, &input.config).map_err(Error::Plan)?;
-    let files = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
+    if let Some(name) = input.name {
+        let count = plan.steps.iter().filter(|s| s.phase != Phase::Code).count();
+        for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
+            step.slug = if count == 1 {
+                name.to_string()
+            } else {
+                format!("{name}_{}_{}", step.n, phase_word(step.phase))
+            };
+        }
+    }
+    let files = tool
+        .write(&plan, input.files, &detection, input.now)
+        .map_err(Error::Write)?;
     let mut paths = files.iter().map(|f| f.path.clone());
     for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
         step.file = paths.next();
     }
-    Ok(Outcome { detection, schema, warnings, analysis, plan, files })
+    Ok(Outcome {
+        pg,
+        detection,
+        schema,
+        warnings,
+        analysis,
+        plan,
+        files,
+    })
+}
+
+fn phase_word(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Single => "change",
+        Phase::Expand => "expand",
+        Phase::Backfill => "backfill",
+        Phase::Code => "code",
+        Phase::Contract => "contract",
+    }
 }

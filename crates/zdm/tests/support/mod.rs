@@ -4,9 +4,9 @@
 use zdm_core::model::{PgVersion, ProjectFile, ProjectFiles};
 use zdm_core::pipeline::{self, Outcome};
 use zdm_core::plan::PlanConfig;
+use zdm_pg::Client;
 use zdm_pg::runner::{self, Direction};
 use zdm_pg::testing::TestDb;
-use zdm_pg::Client;
 
 /// The existing schema and data every case starts from (a project's first migration).
 pub const SETUP: &str = "\
@@ -43,8 +43,18 @@ pub fn project(setup: &str) -> ProjectFiles {
 /// Plans `change` against a project whose history is `setup`.
 pub fn plan(setup: &str, change: &str, pg: u32) -> Outcome {
     let files = project(setup);
-    let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
-    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000" }).unwrap_or_else(|e| panic!("plan failed: {e}"))
+    let config = PlanConfig {
+        pg: PgVersion(pg),
+        ..PlanConfig::default()
+    };
+    pipeline::run(pipeline::Input {
+        change,
+        files: &files,
+        config,
+        now: "20261125140000",
+        name: None,
+    })
+    .unwrap_or_else(|e| panic!("plan failed: {e}"))
 }
 
 /// Everything about the public schema that a rollback must restore, as sorted text.
@@ -81,7 +91,8 @@ pub fn apply_all(c: &mut Client, out: &Outcome, direction: Direction) {
         files.reverse();
     }
     for f in files {
-        runner::apply(c, &f.contents, direction).unwrap_or_else(|e| panic!("{direction:?} {} failed: {e}\n{}", f.path, f.contents));
+        runner::apply(c, &f.contents, direction)
+            .unwrap_or_else(|e| panic!("{direction:?} {} failed: {e}\n{}", f.path, f.contents));
     }
 }
 
@@ -98,13 +109,23 @@ pub fn roundtrip(name: &str, setup: &str, change: &str, pg: u32) -> (TestDb, Cli
     let after = fingerprint(&mut c);
     assert_ne!(before, after, "the plan changed nothing");
     apply_all(&mut c, &out, Direction::Down);
-    assert_eq!(fingerprint(&mut c), before, "rolling everything back did not restore the schema");
+    assert_eq!(
+        fingerprint(&mut c),
+        before,
+        "rolling everything back did not restore the schema"
+    );
     apply_all(&mut c, &out, Direction::Up);
-    assert_eq!(fingerprint(&mut c), after, "applying again did not reach the same schema");
+    assert_eq!(
+        fingerprint(&mut c),
+        after,
+        "applying again did not reach the same schema"
+    );
     (db, c, out)
 }
 
 /// One value of a one-row, one-column query.
 pub fn scalar<T: for<'a> zdm_pg::postgres_types::FromSql<'a>>(c: &mut Client, sql: &str) -> T {
-    c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+    c.query_one(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
 }

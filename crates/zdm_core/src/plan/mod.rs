@@ -32,7 +32,13 @@ pub struct PlanConfig {
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        PlanConfig { pg: PgVersion::DEFAULT, lock_timeout: "2s".into(), batch_size: 5000, batch_pause: 0.05, stats: BTreeMap::new() }
+        PlanConfig {
+            pg: PgVersion::DEFAULT,
+            lock_timeout: "2s".into(),
+            batch_size: 5000,
+            batch_pause: 0.05,
+            stats: BTreeMap::new(),
+        }
     }
 }
 
@@ -189,13 +195,23 @@ pub struct Plan {
 ///
 /// # Errors
 /// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
-pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
-    let change: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
+pub fn analyze(
+    statements: Vec<Statement>,
+    before: &Schema,
+    config: &PlanConfig,
+) -> Result<Analysis, PlanError> {
+    let change: Vec<Op> = statements
+        .iter()
+        .flat_map(|s| s.ops.iter().cloned())
+        .collect();
     let mut schema = before.clone();
     let mut ops = Vec::with_capacity(change.len());
     let mut assumptions = Vec::new();
     if !before.is_known() {
-        assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
+        assumptions.push(
+            "no schema found: every table assumed to exist, to be large and to carry live traffic"
+                .to_string(),
+        );
     }
     for op in &change {
         if schema.is_known() {
@@ -203,10 +219,19 @@ pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig)
         }
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
-        let ctx = RuleCtx { schema: &schema, table: table_before.as_ref(), pg: config.pg, stats, change: &change };
+        let ctx = RuleCtx {
+            schema: &schema,
+            table: table_before.as_ref(),
+            pg: config.pg,
+            stats,
+            change: &change,
+        };
         let findings = rules::check_all(op, &ctx);
         let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
-        let deciding = findings.iter().find(|f| f.strategy != Strategy::AsWritten).or(findings.first());
+        let deciding = findings
+            .iter()
+            .find(|f| f.strategy != Strategy::AsWritten)
+            .or(findings.first());
         if let Some(f) = findings.first() {
             let meta = rules::meta_of(f);
             lock = lock.max(meta.lock);
@@ -214,23 +239,51 @@ pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig)
                 rewrite = meta.rewrite;
             }
         }
-        let risk = findings.iter().map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
+        let risk = findings
+            .iter()
+            .map(|f| f.risk)
+            .max_by_key(|r| r.severity())
+            .unwrap_or(Risk::Safe);
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
         schema::apply(&mut schema, &op.kind, true);
-        ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
+        ops.push(Classified {
+            op: op.clone(),
+            lock,
+            rewrite,
+            risk,
+            findings,
+            strategy,
+            rule,
+            table_before,
+        });
     }
-    Ok(Analysis { statements, ops, before: before.clone(), assumptions })
+    Ok(Analysis {
+        statements,
+        ops,
+        before: before.clone(),
+        assumptions,
+    })
 }
 
 fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
-    let err = |message: String, help: Option<String>| Err(PlanError { message, pos: op.pos, help });
+    let err = |message: String, help: Option<String>| {
+        Err(PlanError {
+            message,
+            pos: op.pos,
+            help,
+        })
+    };
     let known_tables = || {
         let names: Vec<&str> = schema.tables.keys().map(String::as_str).take(8).collect();
         Some(format!("known tables: {}", names.join(", ")))
     };
     let check_table = |t: &QName| -> Result<&Table, PlanError> {
-        schema.table(t).ok_or_else(|| PlanError { message: format!("table `{t}` does not exist in the schema"), pos: op.pos, help: known_tables() })
+        schema.table(t).ok_or_else(|| PlanError {
+            message: format!("table `{t}` does not exist in the schema"),
+            pos: op.pos,
+            help: known_tables(),
+        })
     };
     let check_column = |t: &QName, c: &str| -> Result<(), PlanError> {
         let table = check_table(t)?;
@@ -238,21 +291,45 @@ fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
             return Ok(());
         }
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        Err(PlanError { message: format!("column `{c}` does not exist on `{t}`"), pos: op.pos, help: Some(format!("columns of {t}: {}", names.join(", "))) })
+        Err(PlanError {
+            message: format!("column `{c}` does not exist on `{t}`"),
+            pos: op.pos,
+            help: Some(format!("columns of {t}: {}", names.join(", "))),
+        })
     };
     match &op.kind {
-        OpKind::CreateTable { table, if_not_exists, .. } if !if_not_exists && schema.table(table).is_some() => {
+        OpKind::CreateTable {
+            table,
+            if_not_exists,
+            ..
+        } if !if_not_exists && schema.table(table).is_some() => {
             err(format!("table `{table}` already exists"), None)
         }
-        OpKind::DropTable { table, if_exists: false, .. } | OpKind::RenameTable { table, .. } => check_table(table).map(|_| ()),
-        OpKind::AddColumn { table, column, if_not_exists } => {
+        OpKind::DropTable {
+            table,
+            if_exists: false,
+            ..
+        }
+        | OpKind::RenameTable { table, .. } => check_table(table).map(|_| ()),
+        OpKind::AddColumn {
+            table,
+            column,
+            if_not_exists,
+        } => {
             let t = check_table(table)?;
             if !if_not_exists && t.column(&column.name).is_some() {
-                return err(format!("column `{}` already exists on `{table}`", column.name), None);
+                return err(
+                    format!("column `{}` already exists on `{table}`", column.name),
+                    None,
+                );
             }
             Ok(())
         }
-        OpKind::DropColumn { table, column, if_exists: false }
+        OpKind::DropColumn {
+            table,
+            column,
+            if_exists: false,
+        }
         | OpKind::AlterColumnType { table, column, .. }
         | OpKind::SetNotNull { table, column }
         | OpKind::DropNotNull { table, column }
@@ -265,19 +342,49 @@ fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
             }
             Ok(())
         }
-        OpKind::Update { table, assignments, .. } => assignments.iter().try_for_each(|a| check_column(table, &a.column)),
-        OpKind::CreateIndex(spec) => spec.columns.iter().try_for_each(|c| check_column(&spec.table, c)),
-        OpKind::AddConstraint { table, constraint } => constraint.kind.columns().iter().try_for_each(|c| check_column(table, c)),
-        OpKind::ValidateConstraint { table, name } | OpKind::DropConstraint { table, name, if_exists: false } => {
-            if check_table(table)?.constraints.iter().any(|c| &c.name == name) {
+        OpKind::Update {
+            table, assignments, ..
+        } => assignments
+            .iter()
+            .try_for_each(|a| check_column(table, &a.column)),
+        OpKind::CreateIndex(spec) => spec
+            .columns
+            .iter()
+            .try_for_each(|c| check_column(&spec.table, c)),
+        OpKind::AddConstraint { table, constraint } => constraint
+            .kind
+            .columns()
+            .iter()
+            .try_for_each(|c| check_column(table, c)),
+        OpKind::ValidateConstraint { table, name }
+        | OpKind::DropConstraint {
+            table,
+            name,
+            if_exists: false,
+        } => {
+            if check_table(table)?
+                .constraints
+                .iter()
+                .any(|c| &c.name == name)
+            {
                 Ok(())
             } else {
-                err(format!("constraint `{name}` does not exist on `{table}`"), None)
+                err(
+                    format!("constraint `{name}` does not exist on `{table}`"),
+                    None,
+                )
             }
         }
-        OpKind::DropIndex { name, if_exists: false, .. } if !schema.indexes.contains_key(&name.name) => {
+        OpKind::DropIndex {
+            name,
+            if_exists: false,
+            ..
+        } if !schema.indexes.contains_key(&name.name) => {
             let names: Vec<&str> = schema.indexes.keys().map(String::as_str).take(8).collect();
-            err(format!("index `{name}` does not exist in the schema"), Some(format!("known indexes: {}", names.join(", "))))
+            err(
+                format!("index `{name}` does not exist in the schema"),
+                Some(format!("known indexes: {}", names.join(", "))),
+            )
         }
         _ => Ok(()),
     }
@@ -326,11 +433,20 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
         s.n = i + 1;
     }
     let findings: Vec<Finding> = {
-        let mut all: Vec<Finding> = analysis.ops.iter().flat_map(|c| c.findings.iter().cloned()).collect();
+        let mut all: Vec<Finding> = analysis
+            .ops
+            .iter()
+            .flat_map(|c| c.findings.iter().cloned())
+            .collect();
         all.sort_by_key(|f| std::cmp::Reverse(f.risk.severity()));
         all
     };
-    let risk = analysis.ops.iter().map(|c| c.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
+    let risk = analysis
+        .ops
+        .iter()
+        .map(|c| c.risk)
+        .max_by_key(|r| r.severity())
+        .unwrap_or(Risk::Safe);
     let kind = if deploys > 0 {
         PlanType::ExpandContract
     } else if steps.iter().any(|s| s.phase == Phase::Backfill) {
@@ -344,15 +460,35 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     let mut notes = analysis.assumptions.clone();
     notes.extend(recipes::notes(analysis, config));
     let checklist = checklist(&steps, config);
-    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys }
+    Plan {
+        steps,
+        kind,
+        risk,
+        verdict,
+        findings,
+        notes,
+        checklist,
+        deploys,
+    }
 }
 
 fn merge_single(into: &mut Step, next: Step) {
-    let body = |sql: &str| sql.lines().filter(|l| !l.starts_with("SET LOCAL ")).collect::<Vec<_>>().join("\n");
+    let body = |sql: &str| {
+        sql.lines()
+            .filter(|l| !l.starts_with("SET LOCAL "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     into.up = format!("{}\n{}", into.up, body(&next.up));
     // Rollback runs in reverse order.
-    let (head, tail): (Vec<&str>, Vec<&str>) = into.down.lines().partition(|l| l.starts_with("SET LOCAL "));
-    into.down = format!("{}\n{}\n{}", head.join("\n"), body(&next.down), tail.join("\n"));
+    let (head, tail): (Vec<&str>, Vec<&str>) =
+        into.down.lines().partition(|l| l.starts_with("SET LOCAL "));
+    into.down = format!(
+        "{}\n{}\n{}",
+        head.join("\n"),
+        body(&next.down),
+        tail.join("\n")
+    );
     into.title = format!("{}; {}", into.title, next.title);
     into.lock = into.lock.max(next.lock);
     into.rollback_data_loss |= next.rollback_data_loss;
@@ -365,16 +501,23 @@ fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> 
     let files = steps.iter().filter(|s| s.phase != Phase::Code).count();
     let spread = match deploys {
         0 => format!("{} file{}", files, if files == 1 { "" } else { "s" }),
-        n => format!("{} steps over {} deploy{}", steps.len(), n + 1, if n + 1 == 1 { "" } else { "s" }),
+        n => format!("{} steps over {} deploys", steps.len(), n + 1),
     };
-    let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or(findings.first()) else {
+    let Some(top) = findings
+        .iter()
+        .find(|f| f.risk >= Risk::Risky)
+        .or(findings.first())
+    else {
         return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
     };
     match (risk, top.strategy) {
         (Risk::Unknown, _) => format!("{}; review by hand, {spread}.", top.message),
-        (_, Strategy::AsWritten) if risk >= Risk::Risky => format!("{}; no staged path, runs as written.", top.message),
+        (_, Strategy::AsWritten) if risk >= Risk::Risky => {
+            format!("{}; no staged path, runs as written.", top.message)
+        }
         (Risk::Info | Risk::Safe, _) => format!("Safe with care: {}; {spread}.", top.message),
-        _ => format!("{}; staged as {spread}, no lost writes.", top.message),
+        _ if deploys > 0 => format!("{}; {spread}, no lost writes.", top.message),
+        _ => format!("{}; staged as {spread}.", top.message),
     }
 }
 
@@ -383,20 +526,44 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         "Backup verified and tested".to_string(),
         "Tested against a copy of production data, not just a few rows".to_string(),
         "Not deploying during the peak traffic window".to_string(),
-        format!("On `lock timeout` ({}): nothing changed; rerun the same step", config.lock_timeout),
+        format!(
+            "On `lock timeout` ({}): nothing changed; rerun the same step",
+            config.lock_timeout
+        ),
     ];
-    let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
+    let outside: Vec<String> = steps
+        .iter()
+        .filter(|s| !s.transaction && s.phase != Phase::Code)
+        .map(|s| s.n.to_string())
+        .collect();
     if !outside.is_empty() {
-        out.push(format!("Step{} {} run{} outside a transaction (transaction:false is set)", plural(&outside), outside.join(", "), if outside.len() == 1 { "s" } else { "" }));
+        out.push(format!(
+            "Step{} {} run{} outside a transaction (transaction:false is set)",
+            plural(&outside),
+            outside.join(", "),
+            if outside.len() == 1 { "s" } else { "" }
+        ));
     }
     if steps.iter().any(|s| s.up.contains("CONCURRENTLY")) {
-        out.push("A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step".to_string());
+        out.push(
+            "A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step"
+                .to_string(),
+        );
     }
-    let contracts: Vec<String> = steps.iter().filter(|s| s.phase == Phase::Contract).map(|s| s.n.to_string()).collect();
+    let contracts: Vec<String> = steps
+        .iter()
+        .filter(|s| s.phase == Phase::Contract)
+        .map(|s| s.n.to_string())
+        .collect();
     if let Some(code) = steps.iter().find(|s| s.phase == Phase::Code)
         && !contracts.is_empty()
     {
-        out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&contracts), contracts.join(", "), code.n));
+        out.push(format!(
+            "Step{} {} only after every instance runs the code of step {}",
+            plural(&contracts),
+            contracts.join(", "),
+            code.n
+        ));
     }
     out
 }

@@ -32,8 +32,13 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddConstraint { table, constraint } = &op.kind else { return None };
-        if ctx.table_is_new() || constraint.not_valid || !matches!(constraint.kind, ConstraintKind::Check { .. }) {
+        let OpKind::AddConstraint { table, constraint } = &op.kind else {
+            return None;
+        };
+        if ctx.table_is_new()
+            || constraint.not_valid
+            || !matches!(constraint.kind, ConstraintKind::Check { .. })
+        {
             return None;
         }
         Some(finding(

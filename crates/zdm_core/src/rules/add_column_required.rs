@@ -36,7 +36,9 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddColumn { table, column, .. } = &op.kind else { return None };
+        let OpKind::AddColumn { table, column, .. } = &op.kind else {
+            return None;
+        };
         if ctx.table_is_new() || column.generated.is_some() || column.primary_key {
             return None;
         }
@@ -47,17 +49,28 @@ impl super::Rule for Rule {
                 op,
                 Risk::Dangerous,
                 Strategy::AddColumnStaged,
-                format!("{col} NOT NULL without a default: fails on existing rows, breaks running INSERTs"),
+                format!(
+                    "{col} NOT NULL without a default: fails on existing rows, breaks running INSERTs"
+                ),
                 "add nullable, backfill, deploy writers, then enforce NOT NULL".into(),
             )),
-            Some(d) if ctx.pg < PgVersion(11) && volatility_of(&column.default_calls) < Volatility::Volatile => Some(finding(
-                &META,
-                op,
-                Risk::Dangerous,
-                Strategy::AddColumnStaged,
-                format!("{col} DEFAULT {d}: PostgreSQL {} rewrites {table} under ACCESS EXCLUSIVE (C02)", ctx.pg.0),
-                "add without default, SET DEFAULT, backfill in batches (or upgrade to 11+)".into(),
-            )),
+            Some(d)
+                if ctx.pg < PgVersion(11)
+                    && volatility_of(&column.default_calls) < Volatility::Volatile =>
+            {
+                Some(finding(
+                    &META,
+                    op,
+                    Risk::Dangerous,
+                    Strategy::AddColumnStaged,
+                    format!(
+                        "{col} DEFAULT {d}: PostgreSQL {} rewrites {table} under ACCESS EXCLUSIVE (C02)",
+                        ctx.pg.0
+                    ),
+                    "add without default, SET DEFAULT, backfill in batches (or upgrade to 11+)"
+                        .into(),
+                ))
+            }
             _ => None,
         }
     }

@@ -36,15 +36,25 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddColumn { table, column, .. } = &op.kind else { return None };
+        let OpKind::AddColumn { table, column, .. } = &op.kind else {
+            return None;
+        };
         if ctx.table_is_new() {
             return None;
         }
         let what = match column.generated {
-            _ if matches!(column.type_name.as_str(), "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2") => "serial column (C04)",
+            _ if matches!(
+                column.type_name.as_str(),
+                "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+            ) =>
+            {
+                "serial column (C04)"
+            }
             Some(Generated::Identity) => "identity column (C05)",
             Some(Generated::Stored) => "stored generated column (C06)",
-            Some(Generated::Virtual) if ctx.pg < PgVersion(18) => "generated column (VIRTUAL needs PostgreSQL 18; C06)",
+            Some(Generated::Virtual) if ctx.pg < PgVersion(18) => {
+                "generated column (VIRTUAL needs PostgreSQL 18; C06)"
+            }
             _ => return None,
         };
         Some(finding(

@@ -36,7 +36,9 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddColumn { table, column, .. } = &op.kind else { return None };
+        let OpKind::AddColumn { table, column, .. } = &op.kind else {
+            return None;
+        };
         if ctx.table_is_new() || column.default.is_none() || column.generated.is_some() {
             return None;
         }

@@ -32,7 +32,9 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddConstraint { table, constraint } = &op.kind else { return None };
+        let OpKind::AddConstraint { table, constraint } = &op.kind else {
+            return None;
+        };
         if ctx.table_is_new() || !matches!(constraint.kind, ConstraintKind::Other) {
             return None;
         }
@@ -41,7 +43,9 @@ impl super::Rule for Rule {
             op,
             Risk::Dangerous,
             Strategy::AsWritten,
-            format!("EXCLUDE on {table}: index build and check under ACCESS EXCLUSIVE, no online path"),
+            format!(
+                "EXCLUDE on {table}: index build and check under ACCESS EXCLUSIVE, no online path"
+            ),
             "schedule a maintenance window, or copy into a new table and swap".into(),
         ))
     }

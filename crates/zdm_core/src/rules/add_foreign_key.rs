@@ -34,8 +34,12 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddConstraint { table, constraint } = &op.kind else { return None };
-        let ConstraintKind::ForeignKey { ref_table, .. } = &constraint.kind else { return None };
+        let OpKind::AddConstraint { table, constraint } = &op.kind else {
+            return None;
+        };
+        let ConstraintKind::ForeignKey { ref_table, .. } = &constraint.kind else {
+            return None;
+        };
         if ctx.table_is_new() || constraint.not_valid {
             return None;
         }
@@ -44,7 +48,9 @@ impl super::Rule for Rule {
             op,
             Risk::Risky,
             Strategy::NotValidThenValidate,
-            format!("FOREIGN KEY {table} → {ref_table} scans {table}, blocking writes on both tables"),
+            format!(
+                "FOREIGN KEY {table} → {ref_table} scans {table}, blocking writes on both tables"
+            ),
             "add NOT VALID, then VALIDATE CONSTRAINT in its own step".into(),
         ))
     }

@@ -33,8 +33,13 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddConstraint { table, constraint } = &op.kind else { return None };
-        if ctx.table_is_new() || constraint.using_index.is_some() || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. }) {
+        let OpKind::AddConstraint { table, constraint } = &op.kind else {
+            return None;
+        };
+        if ctx.table_is_new()
+            || constraint.using_index.is_some()
+            || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. })
+        {
             return None;
         }
         Some(finding(

@@ -37,7 +37,10 @@ fn split_type(t: &str) -> (String, Vec<u32>) {
     let t = t.trim().to_lowercase();
     match t.find('(') {
         Some(i) if t.ends_with(')') => {
-            let args = t[i + 1..t.len() - 1].split(',').filter_map(|a| a.trim().parse().ok()).collect();
+            let args = t[i + 1..t.len() - 1]
+                .split(',')
+                .filter_map(|a| a.trim().parse().ok())
+                .collect();
             (t[..i].trim().to_string(), args)
         }
         _ => (t, Vec::new()),
@@ -70,10 +73,13 @@ pub(crate) fn binary_coercible(old: &str, new: &str) -> bool {
     match (o, n) {
         ("varchar", "varchar") => na.is_empty() || (!oa.is_empty() && na[0] >= oa[0]),
         ("varchar" | "text", "text") | ("text", "varchar") => na.is_empty(),
-        ("numeric", "numeric") => na.is_empty() || (oa.len() == 2 && na.len() == 2 && na[1] == oa[1] && na[0] >= oa[0]),
-        ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("time", "time") | ("interval", "interval") => {
-            na.is_empty() || oa.first().is_some_and(|p| na[0] >= *p)
+        ("numeric", "numeric") => {
+            na.is_empty() || (oa.len() == 2 && na.len() == 2 && na[1] == oa[1] && na[0] >= oa[0])
         }
+        ("timestamp", "timestamp")
+        | ("timestamptz", "timestamptz")
+        | ("time", "time")
+        | ("interval", "interval") => na.is_empty() || oa.first().is_some_and(|p| na[0] >= *p),
         ("cidr", "inet") => true,
         _ => false,
     }
@@ -85,12 +91,28 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AlterColumnType { table, column, type_sql, using, .. } = &op.kind else { return None };
+        let OpKind::AlterColumnType {
+            table,
+            column,
+            type_sql,
+            using,
+            ..
+        } = &op.kind
+        else {
+            return None;
+        };
         if ctx.table_is_new() {
             return None;
         }
-        let old = ctx.table.and_then(|t| t.column(column)).map(|c| c.type_sql.clone());
-        if using.is_none() && old.as_deref().is_some_and(|o| binary_coercible(o, type_sql)) {
+        let old = ctx
+            .table
+            .and_then(|t| t.column(column))
+            .map(|c| c.type_sql.clone());
+        if using.is_none()
+            && old
+                .as_deref()
+                .is_some_and(|o| binary_coercible(o, type_sql))
+        {
             return None;
         }
         let from = old.map_or_else(|| "its current type (unknown)".to_string(), |o| o);
@@ -99,7 +121,10 @@ impl super::Rule for Rule {
             op,
             Risk::Dangerous,
             Strategy::ChangeTypeExpandContract,
-            format!("{} {from} → {type_sql}: rewrites {table} and its indexes under ACCESS EXCLUSIVE", ctx.describe(table, column)),
+            format!(
+                "{} {from} → {type_sql}: rewrites {table} and its indexes under ACCESS EXCLUSIVE",
+                ctx.describe(table, column)
+            ),
             "new column + sync trigger, batched backfill, then swap".into(),
         ))
     }

@@ -35,7 +35,9 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::CreateIndex(spec) = &op.kind else { return None };
+        let OpKind::CreateIndex(spec) = &op.kind else {
+            return None;
+        };
         if ctx.table_is_new() || spec.concurrently || spec.only {
             return None;
         }
@@ -44,7 +46,10 @@ impl super::Rule for Rule {
             op,
             Risk::Risky,
             Strategy::ConcurrentIndex,
-            format!("CREATE INDEX on {} blocks writes (SHARE) for the whole build", spec.table),
+            format!(
+                "CREATE INDEX on {} blocks writes (SHARE) for the whole build",
+                spec.table
+            ),
             "build it CONCURRENTLY in its own non-transactional step".into(),
         ))
     }

@@ -33,14 +33,19 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::DropColumn { table, column, .. } = &op.kind else { return None };
+        let OpKind::DropColumn { table, column, .. } = &op.kind else {
+            return None;
+        };
         (!ctx.table_is_new()).then(|| {
             finding(
                 &META,
                 op,
                 Risk::Risky,
                 Strategy::DropAfterDeploy,
-                format!("DROP {}: running code breaks, data is lost", ctx.describe(table, column)),
+                format!(
+                    "DROP {}: running code breaks, data is lost",
+                    ctx.describe(table, column)
+                ),
                 "deploy code that no longer uses the column, then drop it".into(),
             )
         })

@@ -32,9 +32,18 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::DropConstraint { table, name, .. } = &op.kind else { return None };
+        let OpKind::DropConstraint { table, name, .. } = &op.kind else {
+            return None;
+        };
         (!ctx.table_is_new()).then(|| {
-            finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{table}.{name} stops guarding the data"), "confirm nothing relies on it".into())
+            finding(
+                &META,
+                op,
+                Risk::Info,
+                Strategy::AsWritten,
+                format!("{table}.{name} stops guarding the data"),
+                "confirm nothing relies on it".into(),
+            )
         })
     }
 }

@@ -33,13 +33,23 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::DropIndex { name, concurrently, .. } = &op.kind else { return None };
+        let OpKind::DropIndex {
+            name, concurrently, ..
+        } = &op.kind
+        else {
+            return None;
+        };
         if *concurrently {
             return None;
         }
         let index = ctx.schema.indexes.get(&name.name);
         if let Some(i) = index {
-            if ctx.schema.tables.get(&i.table).is_some_and(|t| t.created_in_change) {
+            if ctx
+                .schema
+                .tables
+                .get(&i.table)
+                .is_some_and(|t| t.created_in_change)
+            {
                 return None;
             }
             if let Some(c) = &i.constraint {
@@ -49,7 +59,10 @@ impl super::Rule for Rule {
                     Risk::Dangerous,
                     Strategy::AsWritten,
                     format!("index {name} backs constraint {c}: DROP INDEX fails"),
-                    format!("drop the constraint instead: ALTER TABLE {} DROP CONSTRAINT {c}", i.table),
+                    format!(
+                        "drop the constraint instead: ALTER TABLE {} DROP CONSTRAINT {c}",
+                        i.table
+                    ),
                 ));
             }
         }

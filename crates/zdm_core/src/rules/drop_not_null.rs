@@ -33,14 +33,19 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::DropNotNull { table, column } = &op.kind else { return None };
+        let OpKind::DropNotNull { table, column } = &op.kind else {
+            return None;
+        };
         (!ctx.table_is_new()).then(|| {
             finding(
                 &META,
                 op,
                 Risk::Info,
                 Strategy::AsWritten,
-                format!("{} may now be NULL: readers must cope", ctx.describe(table, column)),
+                format!(
+                    "{} may now be NULL: readers must cope",
+                    ctx.describe(table, column)
+                ),
                 "deploy NULL-safe readers before this step".into(),
             )
         })

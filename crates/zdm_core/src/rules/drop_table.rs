@@ -33,11 +33,17 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::DropTable { table, cascade, .. } = &op.kind else { return None };
+        let OpKind::DropTable { table, cascade, .. } = &op.kind else {
+            return None;
+        };
         if ctx.table_is_new() {
             return None;
         }
-        let extra = if *cascade { "; CASCADE also drops what depends on it" } else { "" };
+        let extra = if *cascade {
+            "; CASCADE also drops what depends on it"
+        } else {
+            ""
+        };
         Some(finding(
             &META,
             op,

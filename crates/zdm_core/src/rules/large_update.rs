@@ -33,7 +33,12 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::Update { table, batchable, .. } = &op.kind else { return None };
+        let OpKind::Update {
+            table, batchable, ..
+        } = &op.kind
+        else {
+            return None;
+        };
         if ctx.table_is_new() {
             return None;
         }

@@ -139,8 +139,23 @@ pub trait Rule: Sync {
 }
 
 /// Builds a finding from a rule's metadata.
-pub(crate) fn finding(meta: &'static RuleMeta, op: &Op, risk: Risk, strategy: Strategy, message: String, help: String) -> Finding {
-    Finding { rule: meta.id, name: meta.name, risk, message, help, strategy, pos: op.pos }
+pub(crate) fn finding(
+    meta: &'static RuleMeta,
+    op: &Op,
+    risk: Risk,
+    strategy: Strategy,
+    message: String,
+    help: String,
+) -> Finding {
+    Finding {
+        rule: meta.id,
+        name: meta.name,
+        risk,
+        message,
+        help,
+        strategy,
+        pos: op.pos,
+    }
 }
 
 /// Every rule, in catalogue order. This is the only registration point.
@@ -170,7 +185,10 @@ pub static RULES: &[&dyn Rule] = &[
 /// The rule with this ID or name.
 #[must_use]
 pub fn rule(id_or_name: &str) -> Option<&'static dyn Rule> {
-    RULES.iter().copied().find(|r| r.meta().id.eq_ignore_ascii_case(id_or_name) || r.meta().name == id_or_name)
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(id_or_name) || r.meta().name == id_or_name)
 }
 
 /// The lock and rewrite an operation takes as written, before any rule looks at it.
@@ -178,15 +196,29 @@ pub fn rule(id_or_name: &str) -> Option<&'static dyn Rule> {
 pub fn base_effect(kind: &OpKind) -> (LockLevel, Rewrite) {
     use LockLevel as L;
     match kind {
-        OpKind::CreateTable { .. } | OpKind::CreateEnum { .. } | OpKind::Catalog { .. } | OpKind::Transaction { .. } => (L::None, Rewrite::None),
+        OpKind::CreateTable { .. }
+        | OpKind::CreateEnum { .. }
+        | OpKind::Catalog { .. }
+        | OpKind::Transaction { .. } => (L::None, Rewrite::None),
         OpKind::CreateView { .. } => (L::AccessExclusive, Rewrite::None),
         OpKind::CreateIndex(spec) if spec.concurrently => (L::ShareUpdateExclusive, Rewrite::Build),
         OpKind::CreateIndex(_) => (L::Share, Rewrite::Build),
-        OpKind::DropIndex { concurrently: true, .. } => (L::ShareUpdateExclusive, Rewrite::None),
+        OpKind::DropIndex {
+            concurrently: true, ..
+        } => (L::ShareUpdateExclusive, Rewrite::None),
         OpKind::ValidateConstraint { .. } => (L::ShareUpdateExclusive, Rewrite::Scan),
         OpKind::AddConstraint { constraint, .. } => match constraint.kind {
-            crate::model::ConstraintKind::ForeignKey { .. } => (L::ShareRowExclusive, if constraint.not_valid { Rewrite::None } else { Rewrite::Scan }),
-            _ if constraint.not_valid || constraint.using_index.is_some() => (L::AccessExclusive, Rewrite::None),
+            crate::model::ConstraintKind::ForeignKey { .. } => (
+                L::ShareRowExclusive,
+                if constraint.not_valid {
+                    Rewrite::None
+                } else {
+                    Rewrite::Scan
+                },
+            ),
+            _ if constraint.not_valid || constraint.using_index.is_some() => {
+                (L::AccessExclusive, Rewrite::None)
+            }
             crate::model::ConstraintKind::Check { .. } => (L::AccessExclusive, Rewrite::Scan),
             _ => (L::AccessExclusive, Rewrite::Build),
         },
@@ -218,5 +250,7 @@ pub fn check_all(op: &Op, ctx: &RuleCtx<'_>) -> Vec<Finding> {
 /// The metadata of the rule a finding came from.
 #[must_use]
 pub fn meta_of(f: &Finding) -> &'static RuleMeta {
-    rule(f.rule).map(Rule::meta).expect("findings carry a registered rule id")
+    rule(f.rule)
+        .map(Rule::meta)
+        .expect("findings carry a registered rule id")
 }

@@ -35,14 +35,19 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::RenameColumn { table, from, to } = &op.kind else { return None };
+        let OpKind::RenameColumn { table, from, to } = &op.kind else {
+            return None;
+        };
         (!ctx.table_is_new()).then(|| {
             finding(
                 &META,
                 op,
                 Risk::Risky,
                 Strategy::RenameColumnExpandContract,
-                format!("RENAME {} → {to} breaks running code that uses {from}", ctx.describe(table, from)),
+                format!(
+                    "RENAME {} → {to} breaks running code",
+                    ctx.describe(table, from)
+                ),
                 "expand with a sync trigger, backfill, deploy code, then contract".into(),
             )
         })

@@ -34,7 +34,9 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::RenameTable { table, to } = &op.kind else { return None };
+        let OpKind::RenameTable { table, to } = &op.kind else {
+            return None;
+        };
         (!ctx.table_is_new()).then(|| {
             finding(
                 &META,
@@ -42,7 +44,9 @@ impl super::Rule for Rule {
                 Risk::Dangerous,
                 Strategy::AsWritten,
                 format!("RENAME {table} → {to} breaks running code that uses {table}"),
-                format!("no staged recipe yet: keep a view named {table} until every instance uses {to}"),
+                format!(
+                    "no staged recipe yet: keep a view named {table} until every instance uses {to}"
+                ),
             )
         })
     }

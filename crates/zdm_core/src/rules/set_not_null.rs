@@ -43,8 +43,15 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::SetNotNull { table, column } = &op.kind else { return None };
-        if ctx.table_is_new() || ctx.table.and_then(|t| t.column(column)).is_some_and(|c| c.not_null) {
+        let OpKind::SetNotNull { table, column } = &op.kind else {
+            return None;
+        };
+        if ctx.table_is_new()
+            || ctx
+                .table
+                .and_then(|t| t.column(column))
+                .is_some_and(|c| c.not_null)
+        {
             return None;
         }
         if ctx.pg.0 >= 12 && proven_by_check(ctx, column) {

@@ -32,8 +32,13 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, _ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::Other { what, table } = &op.kind else { return None };
-        let on = table.as_ref().map(|t| format!(" on {t}")).unwrap_or_default();
+        let OpKind::Other { what, table } = &op.kind else {
+            return None;
+        };
+        let on = table
+            .as_ref()
+            .map(|t| format!(" on {t}"))
+            .unwrap_or_default();
         Some(finding(
             &META,
             op,

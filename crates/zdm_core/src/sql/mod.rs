@@ -6,10 +6,10 @@
 mod ffi;
 
 use crate::model::{ConstraintKind, Pos, QName};
-use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement};
-use pg_query::protobuf::{
-    self, AlterTableType, ConstrType, DropBehavior, ObjectType,
+use crate::op::{
+    Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement,
 };
+use pg_query::protobuf::{self, AlterTableType, ConstrType, DropBehavior, ObjectType};
 use pg_query::{Node, NodeEnum, NodeRef};
 use std::fmt;
 
@@ -41,10 +41,16 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
     };
     let mut out = Vec::with_capacity(parsed.protobuf.stmts.len());
     for raw in &parsed.protobuf.stmts {
-        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
+        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
+            continue;
+        };
         let start = usize::try_from(raw.stmt_location).unwrap_or(0);
         let len = usize::try_from(raw.stmt_len).unwrap_or(0);
-        let end = if len == 0 { text.len() } else { (start + len).min(text.len()) };
+        let end = if len == 0 {
+            text.len()
+        } else {
+            (start + len).min(text.len())
+        };
         let (offset, sql) = trim_statement(&text[start..end]);
         let pos = Pos::of_byte(text, start + offset);
         let ops = convert(node, &sql, pos);
@@ -55,9 +61,20 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
 
 fn locate_error(text: &str, fallback: &str) -> SyntaxError {
     match ffi::syntax_error(text) {
-        Some((message, Some(index))) => SyntaxError { message, pos: Pos::of_char(text, index) },
-        Some((message, None)) => SyntaxError { message, pos: Pos { line: 1, col: 1 } },
-        None => SyntaxError { message: fallback.trim_start_matches("Error parsing query: ").to_string(), pos: Pos { line: 1, col: 1 } },
+        Some((message, Some(index))) => SyntaxError {
+            message,
+            pos: Pos::of_char(text, index),
+        },
+        Some((message, None)) => SyntaxError {
+            message,
+            pos: Pos { line: 1, col: 1 },
+        },
+        None => SyntaxError {
+            message: fallback
+                .trim_start_matches("Error parsing query: ")
+                .to_string(),
+            pos: Pos { line: 1, col: 1 },
+        },
     }
 }
 
@@ -77,20 +94,36 @@ fn trim_statement(s: &str) -> (usize, String) {
             break;
         }
     }
-    (i, s[i..].trim_end().trim_end_matches(';').trim_end().to_string())
+    (
+        i,
+        s[i..]
+            .trim_end()
+            .trim_end_matches(';')
+            .trim_end()
+            .to_string(),
+    )
 }
 
 /// True for words PostgreSQL will not take as a bare identifier (any keyword that is not unreserved).
 #[must_use]
 pub fn is_reserved_keyword(word: &str) -> bool {
-    let Ok(scan) = pg_query::scan(word) else { return false };
+    let Ok(scan) = pg_query::scan(word) else {
+        return false;
+    };
     scan.tokens.first().is_some_and(|t| {
-        t.keyword_kind != protobuf::KeywordKind::NoKeyword as i32 && t.keyword_kind != protobuf::KeywordKind::UnreservedKeyword as i32
+        t.keyword_kind != protobuf::KeywordKind::NoKeyword as i32
+            && t.keyword_kind != protobuf::KeywordKind::UnreservedKeyword as i32
     })
 }
 
 fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
-    let one = |kind| vec![Op { sql: sql.to_string(), pos, kind }];
+    let one = |kind| {
+        vec![Op {
+            sql: sql.to_string(),
+            pos,
+            kind,
+        }]
+    };
     match node {
         NodeEnum::CreateStmt(s) => one(create_table(s)),
         NodeEnum::AlterTableStmt(s) => alter_table(s, sql, pos),
@@ -103,7 +136,9 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
         }),
         NodeEnum::ViewStmt(s) => one(view(s)),
         NodeEnum::UpdateStmt(s) => one(update(s)),
-        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction { what: first_word(sql) }),
+        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction {
+            what: first_word(sql),
+        }),
         NodeEnum::CommentStmt(_)
         | NodeEnum::CreateFunctionStmt(_)
         | NodeEnum::CreateExtensionStmt(_)
@@ -113,8 +148,13 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
         | NodeEnum::VariableSetStmt(_)
         | NodeEnum::SelectStmt(_)
         | NodeEnum::CompositeTypeStmt(_)
-        | NodeEnum::CreateDomainStmt(_) => one(OpKind::Catalog { what: first_words(sql) }),
-        other => one(OpKind::Other { what: first_words(sql), table: relation_of(other) }),
+        | NodeEnum::CreateDomainStmt(_) => one(OpKind::Catalog {
+            what: first_words(sql),
+        }),
+        other => one(OpKind::Other {
+            what: first_words(sql),
+            table: relation_of(other),
+        }),
     }
 }
 
@@ -123,7 +163,11 @@ fn first_word(sql: &str) -> String {
 }
 
 fn first_words(sql: &str) -> String {
-    let words: Vec<String> = sql.split_whitespace().take(3).map(str::to_uppercase).collect();
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(3)
+        .map(str::to_uppercase)
+        .collect();
     words.join(" ")
 }
 
@@ -135,7 +179,10 @@ fn relation_of(node: &NodeEnum) -> Option<QName> {
 }
 
 fn qname(r: &protobuf::RangeVar) -> QName {
-    QName { schema: (!r.schemaname.is_empty()).then(|| r.schemaname.clone()), name: r.relname.clone() }
+    QName {
+        schema: (!r.schemaname.is_empty()).then(|| r.schemaname.clone()),
+        name: r.relname.clone(),
+    }
 }
 
 fn string_of(n: &Node) -> Option<String> {
@@ -148,7 +195,10 @@ fn string_of(n: &Node) -> Option<String> {
 fn qname_of_list(names: &[Node]) -> QName {
     let parts: Vec<String> = names.iter().filter_map(string_of).collect();
     match parts.as_slice() {
-        [.., schema, name] => QName { schema: Some(schema.clone()), name: name.clone() },
+        [.., schema, name] => QName {
+            schema: Some(schema.clone()),
+            name: name.clone(),
+        },
         [name] => QName::bare(name),
         [] => QName::bare(""),
     }
@@ -169,25 +219,39 @@ fn expr_sql(expr: &Node) -> String {
         op: protobuf::SetOperation::SetopNone as i32,
         ..Default::default()
     };
-    deparse_stmt(NodeEnum::SelectStmt(Box::new(select))).trim_start_matches("SELECT ").to_string()
+    deparse_stmt(NodeEnum::SelectStmt(Box::new(select)))
+        .trim_start_matches("SELECT ")
+        .to_string()
 }
 
 /// Deparses a type name through `SELECT NULL::<type>`.
 fn type_sql(t: &protobuf::TypeName) -> String {
     let cast = protobuf::TypeCast {
-        arg: Some(Box::new(wrap(NodeEnum::AConst(protobuf::AConst { isnull: true, ..Default::default() })))),
+        arg: Some(Box::new(wrap(NodeEnum::AConst(protobuf::AConst {
+            isnull: true,
+            ..Default::default()
+        })))),
         type_name: Some(t.clone()),
         location: -1,
     };
-    expr_sql(&wrap(NodeEnum::TypeCast(Box::new(cast)))).trim_start_matches("NULL::").to_string()
+    expr_sql(&wrap(NodeEnum::TypeCast(Box::new(cast))))
+        .trim_start_matches("NULL::")
+        .to_string()
 }
 
 fn type_name_last(t: &protobuf::TypeName) -> String {
-    t.names.iter().filter_map(string_of).next_back().unwrap_or_default().to_lowercase()
+    t.names
+        .iter()
+        .filter_map(string_of)
+        .next_back()
+        .unwrap_or_default()
+        .to_lowercase()
 }
 
 fn deparse_stmt(node: NodeEnum) -> String {
-    wrap(node).deparse(pg_query::DeparseOptions::default()).unwrap_or_default()
+    wrap(node)
+        .deparse(pg_query::DeparseOptions::default())
+        .unwrap_or_default()
 }
 
 /// Renders one ALTER TABLE action on its own: `ALTER TABLE <table> <action>`.
@@ -200,13 +264,20 @@ fn alter_sql(stmt: &protobuf::AlterTableStmt, cmd: &Node) -> String {
 /// Renders an ALTER TABLE action against a placeholder table and returns the text after `prefix`.
 fn action_text(cmd: protobuf::AlterTableCmd, prefix: &str) -> String {
     let stmt = protobuf::AlterTableStmt {
-        relation: Some(protobuf::RangeVar { relname: "x".into(), inh: true, relpersistence: "p".into(), ..Default::default() }),
+        relation: Some(protobuf::RangeVar {
+            relname: "x".into(),
+            inh: true,
+            relpersistence: "p".into(),
+            ..Default::default()
+        }),
         cmds: vec![wrap(NodeEnum::AlterTableCmd(Box::new(cmd)))],
         objtype: ObjectType::ObjectTable as i32,
         missing_ok: false,
     };
     let text = deparse_stmt(NodeEnum::AlterTableStmt(stmt));
-    text.strip_prefix(&format!("ALTER TABLE x {prefix}")).unwrap_or(&text).to_string()
+    text.strip_prefix(&format!("ALTER TABLE x {prefix}"))
+        .unwrap_or(&text)
+        .to_string()
 }
 
 fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
@@ -228,7 +299,9 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
         spec.generated = Some(Generated::Identity);
     }
     for con in &c.constraints {
-        let Some(NodeEnum::Constraint(k)) = con.node.as_ref() else { continue };
+        let Some(NodeEnum::Constraint(k)) = con.node.as_ref() else {
+            continue;
+        };
         match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
             ConstrType::ConstrNotnull => spec.not_null = true,
             ConstrType::ConstrDefault => {
@@ -244,7 +317,11 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
             ConstrType::ConstrCheck => spec.check = k.raw_expr.as_deref().map(expr_sql),
             ConstrType::ConstrIdentity => spec.generated = Some(Generated::Identity),
             ConstrType::ConstrGenerated => {
-                spec.generated = Some(if k.generated_kind == "v" { Generated::Virtual } else { Generated::Stored });
+                spec.generated = Some(if k.generated_kind == "v" {
+                    Generated::Virtual
+                } else {
+                    Generated::Stored
+                });
             }
             _ => {}
         }
@@ -261,7 +338,9 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
 
 /// Lower-case names of every function an expression calls; SQL value functions count as `now`.
 fn calls_in(expr: &Node) -> Vec<String> {
-    let Some(e) = expr.node.as_ref() else { return Vec::new() };
+    let Some(e) = expr.node.as_ref() else {
+        return Vec::new();
+    };
     let mut names: Vec<String> = Vec::new();
     if let NodeEnum::FuncCall(f) = e {
         names.push(func_name(f));
@@ -279,7 +358,12 @@ fn calls_in(expr: &Node) -> Vec<String> {
 }
 
 fn func_name(f: &protobuf::FuncCall) -> String {
-    f.funcname.iter().filter_map(string_of).next_back().unwrap_or_default().to_lowercase()
+    f.funcname
+        .iter()
+        .filter_map(string_of)
+        .next_back()
+        .unwrap_or_default()
+        .to_lowercase()
 }
 
 fn key_names(keys: &[Node]) -> Vec<String> {
@@ -288,12 +372,22 @@ fn key_names(keys: &[Node]) -> Vec<String> {
 
 fn constraint_spec(k: &protobuf::Constraint) -> ConstraintSpec {
     let kind = match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
-        ConstrType::ConstrPrimary => ConstraintKind::PrimaryKey { columns: key_names(&k.keys) },
-        ConstrType::ConstrUnique => ConstraintKind::Unique { columns: key_names(&k.keys) },
-        ConstrType::ConstrCheck => ConstraintKind::Check { expr: k.raw_expr.as_deref().map(expr_sql).unwrap_or_default() },
+        ConstrType::ConstrPrimary => ConstraintKind::PrimaryKey {
+            columns: key_names(&k.keys),
+        },
+        ConstrType::ConstrUnique => ConstraintKind::Unique {
+            columns: key_names(&k.keys),
+        },
+        ConstrType::ConstrCheck => ConstraintKind::Check {
+            expr: k.raw_expr.as_deref().map(expr_sql).unwrap_or_default(),
+        },
         ConstrType::ConstrForeign => ConstraintKind::ForeignKey {
             columns: key_names(&k.fk_attrs),
-            ref_table: k.pktable.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
+            ref_table: k
+                .pktable
+                .as_ref()
+                .map(qname)
+                .unwrap_or_else(|| QName::bare("")),
             ref_columns: key_names(&k.pk_attrs),
         },
         _ => ConstraintKind::Other,
@@ -332,7 +426,11 @@ fn create_table(s: &protobuf::CreateStmt) -> OpKind {
         _ => None,
     }));
     OpKind::CreateTable {
-        table: s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
+        table: s
+            .relation
+            .as_ref()
+            .map(qname)
+            .unwrap_or_else(|| QName::bare("")),
         columns,
         constraints,
         if_not_exists: s.if_not_exists,
@@ -340,19 +438,40 @@ fn create_table(s: &protobuf::CreateStmt) -> OpKind {
 }
 
 fn alter_table(s: &protobuf::AlterTableStmt, sql: &str, pos: Pos) -> Vec<Op> {
-    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let table = s
+        .relation
+        .as_ref()
+        .map(qname)
+        .unwrap_or_else(|| QName::bare(""));
     if s.objtype != ObjectType::ObjectTable as i32 {
         let what = first_words(sql);
-        return vec![Op { sql: sql.to_string(), pos, kind: OpKind::Other { what, table: Some(table) } }];
+        return vec![Op {
+            sql: sql.to_string(),
+            pos,
+            kind: OpKind::Other {
+                what,
+                table: Some(table),
+            },
+        }];
     }
     let several = s.cmds.len() > 1;
     s.cmds
         .iter()
         .filter_map(|node| {
-            let Some(NodeEnum::AlterTableCmd(cmd)) = node.node.as_ref() else { return None };
+            let Some(NodeEnum::AlterTableCmd(cmd)) = node.node.as_ref() else {
+                return None;
+            };
             let kind = alter_cmd(&table, cmd);
-            let text = if several { alter_sql(s, node) } else { sql.to_string() };
-            Some(Op { sql: text, pos, kind })
+            let text = if several {
+                alter_sql(s, node)
+            } else {
+                sql.to_string()
+            };
+            Some(Op {
+                sql: text,
+                pos,
+                kind,
+            })
         })
         .collect()
 }
@@ -363,10 +482,21 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
     let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
     match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
         AlterTableType::AtAddColumn => match def {
-            Some(NodeEnum::ColumnDef(c)) => OpKind::AddColumn { table, column: column_spec(c), if_not_exists: cmd.missing_ok },
-            _ => OpKind::Other { what: "ADD COLUMN".into(), table: Some(table) },
+            Some(NodeEnum::ColumnDef(c)) => OpKind::AddColumn {
+                table,
+                column: column_spec(c),
+                if_not_exists: cmd.missing_ok,
+            },
+            _ => OpKind::Other {
+                what: "ADD COLUMN".into(),
+                table: Some(table),
+            },
         },
-        AlterTableType::AtDropColumn => OpKind::DropColumn { table, column, if_exists: cmd.missing_ok },
+        AlterTableType::AtDropColumn => OpKind::DropColumn {
+            table,
+            column,
+            if_exists: cmd.missing_ok,
+        },
         AlterTableType::AtAlterColumnType => match def {
             Some(NodeEnum::ColumnDef(c)) => OpKind::AlterColumnType {
                 table,
@@ -375,21 +505,44 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
                 type_name: c.type_name.as_ref().map(type_name_last).unwrap_or_default(),
                 using: c.raw_default.as_deref().map(expr_sql),
             },
-            _ => OpKind::Other { what: "ALTER COLUMN TYPE".into(), table: Some(table) },
+            _ => OpKind::Other {
+                what: "ALTER COLUMN TYPE".into(),
+                table: Some(table),
+            },
         },
         AlterTableType::AtSetNotNull => OpKind::SetNotNull { table, column },
         AlterTableType::AtDropNotNull => OpKind::DropNotNull { table, column },
         AlterTableType::AtColumnDefault => match cmd.def.as_deref() {
-            Some(expr) => OpKind::SetDefault { table, column, expr: expr_sql(expr) },
+            Some(expr) => OpKind::SetDefault {
+                table,
+                column,
+                expr: expr_sql(expr),
+            },
             None => OpKind::DropDefault { table, column },
         },
         AlterTableType::AtAddConstraint => match def {
-            Some(NodeEnum::Constraint(k)) => OpKind::AddConstraint { table, constraint: constraint_spec(k) },
-            _ => OpKind::Other { what: "ADD CONSTRAINT".into(), table: Some(table) },
+            Some(NodeEnum::Constraint(k)) => OpKind::AddConstraint {
+                table,
+                constraint: constraint_spec(k),
+            },
+            _ => OpKind::Other {
+                what: "ADD CONSTRAINT".into(),
+                table: Some(table),
+            },
         },
-        AlterTableType::AtValidateConstraint => OpKind::ValidateConstraint { table, name: column },
-        AlterTableType::AtDropConstraint => OpKind::DropConstraint { table, name: column, if_exists: cmd.missing_ok },
-        other => OpKind::Other { what: alter_type_words(other), table: Some(table) },
+        AlterTableType::AtValidateConstraint => OpKind::ValidateConstraint {
+            table,
+            name: column,
+        },
+        AlterTableType::AtDropConstraint => OpKind::DropConstraint {
+            table,
+            name: column,
+            if_exists: cmd.missing_ok,
+        },
+        other => OpKind::Other {
+            what: alter_type_words(other),
+            table: Some(table),
+        },
     }
 }
 
@@ -402,21 +555,38 @@ fn alter_type_words(t: AlterTableType) -> String {
 fn rename(s: &protobuf::RenameStmt) -> OpKind {
     let table = s.relation.as_ref().map(qname);
     match ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined) {
-        ObjectType::ObjectColumn if s.relation_type == ObjectType::ObjectTable as i32 => OpKind::RenameColumn {
+        ObjectType::ObjectColumn if s.relation_type == ObjectType::ObjectTable as i32 => {
+            OpKind::RenameColumn {
+                table: table.unwrap_or_else(|| QName::bare("")),
+                from: s.subname.clone(),
+                to: s.newname.clone(),
+            }
+        }
+        ObjectType::ObjectTable => OpKind::RenameTable {
             table: table.unwrap_or_else(|| QName::bare("")),
-            from: s.subname.clone(),
             to: s.newname.clone(),
         },
-        ObjectType::ObjectTable => OpKind::RenameTable { table: table.unwrap_or_else(|| QName::bare("")), to: s.newname.clone() },
-        other => OpKind::Other { what: format!("RENAME {}", other.as_str_name().trim_start_matches("OBJECT_")), table },
+        other => OpKind::Other {
+            what: format!(
+                "RENAME {}",
+                other.as_str_name().trim_start_matches("OBJECT_")
+            ),
+            table,
+        },
     }
 }
 
 fn index_spec(s: &protobuf::IndexStmt) -> IndexSpec {
-    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let table = s
+        .relation
+        .as_ref()
+        .map(qname)
+        .unwrap_or_else(|| QName::bare(""));
     let mut columns = Vec::new();
     for p in &s.index_params {
-        let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else { continue };
+        let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else {
+            continue;
+        };
         if e.name.is_empty() {
             if let Some(expr) = e.expr.as_deref().and_then(|x| x.node.as_ref()) {
                 columns.extend(column_refs(expr));
@@ -431,7 +601,10 @@ fn index_spec(s: &protobuf::IndexStmt) -> IndexSpec {
     bare.if_not_exists = false;
     bare.unique = false;
     let text = deparse_stmt(NodeEnum::IndexStmt(Box::new(bare)));
-    let body = text.strip_prefix("CREATE INDEX ON ").unwrap_or(&text).to_string();
+    let body = text
+        .strip_prefix("CREATE INDEX ON ")
+        .unwrap_or(&text)
+        .to_string();
     IndexSpec {
         name: (!s.idxname.is_empty()).then(|| s.idxname.clone()),
         only: s.relation.as_ref().is_some_and(|r| !r.inh),
@@ -474,17 +647,40 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
             _ => QName::bare(""),
         })
         .collect();
-    let kind_of = |name: QName| match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
-        ObjectType::ObjectTable => OpKind::DropTable { table: name, if_exists: s.missing_ok, cascade },
-        ObjectType::ObjectIndex => OpKind::DropIndex { name, concurrently: s.concurrent, if_exists: s.missing_ok },
-        ObjectType::ObjectView | ObjectType::ObjectType => OpKind::Catalog { what: first_words(sql) },
-        _ => OpKind::Other { what: first_words(sql), table: None },
-    };
+    let kind_of =
+        |name: QName| match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+            ObjectType::ObjectTable => OpKind::DropTable {
+                table: name,
+                if_exists: s.missing_ok,
+                cascade,
+            },
+            ObjectType::ObjectIndex => OpKind::DropIndex {
+                name,
+                concurrently: s.concurrent,
+                if_exists: s.missing_ok,
+            },
+            ObjectType::ObjectView | ObjectType::ObjectType => OpKind::Catalog {
+                what: first_words(sql),
+            },
+            _ => OpKind::Other {
+                what: first_words(sql),
+                table: None,
+            },
+        };
     if names.len() <= 1 {
         let name = names.into_iter().next().unwrap_or_else(|| QName::bare(""));
-        return vec![Op { sql: sql.to_string(), pos, kind: kind_of(name) }];
+        return vec![Op {
+            sql: sql.to_string(),
+            pos,
+            kind: kind_of(name),
+        }];
     }
-    let keyword = sql.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase();
+    let keyword = sql
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
     names
         .into_iter()
         .map(|name| {
@@ -499,13 +695,21 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
             if cascade {
                 text.push_str(" CASCADE");
             }
-            Op { sql: text, pos, kind: kind_of(name) }
+            Op {
+                sql: text,
+                pos,
+                kind: kind_of(name),
+            }
         })
         .collect()
 }
 
 fn view(s: &protobuf::ViewStmt) -> OpKind {
-    let name = s.view.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let name = s
+        .view
+        .as_ref()
+        .map(qname)
+        .unwrap_or_else(|| QName::bare(""));
     let mut tables = Vec::new();
     let mut columns = Vec::new();
     if let Some(q) = s.query.as_deref().and_then(|q| q.node.as_ref()) {
@@ -525,31 +729,53 @@ fn view(s: &protobuf::ViewStmt) -> OpKind {
     tables.dedup();
     columns.sort();
     columns.dedup();
-    OpKind::CreateView { name, tables, columns, replace: s.replace }
+    OpKind::CreateView {
+        name,
+        tables,
+        columns,
+        replace: s.replace,
+    }
 }
 
 fn update(s: &protobuf::UpdateStmt) -> OpKind {
-    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    let table = s
+        .relation
+        .as_ref()
+        .map(qname)
+        .unwrap_or_else(|| QName::bare(""));
     let mut assignments = Vec::new();
     let mut plain = true;
     for t in &s.target_list {
-        let Some(NodeEnum::ResTarget(r)) = t.node.as_ref() else { continue };
+        let Some(NodeEnum::ResTarget(r)) = t.node.as_ref() else {
+            continue;
+        };
         plain &= r.indirection.is_empty();
         match r.val.as_deref() {
             Some(v) if !matches!(v.node, Some(NodeEnum::MultiAssignRef(_))) => {
-                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v) });
+                assignments.push(Assignment {
+                    column: r.name.clone(),
+                    expr: expr_sql(v),
+                });
             }
             _ => plain = false,
         }
     }
     let filter = s.where_clause.as_deref().map(expr_sql);
-    let current_of = s.where_clause.as_deref().is_some_and(|w| matches!(w.node, Some(NodeEnum::CurrentOfExpr(_))));
+    let current_of = s
+        .where_clause
+        .as_deref()
+        .is_some_and(|w| matches!(w.node, Some(NodeEnum::CurrentOfExpr(_))));
     let aliased = s.relation.as_ref().is_some_and(|r| r.alias.is_some());
     OpKind::Update {
         table,
         assignments,
         filter,
-        batchable: plain && !aliased && !current_of && s.from_clause.is_empty() && s.with_clause.is_none() && s.returning_clause.is_none(),
+        batchable: plain
+            && !aliased
+            && !current_of
+            && s.from_clause.is_empty()
+            && s.with_clause.is_none()
+            && s.returning_clause.is_none(),
     }
 }
 
@@ -560,13 +786,26 @@ fn update(s: &protobuf::UpdateStmt) -> OpKind {
 pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) -> Option<String> {
     let parsed = pg_query::parse(definition, 0).ok()?;
     let raw = parsed.protobuf.stmts.first()?;
-    let Some(NodeEnum::IndexStmt(stmt)) = raw.stmt.as_ref()?.node.as_ref() else { return None };
+    let Some(NodeEnum::IndexStmt(stmt)) = raw.stmt.as_ref()?.node.as_ref() else {
+        return None;
+    };
     let mut stmt = stmt.clone();
-    if stmt.where_clause.as_deref().and_then(|w| w.node.as_ref()).is_some_and(|w| column_refs(w).iter().any(|c| c == from)) {
+    if stmt
+        .where_clause
+        .as_deref()
+        .and_then(|w| w.node.as_ref())
+        .is_some_and(|w| column_refs(w).iter().any(|c| c == from))
+    {
         return None;
     }
-    for p in stmt.index_params.iter_mut().chain(stmt.index_including_params.iter_mut()) {
-        let Some(NodeEnum::IndexElem(e)) = p.node.as_mut() else { continue };
+    for p in stmt
+        .index_params
+        .iter_mut()
+        .chain(stmt.index_including_params.iter_mut())
+    {
+        let Some(NodeEnum::IndexElem(e)) = p.node.as_mut() else {
+            continue;
+        };
         if let Some(expr) = e.expr.as_deref().and_then(|x| x.node.as_ref())
             && column_refs(expr).iter().any(|c| c == from)
         {
@@ -586,7 +825,11 @@ pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) 
 #[must_use]
 pub fn concurrent_index(definition: &str) -> Option<String> {
     let parsed = pg_query::parse(definition, 0).ok()?;
-    let Some(NodeEnum::IndexStmt(stmt)) = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref() else { return None };
+    let Some(NodeEnum::IndexStmt(stmt)) =
+        parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()
+    else {
+        return None;
+    };
     let mut stmt = stmt.clone();
     stmt.concurrent = true;
     Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))

@@ -59,7 +59,13 @@ pub trait Tool: Sync {
     ///
     /// # Errors
     /// When a file would overwrite an existing one.
-    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError>;
+    fn write(
+        &self,
+        plan: &Plan,
+        files: &ProjectFiles,
+        detection: &Detection,
+        now: &str,
+    ) -> Result<Vec<GeneratedFile>, WriteError>;
 }
 
 /// Every tool, most specific first. Detection takes the first that answers.
@@ -73,5 +79,12 @@ pub fn detect(files: &ProjectFiles) -> (&'static dyn Tool, Detection) {
             return (*tool, d);
         }
     }
-    (&dbmate::RawSql, Detection { tool: "raw-sql", dir: "migrations".into(), evidence: "no migration tool found; new migrations/ directory".into() })
+    (
+        &dbmate::RawSql,
+        Detection {
+            tool: "raw-sql",
+            dir: "migrations".into(),
+            evidence: "no migration tool found; new migrations/ directory".into(),
+        },
+    )
 }

@@ -1,0 +1,99 @@
+//! `--format json`: one object with the stack, the verdict, every operation, every step, the files, the
+//! report path and every finding.
+
+use super::RunInfo;
+use crate::model::SchemaSource;
+use crate::pipeline::Outcome;
+use crate::rules;
+use serde_json::{Value, json};
+
+/// The JSON object for a plan.
+#[must_use]
+pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
+    let plan = &outcome.plan;
+    let operations: Vec<Value> = outcome
+        .analysis
+        .ops
+        .iter()
+        .map(|c| {
+            json!({
+                "sql": c.op.sql,
+                "kind": c.op.kind.name(),
+                "table": c.op.kind.table().map(|t| t.key()),
+                "risk": c.risk,
+                "lock": c.lock.name(),
+                "rewrite": c.rewrite,
+                "rule": c.rule,
+                "strategy": c.strategy,
+                "line": c.op.pos.line,
+                "column": c.op.pos.col,
+            })
+        })
+        .collect();
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "n": s.n,
+                "phase": s.phase,
+                "title": s.title,
+                "file": s.file,
+                "transaction": s.transaction,
+                "up": s.up,
+                "down": s.down,
+                "lock": s.lock.name(),
+                "duration": s.duration,
+                "rollback": s.rollback,
+                "rollback_data_loss": s.rollback_data_loss,
+            })
+        })
+        .collect();
+    let findings: Vec<Value> = plan
+        .findings
+        .iter()
+        .map(|f| {
+            let meta = rules::meta_of(f);
+            json!({
+                "rule": f.rule,
+                "name": f.name,
+                "risk": f.risk,
+                "message": f.message,
+                "help": f.help,
+                "lock": meta.lock.name(),
+                "rewrite": meta.rewrite,
+                "breaks_app": meta.breaks_app,
+                "line": f.pos.line,
+                "column": f.pos.col,
+            })
+        })
+        .collect();
+    let schema = match &outcome.schema.source {
+        SchemaSource::Unknown => json!({"source": "unknown", "tables": 0}),
+        SchemaSource::Migrations { dir, files } => {
+            json!({"source": "migrations", "dir": dir, "files": files, "tables": outcome.schema.tables.len()})
+        }
+    };
+    json!({
+        "stack": {
+            "tool": outcome.detection.tool,
+            "engine": "postgresql",
+            "version": outcome.pg.0,
+            "migrations_dir": outcome.detection.dir,
+            "evidence": outcome.detection.evidence,
+        },
+        "schema": schema,
+        "verdict": plan.verdict,
+        "risk": plan.risk,
+        "type": plan.kind.label(),
+        "deploys": plan.deploys,
+        "operations": operations,
+        "steps": steps,
+        "files": outcome.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
+        "dry_run": info.dry_run,
+        "report": info.report,
+        "findings": findings,
+        "notes": plan.notes,
+        "checklist": plan.checklist,
+    })
+}

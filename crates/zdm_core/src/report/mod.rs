@@ -1,0 +1,121 @@
+//! What zdm shows: the terminal receipt (at most 40 lines), the JSON object, and the self-contained HTML
+//! report, each returned as a `String`. Imports `model`, `plan`, `rules` (metadata only), `pipeline`.
+
+mod html;
+mod json;
+mod receipt;
+
+pub use html::html_report;
+pub use json::json_report;
+pub use receipt::{RECEIPT_MAX_LINES, receipt};
+
+use crate::model::Risk;
+use crate::pipeline::Outcome;
+use crate::plan::{Phase, Step};
+
+/// How to render.
+#[derive(Clone, Debug, Default)]
+pub struct Style {
+    /// ANSI colours.
+    pub color: bool,
+    /// ASCII marks and box instead of Unicode.
+    pub ascii: bool,
+}
+
+/// Facts about the run that the core does not decide.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Path of the HTML report, when one was written.
+    pub report: Option<String>,
+}
+
+/// The mark and word for a risk.
+#[must_use]
+pub fn mark(risk: Risk, ascii: bool) -> (&'static str, &'static str) {
+    match (risk, ascii) {
+        (Risk::Dangerous, false) => ("✖", "DANGEROUS"),
+        (Risk::Dangerous, true) => ("x", "DANGEROUS"),
+        (Risk::Risky, false) => ("▲", "RISKY"),
+        (Risk::Risky, true) => ("!", "RISKY"),
+        (Risk::Info, false) => ("●", "INFO"),
+        (Risk::Info, true) => ("*", "INFO"),
+        (Risk::Safe, false) => ("✔", "SAFE"),
+        (Risk::Safe, true) => ("v", "SAFE"),
+        (Risk::Unknown, false) => ("?", "UNKNOWN"),
+        (Risk::Unknown, true) => ("?", "UNKNOWN"),
+    }
+}
+
+/// A one-line title for the change (`rename users.name → full_name`, or a count).
+#[must_use]
+pub fn change_title(outcome: &Outcome) -> String {
+    let ops = &outcome.analysis.ops;
+    match ops.as_slice() {
+        [one] => describe_op(&one.op.kind),
+        _ => {
+            let mut tables: Vec<String> = ops
+                .iter()
+                .filter_map(|c| c.op.kind.table().map(|t| t.key()))
+                .collect();
+            tables.dedup();
+            tables.sort();
+            tables.dedup();
+            let on = if tables.is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", tables.join(", "))
+            };
+            format!("{} operations{on}", ops.len())
+        }
+    }
+}
+
+fn describe_op(kind: &crate::op::OpKind) -> String {
+    use crate::op::OpKind;
+    match kind {
+        OpKind::RenameColumn { table, from, to } => format!("rename {table}.{from} → {table}.{to}"),
+        OpKind::AddColumn { table, column, .. } => format!("add column {table}.{}", column.name),
+        OpKind::DropColumn { table, column, .. } => format!("drop column {table}.{column}"),
+        OpKind::AlterColumnType {
+            table,
+            column,
+            type_sql,
+            ..
+        } => format!("change {table}.{column} to {type_sql}"),
+        OpKind::SetNotNull { table, column } => format!("{table}.{column} SET NOT NULL"),
+        OpKind::CreateIndex(spec) => format!(
+            "index {} on {}",
+            crate::schema::index_name_of(spec),
+            spec.table
+        ),
+        OpKind::DropIndex { name, .. } => format!("drop index {name}"),
+        OpKind::AddConstraint { table, constraint } => {
+            format!(
+                "add {} on {table}",
+                crate::schema::constraint_name_of(table, constraint)
+            )
+        }
+        OpKind::DropTable { table, .. } => format!("drop table {table}"),
+        OpKind::Update { table, .. } => format!("update {table}"),
+        OpKind::CreateTable { table, .. } => format!("create table {table}"),
+        other => format!(
+            "{} {}",
+            other.name().replace('_', " "),
+            other.table().map(|t| t.key()).unwrap_or_default()
+        )
+        .trim()
+        .to_string(),
+    }
+}
+
+/// What the step's file or action is called in listings.
+#[must_use]
+pub fn step_target(step: &Step) -> String {
+    match (&step.file, step.phase) {
+        (_, Phase::Code) => "code deploy".to_string(),
+        (Some(f), _) => f.clone(),
+        (None, _) => format!("step {}", step.n),
+    }
+}

@@ -9,24 +9,7 @@ use zdm_pg::runner::{self, Direction};
 use zdm_pg::testing::TestDb;
 
 /// The existing schema and data every case starts from (a project's first migration).
-pub const SETUP: &str = "\
-CREATE TABLE users (
-  id bigserial PRIMARY KEY,
-  name text NOT NULL,
-  email text,
-  score integer NOT NULL DEFAULT 0,
-  code text
-);
-CREATE INDEX users_score_idx ON users (score);
-CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL, total numeric(10,2));
-CREATE TABLE events (id bigint NOT NULL, kind text);
-CREATE TABLE audit_log (id bigserial PRIMARY KEY, msg text NOT NULL);
-INSERT INTO users (name, email, score, code)
-  SELECT 'user ' || g, 'User' || g || '@Example.com', g % 100, (g * 7)::text FROM generate_series(1, 12000) g;
-INSERT INTO orders (user_id, total) SELECT (g % 12000) + 1, g FROM generate_series(1, 3000) g;
-INSERT INTO events SELECT g, 'k' FROM generate_series(1, 500) g;
-INSERT INTO audit_log (msg) SELECT 'm' || g FROM generate_series(1, 100) g;
-";
+pub const SETUP: &str = include_str!("../../../../tests/fixtures/setup.sql");
 
 /// Project files holding `setup` as the first dbmate migration (empty `setup`: no schema at all).
 pub fn project(setup: &str) -> ProjectFiles {

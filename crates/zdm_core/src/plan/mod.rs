@@ -499,25 +499,21 @@ fn merge_single(into: &mut Step, next: Step) {
 
 fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> String {
     let files = steps.iter().filter(|s| s.phase != Phase::Code).count();
-    let spread = match deploys {
+    let mut spread = match deploys {
         0 => format!("{} file{}", files, if files == 1 { "" } else { "s" }),
-        n => format!("{} steps over {} deploys", steps.len(), n + 1),
+        n => format!("{} steps, {} deploys", steps.len(), n + 1),
     };
-    let Some(top) = findings
-        .iter()
-        .find(|f| f.risk >= Risk::Risky)
-        .or(findings.first())
-    else {
+    if steps.iter().any(|s| s.up.contains("CREATE TRIGGER zdm_sync_")) {
+        spread.push_str(", no lost writes");
+    }
+    let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or(findings.first()) else {
         return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
     };
     match (risk, top.strategy) {
         (Risk::Unknown, _) => format!("{}; review by hand, {spread}.", top.message),
-        (_, Strategy::AsWritten) if risk >= Risk::Risky => {
-            format!("{}; no staged path, runs as written.", top.message)
-        }
+        (_, Strategy::AsWritten) if risk >= Risk::Risky => format!("{}; no staged path, runs as written.", top.message),
         (Risk::Info | Risk::Safe, _) => format!("Safe with care: {}; {spread}.", top.message),
-        _ if deploys > 0 => format!("{}; {spread}, no lost writes.", top.message),
-        _ => format!("{}; staged as {spread}.", top.message),
+        _ => format!("{}; {spread}.", top.message),
     }
 }
 

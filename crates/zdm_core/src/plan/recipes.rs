@@ -712,7 +712,7 @@ fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -
         ranks[0],
         StepSpec {
             phase: Phase::Expand,
-            title: format!("CHECK {table}.{column} IS NOT NULL, NOT VALID"),
+            title: if pg >= PgVersion(18) { format!("NOT NULL {table}.{column}, NOT VALID") } else { format!("CHECK {table}.{column} IS NOT NULL, NOT VALID") },
             slug: format!("not_null_{}_{column}", table.name),
             transaction: true,
             up: ctx.tx(BRIEF, &[table_alter(table, &add)]),
@@ -1064,7 +1064,7 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
                 "nothing to undo: the expand step's rollback removes the data"
             }),
             lock: LockLevel::RowExclusive,
-            duration: "row locks, one batch at a time",
+            duration: "batch by batch",
             rollback: if loss {
                 "old values are gone".into()
             } else {
@@ -1158,7 +1158,7 @@ fn rebuild_indexes(
             R_INDEX,
             StepSpec {
                 phase: Phase::Expand,
-                title: format!("build index {new_name} on {table}.{to} CONCURRENTLY"),
+                title: format!("index {new_name} on {to}, CONCURRENTLY"),
                 slug: format!("index_{new_name}"),
                 transaction: false,
                 up: stmt(def),

@@ -50,7 +50,7 @@ impl super::Rule for Rule {
                 Risk::Dangerous,
                 Strategy::AddColumnStaged,
                 format!(
-                    "{col} NOT NULL without a default: fails on existing rows, breaks running INSERTs"
+                    "{col} NOT NULL, no default: breaks INSERTs"
                 ),
                 "add nullable, backfill, deploy writers, then enforce NOT NULL".into(),
             )),

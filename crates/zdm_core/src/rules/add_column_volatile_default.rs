@@ -48,7 +48,7 @@ impl super::Rule for Rule {
                 op,
                 Risk::Dangerous,
                 Strategy::AddColumnStaged,
-                format!("{} DEFAULT {} is volatile: rewrites {} under ACCESS EXCLUSIVE", ctx.describe(table, &column.name), column.default.as_deref().unwrap_or(""), table),
+                format!("volatile DEFAULT on {} rewrites {table} under ACCESS EXCLUSIVE", ctx.describe(table, &column.name)),
                 "add the column without a default, SET DEFAULT for new rows, backfill existing rows in batches".into(),
             )
         })

@@ -122,10 +122,10 @@ impl super::Rule for Rule {
             Risk::Dangerous,
             Strategy::ChangeTypeExpandContract,
             format!(
-                "{} {from} → {type_sql}: rewrites {table} and its indexes under ACCESS EXCLUSIVE",
+                "{} {from} → {type_sql} rewrites all of {table}",
                 ctx.describe(table, column)
             ),
-            "new column + sync trigger, batched backfill, then swap".into(),
+            "rewrites the table and every index on it; new column + sync trigger, batched backfill, then swap".into(),
         ))
     }
 }

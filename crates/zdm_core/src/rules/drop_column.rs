@@ -43,7 +43,7 @@ impl super::Rule for Rule {
                 Risk::Risky,
                 Strategy::DropAfterDeploy,
                 format!(
-                    "DROP {}: running code breaks, data is lost",
+                    "DROP {} breaks running code, loses its data",
                     ctx.describe(table, column)
                 ),
                 "deploy code that no longer uses the column, then drop it".into(),

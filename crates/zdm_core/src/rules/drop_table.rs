@@ -49,7 +49,7 @@ impl super::Rule for Rule {
             op,
             Risk::Dangerous,
             Strategy::DropAfterDeploy,
-            format!("DROP TABLE {table}: running code breaks, data is lost{extra}"),
+            format!("DROP TABLE {table} breaks running code, loses its data{extra}"),
             "deploy code that no longer uses the table, back it up, then drop it".into(),
         ))
     }

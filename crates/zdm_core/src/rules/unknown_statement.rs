@@ -44,7 +44,7 @@ impl super::Rule for Rule {
             op,
             Risk::Unknown,
             Strategy::AsWritten,
-            format!("{what}{on}: zdm does not know this operation's lock or cost"),
+            format!("{what}{on}: zdm does not know its lock or cost"),
             "review by hand; assume ACCESS EXCLUSIVE".into(),
         ))
     }

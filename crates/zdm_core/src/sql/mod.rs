@@ -546,10 +546,17 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
     }
 }
 
-/// `AtSetLogged` → `SET LOGGED`: the parser's name for an ALTER TABLE action, in words.
+/// `AT_SetLogged` → `SET LOGGED`: the parser's name for an ALTER TABLE action, in words.
 fn alter_type_words(t: AlterTableType) -> String {
     let name = t.as_str_name().trim_start_matches("AT_");
-    name.replace('_', " ")
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
 }
 
 fn rename(s: &protobuf::RenameStmt) -> OpKind {

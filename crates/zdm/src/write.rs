@@ -59,3 +59,47 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("zdm-write-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn file(path: &str) -> GeneratedFile {
+        GeneratedFile {
+            path: path.into(),
+            contents: "-- migrate:up\n-- migrate:down\n".into(),
+        }
+    }
+
+    #[test]
+    fn refuses_to_overwrite_and_writes_nothing() {
+        let dir = scratch("overwrite");
+        fs::create_dir_all(dir.join("m")).unwrap();
+        fs::write(dir.join("m/2.sql"), "mine").unwrap();
+        let err = write_all(&dir, &[file("m/1.sql"), file("m/2.sql")]).unwrap_err();
+        assert!(err.to_string().contains("m/2.sql already exists"), "{err}");
+        assert!(!dir.join("m/1.sql").exists());
+        assert_eq!(fs::read_to_string(dir.join("m/2.sql")).unwrap(), "mine");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failure_midway_removes_what_was_written() {
+        let dir = scratch("midway");
+        fs::write(dir.join("blocker"), "a file where a directory must go").unwrap();
+        let err = write_all(&dir, &[file("new/1.sql"), file("blocker/2.sql")]).unwrap_err();
+        assert!(err.to_string().contains("nothing written"), "{err}");
+        assert!(
+            !dir.join("new").exists(),
+            "created directories are removed too"
+        );
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -39,6 +39,34 @@ impl Pos {
     }
 }
 
+/// Line starts of a text, for turning many byte offsets into positions without rescanning the text.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes `text` once.
+    #[must_use]
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    /// The position of byte offset `offset`.
+    #[must_use]
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|s| *s <= offset);
+        let start = self.starts[line - 1];
+        Pos {
+            line,
+            col: self.text[start..offset].chars().count() + 1,
+        }
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -598,5 +626,10 @@ mod tests {
     fn positions_count_characters() {
         assert_eq!(Pos::of_byte("ab\ncé d", 6), Pos { line: 2, col: 3 });
         assert_eq!(Pos::of_char("ab\ncé d", 5), Pos { line: 2, col: 3 });
+        let idx = LineIndex::new("a\nbc\n\nd");
+        assert_eq!(idx.pos(0), Pos { line: 1, col: 1 });
+        assert_eq!(idx.pos(3), Pos { line: 2, col: 2 });
+        assert_eq!(idx.pos(5), Pos { line: 3, col: 1 });
+        assert_eq!(idx.pos(6), Pos { line: 4, col: 1 });
     }
 }

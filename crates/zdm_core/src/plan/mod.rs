@@ -401,34 +401,30 @@ pub fn build(analysis: &Analysis, config: &PlanConfig) -> Result<Plan, PlanError
 
 fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::Draft>) -> Plan {
     drafts.sort_by_key(|d| d.rank);
-    let mut steps: Vec<Step> = Vec::new();
-    let mut code_lines: Vec<String> = Vec::new();
-    let mut deploys = 0;
-    let mut last_rank = None;
+    // Consecutive mergeable single-file steps of one rank become one file; code deploys of one rank,
+    // one deploy.
+    let mut groups: Vec<(u32, Vec<Step>)> = Vec::new();
     for d in drafts {
-        if d.step.phase == Phase::Code {
-            // Code deploys of the same rank become one deploy.
-            if last_rank == Some(d.rank) && steps.last().is_some_and(|s| s.phase == Phase::Code) {
-                code_lines.push(d.step.title);
-                let last = steps.last_mut().expect("checked above");
-                last.title = code_lines.join("; ");
-                continue;
-            }
-            code_lines = vec![d.step.title.clone()];
-            deploys += 1;
-        } else if d.mergeable
-            && let Some(last) = steps.last_mut()
-            && last.phase == Phase::Single
-            && last.transaction
-            && d.step.transaction
-            && last_rank == Some(d.rank)
-        {
-            merge_single(last, d.step);
-            continue;
+        let joins = groups.last().is_some_and(|(rank, g)| {
+            let last = g.last().expect("groups are never empty");
+            *rank == d.rank
+                && ((d.step.phase == Phase::Code && last.phase == Phase::Code)
+                    || (d.mergeable
+                        && last.phase == Phase::Single
+                        && last.transaction
+                        && d.step.transaction))
+        });
+        if joins {
+            groups.last_mut().expect("checked above").1.push(d.step);
+        } else {
+            groups.push((d.rank, vec![d.step]));
         }
-        last_rank = Some(d.rank);
-        steps.push(d.step);
     }
+    let deploys = groups
+        .iter()
+        .filter(|(_, g)| g[0].phase == Phase::Code)
+        .count();
+    let mut steps: Vec<Step> = groups.into_iter().map(|(_, g)| merge(g)).collect();
     for (i, s) in steps.iter_mut().enumerate() {
         s.n = i + 1;
     }
@@ -472,29 +468,61 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     }
 }
 
-fn merge_single(into: &mut Step, next: Step) {
+/// One step out of several: their SQL in order (rollback in reverse), one set of timeouts.
+fn merge(mut group: Vec<Step>) -> Step {
+    if group.len() == 1 {
+        return group.pop().expect("one step");
+    }
+    let is_header = |l: &&str| l.starts_with("SET LOCAL ");
     let body = |sql: &str| {
         sql.lines()
-            .filter(|l| !l.starts_with("SET LOCAL "))
+            .filter(|l| !is_header(l))
             .collect::<Vec<_>>()
             .join("\n")
     };
-    into.up = format!("{}\n{}", into.up, body(&next.up));
-    // Rollback runs in reverse order.
-    let (head, tail): (Vec<&str>, Vec<&str>) =
-        into.down.lines().partition(|l| l.starts_with("SET LOCAL "));
-    into.down = format!(
-        "{}\n{}\n{}",
-        head.join("\n"),
-        body(&next.down),
-        tail.join("\n")
-    );
-    into.title = format!("{}; {}", into.title, next.title);
-    into.lock = into.lock.max(next.lock);
-    into.rollback_data_loss |= next.rollback_data_loss;
-    if into.rollback != next.rollback {
-        into.rollback = format!("{}; {}", into.rollback, next.rollback);
+    let header = |sql: &str| sql.lines().filter(is_header).collect::<Vec<_>>().join("\n");
+    let titles: Vec<&str> = group.iter().map(|s| s.title.as_str()).collect();
+    let title = match titles.len() {
+        0..=3 => titles.join("; "),
+        n => format!("{}; {} and {} more", titles[0], titles[1], n - 2),
+    };
+    let mut rollbacks: Vec<&str> = group.iter().map(|s| s.rollback.as_str()).collect();
+    rollbacks.dedup();
+    let rollback = if rollbacks.len() <= 3 {
+        rollbacks.join("; ")
+    } else {
+        format!("undo all {} operations in reverse", group.len())
+    };
+    let first = &group[0];
+    let mut merged = Step {
+        n: 0,
+        phase: first.phase,
+        title,
+        slug: first.slug.clone(),
+        file: None,
+        transaction: first.transaction,
+        up: String::new(),
+        down: String::new(),
+        lock: group.iter().map(|s| s.lock).max().unwrap_or(first.lock),
+        duration: first.duration.clone(),
+        rollback,
+        rollback_data_loss: group.iter().any(|s| s.rollback_data_loss),
+        risk: group
+            .iter()
+            .map(|s| s.risk)
+            .max_by_key(|r| r.severity())
+            .unwrap_or(first.risk),
+    };
+    if first.phase == Phase::Code {
+        return merged;
     }
+    let mut up = vec![header(&first.up)];
+    up.extend(group.iter().map(|s| body(&s.up)));
+    let mut down = vec![header(&first.down)];
+    down.extend(group.iter().rev().map(|s| body(&s.down)));
+    merged.up = up.join("\n");
+    merged.down = down.join("\n");
+    merged
 }
 
 fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> String {
@@ -503,15 +531,24 @@ fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> 
         0 => format!("{} file{}", files, if files == 1 { "" } else { "s" }),
         n => format!("{} steps, {} deploys", steps.len(), n + 1),
     };
-    if steps.iter().any(|s| s.up.contains("CREATE TRIGGER zdm_sync_")) {
+    if steps
+        .iter()
+        .any(|s| s.up.contains("CREATE TRIGGER zdm_sync_"))
+    {
         spread.push_str(", no lost writes");
     }
-    let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or(findings.first()) else {
+    let Some(top) = findings
+        .iter()
+        .find(|f| f.risk >= Risk::Risky)
+        .or(findings.first())
+    else {
         return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
     };
     match (risk, top.strategy) {
         (Risk::Unknown, _) => format!("{}; review by hand, {spread}.", top.message),
-        (_, Strategy::AsWritten) if risk >= Risk::Risky => format!("{}; no staged path, runs as written.", top.message),
+        (_, Strategy::AsWritten) if risk >= Risk::Risky => {
+            format!("{}; no staged path, runs as written.", top.message)
+        }
         (Risk::Info | Risk::Safe, _) => format!("Safe with care: {}; {spread}.", top.message),
         _ => format!("{}; {spread}.", top.message),
     }

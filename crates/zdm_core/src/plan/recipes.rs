@@ -712,7 +712,11 @@ fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -
         ranks[0],
         StepSpec {
             phase: Phase::Expand,
-            title: if pg >= PgVersion(18) { format!("NOT NULL {table}.{column}, NOT VALID") } else { format!("CHECK {table}.{column} IS NOT NULL, NOT VALID") },
+            title: if pg >= PgVersion(18) {
+                format!("NOT NULL {table}.{column}, NOT VALID")
+            } else {
+                format!("CHECK {table}.{column} IS NOT NULL, NOT VALID")
+            },
             slug: format!("not_null_{}_{column}", table.name),
             transaction: true,
             up: ctx.tx(BRIEF, &[table_alter(table, &add)]),

@@ -49,9 +49,7 @@ impl super::Rule for Rule {
                 op,
                 Risk::Dangerous,
                 Strategy::AddColumnStaged,
-                format!(
-                    "{col} NOT NULL, no default: breaks INSERTs"
-                ),
+                format!("{col} NOT NULL, no default: breaks INSERTs"),
                 "add nullable, backfill, deploy writers, then enforce NOT NULL".into(),
             )),
             Some(d)

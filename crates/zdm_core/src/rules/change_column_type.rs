@@ -115,7 +115,7 @@ impl super::Rule for Rule {
         {
             return None;
         }
-        let from = old.map_or_else(|| "its current type (unknown)".to_string(), |o| o);
+        let from = old.unwrap_or_else(|| "its current type (unknown)".to_string());
         Some(finding(
             &META,
             op,

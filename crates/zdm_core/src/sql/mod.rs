@@ -5,7 +5,7 @@
 
 mod ffi;
 
-use crate::model::{ConstraintKind, Pos, QName};
+use crate::model::{ConstraintKind, LineIndex, Pos, QName};
 use crate::op::{
     Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement,
 };
@@ -39,6 +39,7 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
         Ok(p) => p,
         Err(e) => return Err(locate_error(text, &e.to_string())),
     };
+    let lines = LineIndex::new(text);
     let mut out = Vec::with_capacity(parsed.protobuf.stmts.len());
     for raw in &parsed.protobuf.stmts {
         let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
@@ -52,7 +53,7 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
             (start + len).min(text.len())
         };
         let (offset, sql) = trim_statement(&text[start..end]);
-        let pos = Pos::of_byte(text, start + offset);
+        let pos = lines.pos(start + offset);
         let ops = convert(node, &sql, pos);
         out.push(Statement { sql, pos, ops });
     }

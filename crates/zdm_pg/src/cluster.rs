@@ -221,6 +221,16 @@ impl Cluster {
         )
     }
 
+    /// `postgres://` URL for database `db` over the unix socket (for URL-only clients such as dbmate).
+    #[must_use]
+    pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres@/{db}?socket={}&port={}&sslmode=disable",
+            self.dir.display(),
+            self.port
+        )
+    }
+
     /// Directory of the server binaries in use.
     #[must_use]
     pub fn bin_dir(&self) -> &Path {

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 enum Server {
-    Own(String),
+    /// Our own cluster: its conninfo for `postgres`, and its URL template (`{db}` replaced).
+    Own(String, String),
     External(String),
 }
 
@@ -32,13 +33,14 @@ fn server() -> &'static Server {
         let cluster = Cluster::start()
             .unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL for the tests: {e}"));
         let conninfo = cluster.conninfo("postgres");
+        let url = cluster.url("{db}");
         *CLUSTER.lock().expect("cluster lock") = Some(cluster);
         #[allow(unsafe_code)]
         // SAFETY: registering a plain extern "C" function with no captured state.
         unsafe {
             libc::atexit(stop_cluster);
         }
-        Server::Own(conninfo)
+        Server::Own(conninfo, url)
     })
 }
 
@@ -59,7 +61,7 @@ fn with_db(base: &str, db: &str) -> String {
 
 fn admin_conninfo() -> String {
     match server() {
-        Server::Own(c) => c.clone(),
+        Server::Own(c, _) => c.clone(),
         Server::External(url) => url.clone(),
     }
 }
@@ -100,6 +102,15 @@ impl TestDb {
             .expect("create test database");
         let conninfo = with_db(&admin, &name);
         TestDb { name, conninfo }
+    }
+
+    /// A `postgres://` URL for this database (for runners that only take URLs).
+    #[must_use]
+    pub fn url(&self) -> String {
+        match server() {
+            Server::Own(_, template) => template.replace("{db}", &self.name),
+            Server::External(url) => with_db(url, &self.name),
+        }
     }
 
     /// A new connection to this database.

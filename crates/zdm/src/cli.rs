@@ -64,11 +64,7 @@ pub struct PlanArgs {
 }
 
 fn parse_slug(s: &str) -> Result<String, String> {
-    if !s.is_empty()
-        && s.len() <= 60
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !s.is_empty() && s.len() <= 60 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         Ok(s.to_string())
     } else {
         Err("use 1-60 characters from a-z, 0-9 and _".into())
@@ -94,27 +90,15 @@ struct Source {
 fn read_change(args: &PlanArgs) -> Result<Source> {
     match (&args.sql, &args.file) {
         (_, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow!("error: cannot read {}: {e}", path.display()))?;
-            Ok(Source {
-                label: path.display().to_string(),
-                text,
-            })
+            let text = std::fs::read_to_string(path).map_err(|e| anyhow!("error: cannot read {}: {e}", path.display()))?;
+            Ok(Source { label: path.display().to_string(), text })
         }
         (Some(s), None) if s == "-" => {
             let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("error: reading standard input")?;
-            Ok(Source {
-                label: "<stdin>".into(),
-                text,
-            })
+            std::io::stdin().read_to_string(&mut text).context("error: reading standard input")?;
+            Ok(Source { label: "<stdin>".into(), text })
         }
-        (Some(s), None) => Ok(Source {
-            label: "<change>".into(),
-            text: s.clone(),
-        }),
+        (Some(s), None) => Ok(Source { label: "<change>".into(), text: s.clone() }),
         (None, None) => Err(anyhow!(
             "error: no change given\n  = help: zdm plan \"ALTER TABLE …\", zdm plan --file change.sql, or zdm plan - < change.sql"
         )),
@@ -123,11 +107,7 @@ fn read_change(args: &PlanArgs) -> Result<Source> {
 
 /// `error: message` / `--> source:line:col` / the line with a caret / `= help: …`.
 fn located(source: &Source, message: &str, pos: Pos, help: Option<&str>) -> anyhow::Error {
-    let line = source
-        .text
-        .lines()
-        .nth(pos.line.saturating_sub(1))
-        .unwrap_or("");
+    let line = source.text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
     let gutter = pos.line.to_string().len();
     let mut out = format!(
         "error: {message}\n{:gutter$}--> {}:{}\n{:gutter$} |\n{} | {line}\n{:gutter$} | {}^",
@@ -147,16 +127,8 @@ fn located(source: &Source, message: &str, pos: Pos, help: Option<&str>) -> anyh
 
 fn utc_now() -> (String, String) {
     let now = time::OffsetDateTime::now_utc();
-    let compact = now
-        .format(time::macros::format_description!(
-            "[year][month][day][hour][minute][second]"
-        ))
-        .unwrap_or_default();
-    let human = now
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        ))
-        .unwrap_or_default();
+    let compact = now.format(time::macros::format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default();
+    let human = now.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC")).unwrap_or_default();
     (compact, human)
 }
 
@@ -171,13 +143,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         batch_size: args.batch_size,
         ..PlanConfig::default()
     };
-    let input = pipeline::Input {
-        change: &source.text,
-        files: &files,
-        config,
-        now: &now,
-        name: args.name.as_deref(),
-    };
+    let input = pipeline::Input { change: &source.text, files: &files, config, now: &now, name: args.name.as_deref() };
     let outcome = match pipeline::run(input) {
         Ok(o) => o,
         Err(PlanFailure::Syntax(e)) => return Err(located(&source, &e.message, e.pos, None)),
@@ -188,33 +154,17 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     };
 
     let style = Style {
-        color: terminal
-            && std::env::var_os("NO_COLOR").is_none()
-            && matches!(args.format, Format::Text),
+        color: terminal && std::env::var_os("NO_COLOR").is_none() && matches!(args.format, Format::Text),
         ascii: args.ascii || !utf8_locale(),
     };
-    let mut info = RunInfo {
-        dry_run: args.dry_run,
-        report: None,
-    };
+    let mut info = RunInfo { dry_run: args.dry_run, report: None };
     let full = report::receipt(&outcome, &style, &info);
     let mut report_file: Option<GeneratedFile> = None;
     if full.is_none() {
-        let slug = outcome
-            .plan
-            .steps
-            .first()
-            .map_or("plan", |s| s.slug.as_str());
+        let slug = outcome.plan.steps.first().map_or("plan", |s| s.slug.as_str());
         let path = format!(".zdm/reports/{now}_{slug}.html");
-        info.report = Some(if args.dry_run {
-            format!("{path} (not written: dry run)")
-        } else {
-            path.clone()
-        });
-        report_file = Some(GeneratedFile {
-            path,
-            contents: mask_secrets(&report::html_report(&outcome, &info, &human_now)),
-        });
+        info.report = Some(if args.dry_run { format!("{path} (not written: dry run)") } else { path.clone() });
+        report_file = Some(GeneratedFile { path, contents: mask_secrets(&report::html_report(&outcome, &info, &human_now)) });
     }
     if !args.dry_run {
         let mut all = outcome.files.clone();
@@ -223,9 +173,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     }
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report::json_report(&outcome, &info))? + "\n",
-        Format::Text => {
-            full.unwrap_or_else(|| report::receipt(&outcome, &style, &info).unwrap_or_default())
-        }
+        Format::Text => full.unwrap_or_else(|| report::receipt(&outcome, &style, &info).unwrap_or_default()),
     };
     print!("{}", mask_secrets(&text));
     Ok(())

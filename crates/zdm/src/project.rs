@@ -19,24 +19,13 @@ pub fn read(root: &Path) -> Result<ProjectFiles> {
     for entry in walker {
         let entry = entry.context("reading the project directory")?;
         let path = entry.path();
-        if !entry.file_type().is_some_and(|t| t.is_file())
-            || path.extension().is_none_or(|e| e != "sql")
-        {
+        if !entry.file_type().is_some_and(|t| t.is_file()) || path.extension().is_none_or(|e| e != "sql") {
             continue;
         }
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        let contents =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        files.push(ProjectFile {
-            path: rel,
-            contents,
-        });
+        let rel =
+            path.strip_prefix(root).unwrap_or(path).components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let contents = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        files.push(ProjectFile { path: rel, contents });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(ProjectFiles { files })

@@ -12,10 +12,7 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
     for f in files {
         let path = root.join(&f.path);
         if path.exists() {
-            bail!(
-                "error: {} already exists; zdm never overwrites a migration (nothing written)",
-                f.path
-            );
+            bail!("error: {} already exists; zdm never overwrites a migration (nothing written)", f.path);
         }
     }
     let mut written: Vec<PathBuf> = Vec::new();
@@ -38,10 +35,7 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
                 fs::create_dir_all(dir)?;
                 created_dirs.extend(missing);
             }
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)?;
+            let mut file = OpenOptions::new().write(true).create_new(true).open(&path)?;
             written.push(path);
             file.write_all(f.contents.as_bytes())?;
             file.sync_all()?;
@@ -72,10 +66,7 @@ mod tests {
     }
 
     fn file(path: &str) -> GeneratedFile {
-        GeneratedFile {
-            path: path.into(),
-            contents: "-- migrate:up\n-- migrate:down\n".into(),
-        }
+        GeneratedFile { path: path.into(), contents: "-- migrate:up\n-- migrate:down\n".into() }
     }
 
     #[test]
@@ -96,10 +87,7 @@ mod tests {
         fs::write(dir.join("blocker"), "a file where a directory must go").unwrap();
         let err = write_all(&dir, &[file("new/1.sql"), file("blocker/2.sql")]).unwrap_err();
         assert!(err.to_string().contains("nothing written"), "{err}");
-        assert!(
-            !dir.join("new").exists(),
-            "created directories are removed too"
-        );
+        assert!(!dir.join("new").exists(), "created directories are removed too");
         fs::remove_dir_all(dir).unwrap();
     }
 }

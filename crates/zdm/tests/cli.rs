@@ -26,13 +26,7 @@ impl Project {
     }
 
     fn with_setup(name: &str) -> Project {
-        Project::new(
-            name,
-            &[(
-                "db/migrations/20260101000000_init.sql",
-                &format!("-- migrate:up\n{SETUP}\n-- migrate:down\nSELECT 1;\n"),
-            )],
-        )
+        Project::new(name, &[("db/migrations/20260101000000_init.sql", &format!("-- migrate:up\n{SETUP}\n-- migrate:down\nSELECT 1;\n"))])
     }
 
     fn listing(&self) -> Vec<String> {
@@ -72,12 +66,7 @@ fn zdm(project: &Project, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -90,27 +79,15 @@ fn text(b: &[u8]) -> String {
 #[test]
 fn plan_writes_the_files_and_prints_a_short_receipt() {
     let p = Project::with_setup("writes");
-    let out = zdm(
-        &p,
-        &["ALTER TABLE users RENAME COLUMN name TO full_name"],
-        None,
-    );
+    let out = zdm(&p, &["ALTER TABLE users RENAME COLUMN name TO full_name"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let receipt = text(&out.stdout);
     assert!(receipt.lines().count() <= 40);
     assert!(receipt.starts_with("┌─ Migration: rename users.name → users.full_name"));
-    assert!(
-        receipt.contains("Deployment Sequence")
-            && receipt.contains("Rollback")
-            && receipt.contains("Pre-Deploy Checklist")
-    );
+    assert!(receipt.contains("Deployment Sequence") && receipt.contains("Rollback") && receipt.contains("Pre-Deploy Checklist"));
     let files = p.listing();
     assert_eq!(files.len(), 1 + 5, "{files:?}");
-    assert!(
-        files
-            .iter()
-            .any(|f| f.ends_with("_expand_users_full_name.sql"))
-    );
+    assert!(files.iter().any(|f| f.ends_with("_expand_users_full_name.sql")));
     // A second run continues the numbering: it never overwrites.
     let again = zdm(&p, &["ALTER TABLE users ADD COLUMN nickname text"], None);
     assert!(again.status.success());
@@ -120,17 +97,10 @@ fn plan_writes_the_files_and_prints_a_short_receipt() {
 #[test]
 fn malformed_sql_exits_2_with_a_location_and_writes_nothing() {
     let p = Project::with_setup("syntax");
-    let out = zdm(
-        &p,
-        &["ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int DEFAUL 1"],
-        None,
-    );
+    let out = zdm(&p, &["ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int DEFAUL 1"], None);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(
-        err.starts_with("error: syntax error at or near \"DEFAUL\""),
-        "{err}"
-    );
+    assert!(err.starts_with("error: syntax error at or near \"DEFAUL\""), "{err}");
     assert!(err.contains("--> <change>:2:36"), "{err}");
     assert_eq!(p.listing().len(), 1);
     assert!(out.stdout.is_empty());
@@ -139,45 +109,21 @@ fn malformed_sql_exits_2_with_a_location_and_writes_nothing() {
 #[test]
 fn a_typo_against_the_schema_exits_2_naming_it() {
     let p = Project::with_setup("typo");
-    fs::write(
-        p.0.join("change.sql"),
-        "-- rename\nALTER TABLE users RENAME COLUMN nmae TO full_name;\n",
-    )
-    .unwrap();
-    let out = zdm(
-        &p,
-        &["--file", p.0.join("change.sql").to_str().unwrap()],
-        None,
-    );
+    fs::write(p.0.join("change.sql"), "-- rename\nALTER TABLE users RENAME COLUMN nmae TO full_name;\n").unwrap();
+    let out = zdm(&p, &["--file", p.0.join("change.sql").to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(
-        err.contains("column `nmae` does not exist on `users`"),
-        "{err}"
-    );
+    assert!(err.contains("column `nmae` does not exist on `users`"), "{err}");
     assert!(err.contains("change.sql:2:1"), "{err}");
-    assert!(
-        err.contains("help: columns of users: id, name, email, score, code"),
-        "{err}"
-    );
+    assert!(err.contains("help: columns of users: id, name, email, score, code"), "{err}");
     assert_eq!(p.listing().len(), 2);
 }
 
 #[test]
 fn bad_flags_exit_2() {
     let p = Project::with_setup("flags");
-    assert_eq!(
-        zdm(&p, &["--pg-version", "10", "SELECT 1"], None)
-            .status
-            .code(),
-        Some(2)
-    );
-    assert_eq!(
-        zdm(&p, &["--lock-timeout", "forever", "SELECT 1"], None)
-            .status
-            .code(),
-        Some(2)
-    );
+    assert_eq!(zdm(&p, &["--pg-version", "10", "SELECT 1"], None).status.code(), Some(2));
+    assert_eq!(zdm(&p, &["--lock-timeout", "forever", "SELECT 1"], None).status.code(), Some(2));
     assert_eq!(zdm(&p, &[], None).status.code(), Some(2));
     assert_eq!(p.listing().len(), 1);
 }
@@ -185,11 +131,7 @@ fn bad_flags_exit_2() {
 #[test]
 fn dry_run_and_stdin() {
     let p = Project::with_setup("dry");
-    let out = zdm(
-        &p,
-        &["--dry-run", "-"],
-        Some("CREATE INDEX ON users (email);"),
-    );
+    let out = zdm(&p, &["--dry-run", "-"], Some("CREATE INDEX ON users (email);"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("dry run: nothing written"));
     assert_eq!(p.listing().len(), 1);
@@ -199,45 +141,27 @@ fn dry_run_and_stdin() {
 fn json_is_one_object_and_secrets_are_masked() {
     let p = Project::with_setup("json");
     let change = "CREATE SUBSCRIPTION s CONNECTION 'host=db password=hunter2 dbname=app' PUBLICATION p WITH (connect = false)";
-    let out = zdm(
-        &p,
-        &["--format", "json", "--name", "subscribe", change],
-        None,
-    );
+    let out = zdm(&p, &["--format", "json", "--name", "subscribe", change], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(
-        !stdout.contains("hunter2"),
-        "the password must not be printed"
-    );
+    assert!(!stdout.contains("hunter2"), "the password must not be printed");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["stack"]["tool"], "dbmate");
     assert_eq!(v["operations"][0]["risk"], "unknown");
     let file = v["files"][0].as_str().unwrap();
     assert!(file.ends_with("_subscribe.sql"), "{file}");
-    assert!(
-        fs::read_to_string(p.0.join(file))
-            .unwrap()
-            .contains("hunter2"),
-        "the file itself must run as written"
-    );
+    assert!(fs::read_to_string(p.0.join(file)).unwrap().contains("hunter2"), "the file itself must run as written");
 }
 
 #[test]
 fn a_long_plan_writes_the_html_report() {
     let p = Project::with_setup("report");
-    let change: String = (0..12)
-        .map(|i| format!("CREATE INDEX ON users (email, score) WHERE score > {i};\n"))
-        .collect();
+    let change: String = (0..12).map(|i| format!("CREATE INDEX ON users (email, score) WHERE score > {i};\n")).collect();
     let out = zdm(&p, &[&change], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let receipt = text(&out.stdout);
     assert!(receipt.lines().count() <= 40);
-    let report = p
-        .listing()
-        .into_iter()
-        .find(|f| f.starts_with(".zdm/reports/") && f.ends_with(".html"))
-        .expect("report written");
+    let report = p.listing().into_iter().find(|f| f.starts_with(".zdm/reports/") && f.ends_with(".html")).expect("report written");
     assert!(receipt.contains(&report), "{receipt}");
     let html = fs::read_to_string(p.0.join(&report)).unwrap();
     assert!(html.contains("CREATE INDEX CONCURRENTLY users_email_score_idx"));
@@ -246,29 +170,20 @@ fn a_long_plan_writes_the_html_report() {
 #[test]
 fn a_project_without_migrations_gets_a_migrations_dir_and_the_files_run() {
     let p = Project::new("fresh", &[]);
-    let out = zdm(
-        &p,
-        &["ALTER TABLE users ALTER COLUMN email SET NOT NULL"],
-        None,
-    );
+    let out = zdm(&p, &["ALTER TABLE users ALTER COLUMN email SET NOT NULL"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("no schema found"));
     let files = p.listing();
     assert_eq!(files.len(), 3);
-    assert!(
-        files.iter().all(|f| f.starts_with("migrations/")),
-        "{files:?}"
-    );
+    assert!(files.iter().all(|f| f.starts_with("migrations/")), "{files:?}");
 
     let db = zdm_pg::testing::TestDb::new("cli_fresh");
     let mut c = db.connect();
     c.batch_execute(SETUP).unwrap();
-    c.batch_execute("UPDATE users SET email = 'x' WHERE email IS NULL")
-        .unwrap();
+    c.batch_execute("UPDATE users SET email = 'x' WHERE email IS NULL").unwrap();
     for f in &files {
         let contents = fs::read_to_string(p.0.join(f)).unwrap();
-        zdm_pg::runner::apply(&mut c, &contents, zdm_pg::runner::Direction::Up)
-            .unwrap_or_else(|e| panic!("{f}: {e}"));
+        zdm_pg::runner::apply(&mut c, &contents, zdm_pg::runner::Direction::Up).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
     assert!(support::scalar::<bool>(
         &mut c,

@@ -10,12 +10,8 @@ use support::{SETUP, fingerprint, scalar};
 use zdm_pg::testing::TestDb;
 
 fn dbmate() -> String {
-    let path = std::env::var("ZDM_DBMATE").unwrap_or_else(|_| {
-        format!(
-            "{}/../../.tools/node_modules/.bin/dbmate",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    });
+    let path =
+        std::env::var("ZDM_DBMATE").unwrap_or_else(|_| format!("{}/../../.tools/node_modules/.bin/dbmate", env!("CARGO_MANIFEST_DIR")));
     assert!(
         std::path::Path::new(&path).exists(),
         "dbmate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DBMATE"
@@ -45,15 +41,8 @@ fn with_dbmate(name: &str, change: &str, check: impl Fn(&mut zdm_pg::Client)) {
     let dir = std::env::temp_dir().join(format!("zdm-dbmate-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(dir.join("db/migrations")).unwrap();
-    let existing = support::project(SETUP)
-        .files
-        .into_iter()
-        .map(|f| (f.path, f.contents));
-    for (path, contents) in existing.chain(
-        out.files
-            .iter()
-            .map(|f| (f.path.clone(), f.contents.clone())),
-    ) {
+    let existing = support::project(SETUP).files.into_iter().map(|f| (f.path, f.contents));
+    for (path, contents) in existing.chain(out.files.iter().map(|f| (f.path.clone(), f.contents.clone()))) {
         fs::write(dir.join(path), contents).unwrap();
     }
     let db = TestDb::new(name);
@@ -67,10 +56,7 @@ fn with_dbmate(name: &str, change: &str, check: impl Fn(&mut zdm_pg::Client)) {
         run_dbmate(&url, &dir, &["rollback"]);
     }
     let rolled_back = fingerprint(&mut c);
-    assert!(
-        !rolled_back.contains("zdm_sync"),
-        "rollback leaves no zdm trigger behind"
-    );
+    assert!(!rolled_back.contains("zdm_sync"), "rollback leaves no zdm trigger behind");
     run_dbmate(&url, &dir, &["up"]);
     assert_eq!(fingerprint(&mut c), planned);
     check(&mut c);
@@ -79,50 +65,24 @@ fn with_dbmate(name: &str, change: &str, check: impl Fn(&mut zdm_pg::Client)) {
 
 #[test]
 fn dbmate_applies_a_rename() {
-    with_dbmate(
-        "rename",
-        "ALTER TABLE users RENAME COLUMN name TO full_name",
-        |c| {
-            assert_eq!(
-                scalar::<i64>(
-                    c,
-                    "SELECT count(*) FROM users WHERE full_name = 'user ' || id"
-                ),
-                12000
-            );
-        },
-    );
+    with_dbmate("rename", "ALTER TABLE users RENAME COLUMN name TO full_name", |c| {
+        assert_eq!(scalar::<i64>(c, "SELECT count(*) FROM users WHERE full_name = 'user ' || id"), 12000);
+    });
 }
 
 #[test]
 fn dbmate_applies_a_type_change() {
-    with_dbmate(
-        "type",
-        "ALTER TABLE users ALTER COLUMN score TYPE bigint",
-        |c| {
-            assert_eq!(
-                scalar::<i64>(c, "SELECT count(*) FROM users WHERE score = id % 100"),
-                12000
-            );
-        },
-    );
+    with_dbmate("type", "ALTER TABLE users ALTER COLUMN score TYPE bigint", |c| {
+        assert_eq!(scalar::<i64>(c, "SELECT count(*) FROM users WHERE score = id % 100"), 12000);
+    });
 }
 
 #[test]
 fn dbmate_applies_concurrent_index_builds_and_backfills() {
     let change = "CREATE INDEX ON users (email);\nALTER TABLE users ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);";
     with_dbmate("cic", change, |c| {
-        assert!(scalar::<bool>(
-            c,
-            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass"
-        ));
-        assert_eq!(
-            scalar::<i64>(c, "SELECT count(DISTINCT token) FROM users"),
-            12000
-        );
-        assert!(scalar::<bool>(
-            c,
-            "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_user_fk'"
-        ));
+        assert!(scalar::<bool>(c, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass"));
+        assert_eq!(scalar::<i64>(c, "SELECT count(DISTINCT token) FROM users"), 12000);
+        assert!(scalar::<bool>(c, "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_user_fk'"));
     });
 }

@@ -21,13 +21,7 @@ fn project() -> ProjectFiles {
             ));
         }
         sql.push_str("-- migrate:down\nSELECT 1;\n");
-        files.push(ProjectFile {
-            path: format!(
-                "db/migrations/{:014}_chunk.sql",
-                20_260_101_000_000_u64 + chunk as u64
-            ),
-            contents: sql,
-        });
+        files.push(ProjectFile { path: format!("db/migrations/{:014}_chunk.sql", 20_260_101_000_000_u64 + chunk as u64), contents: sql });
     }
     ProjectFiles { files }
 }
@@ -55,14 +49,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("10k_statements_2k_tables", |b| {
         b.iter(|| {
-            let out = pipeline::run(Input {
-                change: &change,
-                files: &files,
-                config: PlanConfig::default(),
-                now: "20261125140000",
-                name: None,
-            })
-            .expect("the generated change plans");
+            let out =
+                pipeline::run(Input { change: &change, files: &files, config: PlanConfig::default(), now: "20261125140000", name: None })
+                    .expect("the generated change plans");
             black_box(out.files.len())
         });
     });

@@ -22,19 +22,13 @@ impl Pos {
         let before = &text[..floor_char_boundary(text, offset)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Pos {
-            line,
-            col: before[line_start..].chars().count() + 1,
-        }
+        Pos { line, col: before[line_start..].chars().count() + 1 }
     }
 
     /// The position of 0-based character index `index` inside `text`.
     #[must_use]
     pub fn of_char(text: &str, index: usize) -> Pos {
-        let byte = text
-            .char_indices()
-            .nth(index)
-            .map_or(text.len(), |(b, _)| b);
+        let byte = text.char_indices().nth(index).map_or(text.len(), |(b, _)| b);
         Pos::of_byte(text, byte)
     }
 }
@@ -60,10 +54,7 @@ impl<'a> LineIndex<'a> {
         let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
         let line = self.starts.partition_point(|s| *s <= offset);
         let start = self.starts[line - 1];
-        Pos {
-            line,
-            col: self.text[start..offset].chars().count() + 1,
-        }
+        Pos { line, col: self.text[start..offset].chars().count() + 1 }
     }
 }
 
@@ -216,10 +207,7 @@ impl QName {
     /// An unqualified name.
     #[must_use]
     pub fn bare(name: &str) -> QName {
-        QName {
-            schema: None,
-            name: name.to_string(),
-        }
+        QName { schema: None, name: name.to_string() }
     }
 
     /// The key under which the schema model stores the object (`public` is implied).
@@ -251,19 +239,10 @@ impl fmt::Display for QName {
 #[must_use]
 pub fn quote_ident(ident: &str) -> String {
     let plain = !ident.is_empty()
-        && ident
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && ident
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && ident.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && ident.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !crate::sql::is_reserved_keyword(ident);
-    if plain {
-        ident.to_string()
-    } else {
-        format!("\"{}\"", ident.replace('"', "\"\""))
-    }
+    if plain { ident.to_string() } else { format!("\"{}\"", ident.replace('"', "\"\"")) }
 }
 
 /// Quotes a string literal.
@@ -337,9 +316,9 @@ impl ConstraintKind {
     #[must_use]
     pub fn columns(&self) -> Vec<String> {
         match self {
-            ConstraintKind::PrimaryKey { columns }
-            | ConstraintKind::Unique { columns }
-            | ConstraintKind::ForeignKey { columns, .. } => columns.clone(),
+            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } | ConstraintKind::ForeignKey { columns, .. } => {
+                columns.clone()
+            }
             ConstraintKind::Check { .. } | ConstraintKind::Other => Vec::new(),
         }
     }
@@ -373,6 +352,8 @@ pub struct Table {
     pub constraints: Vec<Constraint>,
     /// True when the table was created by the change being planned: it is new and empty.
     pub created_in_change: bool,
+    /// Declared `PARTITION BY` (a partitioned parent).
+    pub partitioned: bool,
 }
 
 impl Table {
@@ -438,6 +419,8 @@ pub struct Schema {
     pub enums: BTreeMap<String, EnumType>,
     /// Views by key.
     pub views: BTreeMap<String, View>,
+    /// Domains by key, with how many CHECK constraints each has.
+    pub domains: BTreeMap<String, usize>,
     /// Where the facts came from.
     pub source: SchemaSource,
 }
@@ -451,6 +434,7 @@ impl Schema {
             indexes: BTreeMap::new(),
             enums: BTreeMap::new(),
             views: BTreeMap::new(),
+            domains: BTreeMap::new(),
             source: SchemaSource::Unknown,
         }
     }
@@ -473,14 +457,8 @@ impl Schema {
     }
 
     /// Views that read `table` and mention `column`.
-    pub fn views_using<'a>(
-        &'a self,
-        table: &'a str,
-        column: &'a str,
-    ) -> impl Iterator<Item = &'a View> + 'a {
-        self.views.values().filter(move |v| {
-            v.tables.iter().any(|t| t == table) && v.columns.iter().any(|c| c == column)
-        })
+    pub fn views_using<'a>(&'a self, table: &'a str, column: &'a str) -> impl Iterator<Item = &'a View> + 'a {
+        self.views.values().filter(move |v| v.tables.iter().any(|t| t == table) && v.columns.iter().any(|c| c == column))
     }
 }
 
@@ -527,9 +505,7 @@ impl ProjectFiles {
 
     /// Files directly inside directory `dir` (no trailing slash; `""` is the root).
     pub fn in_dir<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a ProjectFile> + 'a {
-        self.files
-            .iter()
-            .filter(move |f| parent_dir(&f.path) == dir)
+        self.files.iter().filter(move |f| parent_dir(&f.path) == dir)
     }
 }
 
@@ -548,9 +524,7 @@ pub fn mask_secrets(text: &str) -> String {
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '/')
-            .unwrap_or(tail.len());
+        let end = tail.find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '/').unwrap_or(tail.len());
         let authority = &tail[..end];
         match (authority.rfind('@'), authority.find(':')) {
             (Some(at), Some(colon)) if colon < at => {
@@ -580,10 +554,7 @@ fn mask_keyword_password(text: &str) -> String {
             let end = if let Some(q) = value.strip_prefix('\'') {
                 start + 1 + q.find('\'').map_or(q.len(), |e| e + 1)
             } else {
-                start
-                    + value
-                        .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
-                        .unwrap_or(value.len())
+                start + value.find(|c: char| c.is_whitespace() || c == '\'' || c == '"').unwrap_or(value.len())
             };
             out.push_str(&text[last..start]);
             out.push_str("****");
@@ -603,22 +574,10 @@ mod tests {
 
     #[test]
     fn secrets_are_masked() {
-        assert_eq!(
-            mask_secrets("postgres://app:s3cret@db:5432/prod"),
-            "postgres://app:****@db:5432/prod"
-        );
-        assert_eq!(
-            mask_secrets("postgres://app@db/prod"),
-            "postgres://app@db/prod"
-        );
-        assert_eq!(
-            mask_secrets("CONNECTION 'host=db password=hunter2 dbname=x'"),
-            "CONNECTION 'host=db password=**** dbname=x'"
-        );
-        assert_eq!(
-            mask_secrets("password = 'a b' next"),
-            "password = **** next"
-        );
+        assert_eq!(mask_secrets("postgres://app:s3cret@db:5432/prod"), "postgres://app:****@db:5432/prod");
+        assert_eq!(mask_secrets("postgres://app@db/prod"), "postgres://app@db/prod");
+        assert_eq!(mask_secrets("CONNECTION 'host=db password=hunter2 dbname=x'"), "CONNECTION 'host=db password=**** dbname=x'");
+        assert_eq!(mask_secrets("password = 'a b' next"), "password = **** next");
         assert_eq!(mask_secrets("no secrets here"), "no secrets here");
     }
 

@@ -103,6 +103,71 @@ pub struct IndexSpec {
     pub body: String,
 }
 
+/// An ALTER TABLE action that is not about a column's definition or a constraint.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum TableAction {
+    /// SET LOGGED.
+    SetLogged,
+    /// SET UNLOGGED.
+    SetUnlogged,
+    /// SET ACCESS METHOD.
+    SetAccessMethod,
+    /// SET TABLESPACE.
+    SetTablespace,
+    /// REPLICA IDENTITY.
+    ReplicaIdentity,
+    /// ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY.
+    RowSecurity {
+        /// The words written, e.g. `ENABLE`.
+        mode: String,
+    },
+    /// ATTACH PARTITION.
+    AttachPartition {
+        /// The partition.
+        partition: QName,
+    },
+    /// DETACH PARTITION.
+    DetachPartition {
+        /// The partition.
+        partition: QName,
+        /// CONCURRENTLY.
+        concurrently: bool,
+    },
+    /// ALTER COLUMN … SET EXPRESSION AS (PostgreSQL 17).
+    SetExpression {
+        /// Column.
+        column: String,
+    },
+    /// SET ( storage parameters ), ALTER COLUMN SET STATISTICS / SET ( attribute options ).
+    Parameters,
+    /// Anything else, by the parser's name.
+    Other {
+        /// The action in words, e.g. `ENABLE TRIG`.
+        words: String,
+    },
+}
+
+impl TableAction {
+    /// The action in SQL words (`SET LOGGED`, `DETACH PARTITION p`).
+    #[must_use]
+    pub fn words(&self) -> String {
+        match self {
+            TableAction::SetLogged => "SET LOGGED".into(),
+            TableAction::SetUnlogged => "SET UNLOGGED".into(),
+            TableAction::SetAccessMethod => "SET ACCESS METHOD".into(),
+            TableAction::SetTablespace => "SET TABLESPACE".into(),
+            TableAction::ReplicaIdentity => "REPLICA IDENTITY".into(),
+            TableAction::RowSecurity { mode } => format!("{mode} ROW LEVEL SECURITY"),
+            TableAction::AttachPartition { partition } => format!("ATTACH PARTITION {partition}"),
+            TableAction::DetachPartition { partition, .. } => format!("DETACH PARTITION {partition}"),
+            TableAction::SetExpression { column } => format!("ALTER COLUMN {column} SET EXPRESSION"),
+            TableAction::Parameters => "SET (parameters)".into(),
+            TableAction::Other { words } => words.clone(),
+        }
+    }
+}
+
 /// An assignment `column = expression` of an UPDATE.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Assignment {
@@ -126,6 +191,8 @@ pub enum OpKind {
         constraints: Vec<ConstraintSpec>,
         /// IF NOT EXISTS.
         if_not_exists: bool,
+        /// PARTITION BY was written.
+        partitioned: bool,
     },
     /// DROP TABLE of one table.
     DropTable {
@@ -276,6 +343,116 @@ pub enum OpKind {
         /// No FROM, WITH, RETURNING or WHERE CURRENT OF: can be rewritten as key-range batches.
         batchable: bool,
     },
+    /// ALTER TABLE actions beyond columns and constraints.
+    AlterAction {
+        /// Table.
+        table: QName,
+        /// What it does.
+        action: TableAction,
+    },
+    /// REINDEX.
+    Reindex {
+        /// Index, table, schema or database name.
+        target: QName,
+        /// `INDEX`, `TABLE`, `SCHEMA`, `DATABASE` or `SYSTEM`.
+        object: String,
+        /// CONCURRENTLY.
+        concurrently: bool,
+    },
+    /// VACUUM (FULL) or CLUSTER.
+    Vacuum {
+        /// VACUUM FULL or CLUSTER: rewrites under ACCESS EXCLUSIVE.
+        rewrites: bool,
+        /// `VACUUM FULL` or `CLUSTER`, as written.
+        what: String,
+        /// Tables named (empty: every table).
+        tables: Vec<QName>,
+    },
+    /// TRUNCATE.
+    Truncate {
+        /// Tables.
+        tables: Vec<QName>,
+        /// CASCADE.
+        cascade: bool,
+    },
+    /// DROP SCHEMA / DROP DATABASE.
+    DropNamespace {
+        /// `SCHEMA` or `DATABASE`.
+        what: String,
+        /// Name.
+        name: String,
+    },
+    /// ALTER SCHEMA … RENAME TO.
+    RenameSchema {
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// DROP SEQUENCE.
+    DropSequence {
+        /// Sequence.
+        name: QName,
+    },
+    /// ALTER TYPE … ADD VALUE.
+    AddEnumValue {
+        /// Enum type.
+        name: QName,
+        /// New label.
+        value: String,
+        /// BEFORE / AFTER was written.
+        positioned: bool,
+    },
+    /// ALTER TYPE … RENAME VALUE.
+    RenameEnumValue {
+        /// Enum type.
+        name: QName,
+        /// Old label.
+        from: String,
+        /// New label.
+        to: String,
+    },
+    /// CREATE DOMAIN.
+    CreateDomain {
+        /// Domain.
+        name: QName,
+        /// Number of CHECK constraints.
+        checks: usize,
+    },
+    /// ALTER DOMAIN … ADD CONSTRAINT.
+    AddDomainConstraint {
+        /// Domain.
+        domain: QName,
+        /// Constraint name, when written.
+        name: Option<String>,
+        /// Definition without name and NOT VALID.
+        definition: String,
+        /// NOT VALID.
+        not_valid: bool,
+    },
+    /// CREATE TRIGGER.
+    CreateTrigger {
+        /// Table.
+        table: QName,
+        /// Trigger name.
+        name: String,
+    },
+    /// CREATE / ALTER / DROP EXTENSION.
+    Extension {
+        /// `CREATE`, `ALTER` or `DROP`.
+        action: String,
+        /// Extension name.
+        name: String,
+    },
+    /// Row-level security policies and privileges (CREATE/ALTER/DROP POLICY, GRANT, REVOKE).
+    Security {
+        /// What it is.
+        what: String,
+        /// The table, for policies.
+        table: Option<QName>,
+    },
+    /// A DO block: arbitrary code zdm cannot see into.
+    DoBlock,
     /// A statement that takes no lock on existing tables' data (comments, functions, extensions, grants…).
     Catalog {
         /// What it is, e.g. `COMMENT`.
@@ -314,14 +491,29 @@ impl OpKind {
             | OpKind::AddConstraint { table, .. }
             | OpKind::ValidateConstraint { table, .. }
             | OpKind::DropConstraint { table, .. }
-            | OpKind::Update { table, .. } => Some(table),
+            | OpKind::Update { table, .. }
+            | OpKind::AlterAction { table, .. }
+            | OpKind::CreateTrigger { table, .. } => Some(table),
+            OpKind::Truncate { tables, .. } | OpKind::Vacuum { tables, .. } => tables.first(),
+            OpKind::Reindex { target, object, .. } if object == "TABLE" => Some(target),
+            OpKind::Security { table, .. } => table.as_ref(),
             OpKind::CreateIndex(spec) => Some(&spec.table),
             OpKind::Other { table, .. } => table.as_ref(),
             OpKind::DropIndex { .. }
             | OpKind::CreateEnum { .. }
             | OpKind::CreateView { .. }
             | OpKind::Catalog { .. }
-            | OpKind::Transaction { .. } => None,
+            | OpKind::Transaction { .. }
+            | OpKind::Reindex { .. }
+            | OpKind::DropNamespace { .. }
+            | OpKind::RenameSchema { .. }
+            | OpKind::DropSequence { .. }
+            | OpKind::AddEnumValue { .. }
+            | OpKind::RenameEnumValue { .. }
+            | OpKind::CreateDomain { .. }
+            | OpKind::AddDomainConstraint { .. }
+            | OpKind::Extension { .. }
+            | OpKind::DoBlock => None,
         }
     }
 
@@ -348,6 +540,21 @@ impl OpKind {
             OpKind::CreateEnum { .. } => "create_enum",
             OpKind::CreateView { .. } => "create_view",
             OpKind::Update { .. } => "update",
+            OpKind::AlterAction { .. } => "alter_table_action",
+            OpKind::Reindex { .. } => "reindex",
+            OpKind::Vacuum { .. } => "vacuum",
+            OpKind::Truncate { .. } => "truncate",
+            OpKind::DropNamespace { .. } => "drop_namespace",
+            OpKind::RenameSchema { .. } => "rename_schema",
+            OpKind::DropSequence { .. } => "drop_sequence",
+            OpKind::AddEnumValue { .. } => "add_enum_value",
+            OpKind::RenameEnumValue { .. } => "rename_enum_value",
+            OpKind::CreateDomain { .. } => "create_domain",
+            OpKind::AddDomainConstraint { .. } => "add_domain_constraint",
+            OpKind::CreateTrigger { .. } => "create_trigger",
+            OpKind::Extension { .. } => "extension",
+            OpKind::Security { .. } => "security",
+            OpKind::DoBlock => "do_block",
             OpKind::Catalog { .. } => "catalog",
             OpKind::Transaction { .. } => "transaction",
             OpKind::Other { .. } => "other",

@@ -83,29 +83,15 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     if let Some(name) = input.name {
         let count = plan.steps.iter().filter(|s| s.phase != Phase::Code).count();
         for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
-            step.slug = if count == 1 {
-                name.to_string()
-            } else {
-                format!("{name}_{}_{}", step.n, phase_word(step.phase))
-            };
+            step.slug = if count == 1 { name.to_string() } else { format!("{name}_{}_{}", step.n, phase_word(step.phase)) };
         }
     }
-    let files = tool
-        .write(&plan, input.files, &detection, input.now)
-        .map_err(Error::Write)?;
+    let files = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
     let mut paths = files.iter().map(|f| f.path.clone());
     for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
         step.file = paths.next();
     }
-    Ok(Outcome {
-        pg,
-        detection,
-        schema,
-        warnings,
-        analysis,
-        plan,
-        files,
-    })
+    Ok(Outcome { pg, detection, schema, warnings, analysis, plan, files })
 }
 
 fn phase_word(phase: Phase) -> &'static str {

@@ -1,9 +1,7 @@
 //! The schema model: built by replaying migration files (their `up` parts) in order, then advanced
 //! operation by operation while a change is analysed. Imports `model`, `op` and `sql`.
 
-use crate::model::{
-    Column, Constraint, ConstraintKind, EnumType, Index, QName, Schema, SchemaSource, Table, View,
-};
+use crate::model::{Column, Constraint, ConstraintKind, EnumType, Index, QName, Schema, SchemaSource, Table, View};
 use crate::op::{ColumnSpec, ConstraintSpec, IndexSpec, OpKind};
 use crate::sql;
 
@@ -23,10 +21,7 @@ pub struct ReplayWarning {
 #[must_use]
 pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarning>) {
     let mut schema = Schema::unknown();
-    schema.source = SchemaSource::Migrations {
-        dir: dir.to_string(),
-        files: files.len(),
-    };
+    schema.source = SchemaSource::Migrations { dir: dir.to_string(), files: files.len() };
     let mut warnings = Vec::new();
     for (path, up) in files {
         match sql::parse(up) {
@@ -35,10 +30,7 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
                     apply(&mut schema, &op.kind, false);
                 }
             }
-            Err(e) => warnings.push(ReplayWarning {
-                path: path.clone(),
-                message: e.to_string(),
-            }),
+            Err(e) => warnings.push(ReplayWarning { path: path.clone(), message: e.to_string() }),
         }
     }
     (schema, warnings)
@@ -92,39 +84,29 @@ pub fn constraint_name(table: &str, kind: &ConstraintKind) -> String {
     match kind {
         ConstraintKind::PrimaryKey { columns } => index_name(table, columns, "pkey"),
         ConstraintKind::Unique { columns } => index_name(table, columns, "key"),
-        ConstraintKind::ForeignKey { columns, .. } => {
-            object_name(table, &columns.join("_"), "fkey")
-        }
+        ConstraintKind::ForeignKey { columns, .. } => object_name(table, &columns.join("_"), "fkey"),
         ConstraintKind::Check { expr } => object_name(table, first_identifier(expr), "check"),
         ConstraintKind::Other => object_name(table, "", "excl"),
     }
 }
 
 fn first_identifier(expr: &str) -> &str {
-    let start = expr
-        .find(|c: char| c.is_ascii_alphabetic() || c == '_')
-        .unwrap_or(expr.len());
+    let start = expr.find(|c: char| c.is_ascii_alphabetic() || c == '_').unwrap_or(expr.len());
     let rest = &expr[start..];
-    let end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
     &rest[..end]
 }
 
 /// Resolves the name a constraint will get on `table` (written or PostgreSQL's default).
 #[must_use]
 pub fn constraint_name_of(table: &QName, spec: &ConstraintSpec) -> String {
-    spec.name
-        .clone()
-        .unwrap_or_else(|| constraint_name(&table.name, &spec.kind))
+    spec.name.clone().unwrap_or_else(|| constraint_name(&table.name, &spec.kind))
 }
 
 /// Resolves the name an index will get (written or PostgreSQL's default).
 #[must_use]
 pub fn index_name_of(spec: &IndexSpec) -> String {
-    spec.name
-        .clone()
-        .unwrap_or_else(|| index_name(&spec.table.name, &spec.columns, "idx"))
+    spec.name.clone().unwrap_or_else(|| index_name(&spec.table.name, &spec.columns, "idx"))
 }
 
 fn column_of(spec: &ColumnSpec) -> Column {
@@ -144,9 +126,7 @@ fn inline_constraints(table: &QName, spec: &ColumnSpec) -> Vec<ConstraintSpec> {
     if spec.primary_key {
         out.push(ConstraintSpec {
             name: None,
-            kind: ConstraintKind::PrimaryKey {
-                columns: cols.clone(),
-            },
+            kind: ConstraintKind::PrimaryKey { columns: cols.clone() },
             not_valid: false,
             using_index: None,
             definition: format!("PRIMARY KEY ({})", q(&spec.name)),
@@ -155,9 +135,7 @@ fn inline_constraints(table: &QName, spec: &ColumnSpec) -> Vec<ConstraintSpec> {
     if spec.unique {
         out.push(ConstraintSpec {
             name: None,
-            kind: ConstraintKind::Unique {
-                columns: cols.clone(),
-            },
+            kind: ConstraintKind::Unique { columns: cols.clone() },
             not_valid: false,
             using_index: None,
             definition: format!("UNIQUE ({})", q(&spec.name)),
@@ -166,18 +144,10 @@ fn inline_constraints(table: &QName, spec: &ColumnSpec) -> Vec<ConstraintSpec> {
     if let Some(target) = &spec.references {
         out.push(ConstraintSpec {
             name: None,
-            kind: ConstraintKind::ForeignKey {
-                columns: cols,
-                ref_table: target.clone(),
-                ref_columns: Vec::new(),
-            },
+            kind: ConstraintKind::ForeignKey { columns: cols, ref_table: target.clone(), ref_columns: Vec::new() },
             not_valid: false,
             using_index: None,
-            definition: format!(
-                "FOREIGN KEY ({}) REFERENCES {}",
-                q(&spec.name),
-                target.sql()
-            ),
+            definition: format!("FOREIGN KEY ({}) REFERENCES {}", q(&spec.name), target.sql()),
         });
     }
     if let Some(expr) = &spec.check {
@@ -196,23 +166,14 @@ fn add_constraint(schema: &mut Schema, table: &QName, spec: &ConstraintSpec) {
     let name = constraint_name_of(table, spec);
     let key = table.key();
     let backing = match &spec.kind {
-        ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } => {
-            Some(columns.clone())
-        }
+        ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns } => Some(columns.clone()),
         _ => None,
     };
     if let Some(columns) = backing {
         let index_name = spec.using_index.clone().unwrap_or_else(|| name.clone());
-        let unique_def = format!(
-            "CREATE UNIQUE INDEX {} ON {} ({})",
-            crate::model::quote_ident(&index_name),
-            table.sql(),
-            quoted_list(&columns)
-        );
-        let definition = schema
-            .indexes
-            .remove(&index_name)
-            .map_or(unique_def, |i| i.definition);
+        let unique_def =
+            format!("CREATE UNIQUE INDEX {} ON {} ({})", crate::model::quote_ident(&index_name), table.sql(), quoted_list(&columns));
+        let definition = schema.indexes.remove(&index_name).map_or(unique_def, |i| i.definition);
         if matches!(spec.kind, ConstraintKind::PrimaryKey { .. })
             && let Some(t) = schema.tables.get_mut(&key)
         {
@@ -223,44 +184,23 @@ fn add_constraint(schema: &mut Schema, table: &QName, spec: &ConstraintSpec) {
         // With USING INDEX the index takes the constraint's name.
         schema.indexes.insert(
             name.clone(),
-            Index {
-                name: name.clone(),
-                table: key.clone(),
-                columns,
-                unique: true,
-                definition,
-                constraint: Some(name.clone()),
-            },
+            Index { name: name.clone(), table: key.clone(), columns, unique: true, definition, constraint: Some(name.clone()) },
         );
     }
     if let Some(t) = schema.tables.get_mut(&key) {
         t.constraints.retain(|c| c.name != name);
-        t.constraints.push(Constraint {
-            name,
-            kind: spec.kind.clone(),
-            validated: !spec.not_valid,
-            definition: spec.definition.clone(),
-        });
+        t.constraints.push(Constraint { name, kind: spec.kind.clone(), validated: !spec.not_valid, definition: spec.definition.clone() });
     }
 }
 
 fn quoted_list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| crate::model::quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
+    columns.iter().map(|c| crate::model::quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
 /// Applies one operation to the schema. `in_change` marks tables created by it as new (and empty).
 pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
     match kind {
-        OpKind::CreateTable {
-            table,
-            columns,
-            constraints,
-            ..
-        } => {
+        OpKind::CreateTable { table, columns, constraints, partitioned, .. } => {
             if schema.tables.contains_key(&table.key()) {
                 return;
             }
@@ -271,13 +211,10 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
                     columns: columns.iter().map(column_of).collect(),
                     constraints: Vec::new(),
                     created_in_change: in_change,
+                    partitioned: *partitioned,
                 },
             );
-            for spec in columns
-                .iter()
-                .flat_map(|c| inline_constraints(table, c))
-                .chain(constraints.iter().cloned())
-            {
+            for spec in columns.iter().flat_map(|c| inline_constraints(table, c)).chain(constraints.iter().cloned()) {
                 add_constraint(schema, table, &spec);
             }
         }
@@ -289,10 +226,7 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
         OpKind::RenameTable { table, to } => {
             let key = table.key();
             if let Some(mut t) = schema.tables.remove(&key) {
-                t.name = QName {
-                    schema: table.schema.clone(),
-                    name: to.clone(),
-                };
+                t.name = QName { schema: table.schema.clone(), name: to.clone() };
                 let new_key = t.name.key();
                 for i in schema.indexes.values_mut().filter(|i| i.table == key) {
                     i.table.clone_from(&new_key);
@@ -318,22 +252,13 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
                 t.columns.retain(|c| &c.name != column);
                 t.constraints.retain(|c| !c.kind.columns().contains(column));
             }
-            schema
-                .indexes
-                .retain(|_, i| !(i.table == key && i.columns.contains(column)));
+            schema.indexes.retain(|_, i| !(i.table == key && i.columns.contains(column)));
         }
         OpKind::RenameColumn { table, from, to } => {
             let key = table.key();
-            let rename = |cols: &mut Vec<String>| {
-                cols.iter_mut()
-                    .filter(|c| *c == from)
-                    .for_each(|c| c.clone_from(to))
-            };
+            let rename = |cols: &mut Vec<String>| cols.iter_mut().filter(|c| *c == from).for_each(|c| c.clone_from(to));
             if let Some(t) = schema.tables.get_mut(&key) {
-                t.columns
-                    .iter_mut()
-                    .filter(|c| &c.name == from)
-                    .for_each(|c| c.name.clone_from(to));
+                t.columns.iter_mut().filter(|c| &c.name == from).for_each(|c| c.name.clone_from(to));
                 for c in &mut t.constraints {
                     match &mut c.kind {
                         ConstraintKind::PrimaryKey { columns }
@@ -349,53 +274,29 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
                 rename(&mut i.columns);
             }
         }
-        OpKind::AlterColumnType {
-            table,
-            column,
-            type_sql,
-            ..
-        } => {
+        OpKind::AlterColumnType { table, column, type_sql, .. } => {
             with_column(schema, table, column, |c| c.type_sql.clone_from(type_sql));
         }
-        OpKind::SetNotNull { table, column } => {
-            with_column(schema, table, column, |c| c.not_null = true)
-        }
-        OpKind::DropNotNull { table, column } => {
-            with_column(schema, table, column, |c| c.not_null = false)
-        }
-        OpKind::SetDefault {
-            table,
-            column,
-            expr,
-        } => with_column(schema, table, column, |c| c.default = Some(expr.clone())),
-        OpKind::DropDefault { table, column } => {
-            with_column(schema, table, column, |c| c.default = None)
-        }
+        OpKind::SetNotNull { table, column } => with_column(schema, table, column, |c| c.not_null = true),
+        OpKind::DropNotNull { table, column } => with_column(schema, table, column, |c| c.not_null = false),
+        OpKind::SetDefault { table, column, expr } => with_column(schema, table, column, |c| c.default = Some(expr.clone())),
+        OpKind::DropDefault { table, column } => with_column(schema, table, column, |c| c.default = None),
         OpKind::AddConstraint { table, constraint } => add_constraint(schema, table, constraint),
         OpKind::ValidateConstraint { table, name } => {
             if let Some(t) = schema.tables.get_mut(&table.key()) {
-                t.constraints
-                    .iter_mut()
-                    .filter(|c| &c.name == name)
-                    .for_each(|c| c.validated = true);
+                t.constraints.iter_mut().filter(|c| &c.name == name).for_each(|c| c.validated = true);
             }
         }
         OpKind::DropConstraint { table, name, .. } => {
             if let Some(t) = schema.tables.get_mut(&table.key()) {
                 t.constraints.retain(|c| &c.name != name);
             }
-            schema
-                .indexes
-                .retain(|_, i| i.constraint.as_deref() != Some(name.as_str()));
+            schema.indexes.retain(|_, i| i.constraint.as_deref() != Some(name.as_str()));
         }
         OpKind::CreateIndex(spec) => {
             let name = index_name_of(spec);
-            let definition = format!(
-                "CREATE {}INDEX {} ON {}",
-                if spec.unique { "UNIQUE " } else { "" },
-                crate::model::quote_ident(&name),
-                spec.body
-            );
+            let definition =
+                format!("CREATE {}INDEX {} ON {}", if spec.unique { "UNIQUE " } else { "" }, crate::model::quote_ident(&name), spec.body);
             schema.indexes.entry(name.clone()).or_insert(Index {
                 name,
                 table: spec.table.key(),
@@ -409,42 +310,49 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             schema.indexes.remove(&name.name);
         }
         OpKind::CreateEnum { name, values } => {
-            schema.enums.insert(
-                name.key(),
-                EnumType {
-                    name: name.clone(),
-                    values: values.clone(),
-                },
-            );
+            schema.enums.insert(name.key(), EnumType { name: name.clone(), values: values.clone() });
         }
-        OpKind::CreateView {
-            name,
-            tables,
-            columns,
-            ..
-        } => {
-            schema.views.insert(
-                name.key(),
-                View {
-                    name: name.clone(),
-                    tables: tables.clone(),
-                    columns: columns.clone(),
-                },
-            );
+        OpKind::CreateView { name, tables, columns, .. } => {
+            schema.views.insert(name.key(), View { name: name.clone(), tables: tables.clone(), columns: columns.clone() });
         }
-        OpKind::Update { .. }
+        OpKind::AddEnumValue { name, value, .. } => {
+            if let Some(e) = schema.enums.get_mut(&name.key())
+                && !e.values.contains(value)
+            {
+                e.values.push(value.clone());
+            }
+        }
+        OpKind::RenameEnumValue { name, from, to } => {
+            if let Some(e) = schema.enums.get_mut(&name.key()) {
+                e.values.iter_mut().filter(|v| *v == from).for_each(|v| v.clone_from(to));
+            }
+        }
+        OpKind::CreateDomain { name, checks } => {
+            schema.domains.insert(name.key(), *checks);
+        }
+        OpKind::AddDomainConstraint { domain, .. } => {
+            *schema.domains.entry(domain.key()).or_insert(0) += 1;
+        }
+        OpKind::Truncate { .. }
+        | OpKind::Update { .. }
         | OpKind::Catalog { .. }
         | OpKind::Transaction { .. }
-        | OpKind::Other { .. } => {}
+        | OpKind::Other { .. }
+        | OpKind::AlterAction { .. }
+        | OpKind::Reindex { .. }
+        | OpKind::Vacuum { .. }
+        | OpKind::DropNamespace { .. }
+        | OpKind::RenameSchema { .. }
+        | OpKind::DropSequence { .. }
+        | OpKind::CreateTrigger { .. }
+        | OpKind::Extension { .. }
+        | OpKind::Security { .. }
+        | OpKind::DoBlock => {}
     }
 }
 
 fn with_column(schema: &mut Schema, table: &QName, column: &str, f: impl FnOnce(&mut Column)) {
-    if let Some(c) = schema
-        .tables
-        .get_mut(&table.key())
-        .and_then(|t| t.columns.iter_mut().find(|c| c.name == column))
-    {
+    if let Some(c) = schema.tables.get_mut(&table.key()).and_then(|t| t.columns.iter_mut().find(|c| c.name == column)) {
         f(c);
     }
 }
@@ -466,16 +374,6 @@ pub fn create_table_sql(table: &Table) -> String {
             line
         })
         .collect();
-    lines.extend(table.constraints.iter().map(|c| {
-        format!(
-            "CONSTRAINT {} {}",
-            crate::model::quote_ident(&c.name),
-            c.definition
-        )
-    }));
-    format!(
-        "CREATE TABLE {} (\n  {}\n)",
-        table.name.sql(),
-        lines.join(",\n  ")
-    )
+    lines.extend(table.constraints.iter().map(|c| format!("CONSTRAINT {} {}", crate::model::quote_ident(&c.name), c.definition)));
+    format!("CREATE TABLE {} (\n  {}\n)", table.name.sql(), lines.join(",\n  "))
 }

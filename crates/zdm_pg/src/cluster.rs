@@ -52,11 +52,7 @@ pub fn find_bin_dir() -> Option<PathBuf> {
     if let Some((_, bin)) = found.pop() {
         return Some(bin);
     }
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(PathBuf::from)
-        .find(|p| p.join("initdb").exists())
+    std::env::var_os("PATH")?.to_string_lossy().split(':').map(PathBuf::from).find(|p| p.join("initdb").exists())
 }
 
 fn is_root() -> bool {
@@ -80,18 +76,11 @@ fn pg_command(bin: &Path, program: &str) -> Command {
 }
 
 fn run(mut cmd: Command, what: &str) -> Result<(), ClusterError> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| err(format!("{what}: {e}")))?;
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| err(format!("{what}: {e}")))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(err(format!(
-            "{what} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )))
+        Err(err(format!("{what} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))))
     }
 }
 
@@ -107,11 +96,7 @@ fn sweep_stale(bin: &Path) {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(DIR_PREFIX)
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
+        let Some(pid) = name.strip_prefix(DIR_PREFIX).and_then(|rest| rest.split('-').next()).and_then(|p| p.parse::<i32>().ok()) else {
             continue;
         };
         #[allow(unsafe_code)]
@@ -155,33 +140,15 @@ impl Cluster {
         }
         let data = dir.join("data");
         let mut initdb = pg_command(&bin, "initdb");
-        initdb.arg("-D").arg(&data).args([
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ]);
+        initdb.arg("-D").arg(&data).args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]);
         run(initdb, "initdb")?;
-        let mut cluster = Cluster {
-            dir,
-            bin,
-            port,
-            stopped: true,
-        };
+        let mut cluster = Cluster { dir, bin, port, stopped: true };
         let opts = format!(
             "-k {} -p {port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             cluster.dir.display()
         );
         let mut start = pg_command(&cluster.bin, "pg_ctl");
-        start
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(cluster.dir.join("pg.log"))
-            .args(["-w", "start", "-o", &opts]);
+        start.arg("-D").arg(&data).arg("-l").arg(cluster.dir.join("pg.log")).args(["-w", "start", "-o", &opts]);
         run(start, "pg_ctl start")?;
         cluster.stopped = false;
         cluster.spawn_watchdog();
@@ -190,11 +157,7 @@ impl Cluster {
 
     /// A detached shell that stops the cluster once this process has exited, however it exited.
     fn spawn_watchdog(&self) {
-        let stop = if is_root() {
-            "runuser -u postgres -- "
-        } else {
-            ""
-        };
+        let stop = if is_root() { "runuser -u postgres -- " } else { "" };
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}'{pgctl}' -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
             pid = std::process::id(),
@@ -202,33 +165,19 @@ impl Cluster {
             data = self.dir.join("data").display(),
             dir = self.dir.display(),
         );
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        let _ = Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
     }
 
     /// libpq-style connection string for database `db`.
     #[must_use]
     pub fn conninfo(&self, db: &str) -> String {
-        format!(
-            "host={} port={} user=postgres dbname={db}",
-            self.dir.display(),
-            self.port
-        )
+        format!("host={} port={} user=postgres dbname={db}", self.dir.display(), self.port)
     }
 
     /// `postgres://` URL for database `db` over the unix socket (for URL-only clients such as dbmate).
     #[must_use]
     pub fn url(&self, db: &str) -> String {
-        format!(
-            "postgres://postgres@/{db}?socket={}&port={}&sslmode=disable",
-            self.dir.display(),
-            self.port
-        )
+        format!("postgres://postgres@/{db}?socket={}&port={}&sslmode=disable", self.dir.display(), self.port)
     }
 
     /// Directory of the server binaries in use.
@@ -243,9 +192,7 @@ impl Cluster {
             return;
         }
         let mut stop = pg_command(&self.bin, "pg_ctl");
-        stop.arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "fast", "-w", "stop"]);
+        stop.arg("-D").arg(self.dir.join("data")).args(["-m", "fast", "-w", "stop"]);
         let _ = run(stop, "pg_ctl stop");
         let _ = fs::remove_dir_all(&self.dir);
         self.stopped = true;

@@ -45,13 +45,7 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Format(m) => f.write_str(m),
             RunError::Db(e) => match e.as_db_error() {
-                Some(db) => write!(
-                    f,
-                    "{}: {}{}",
-                    db.severity(),
-                    db.message(),
-                    db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
-                ),
+                Some(db) => write!(f, "{}: {}{}", db.severity(), db.message(), db.detail().map(|d| format!(" ({d})")).unwrap_or_default()),
                 None => write!(f, "{e}"),
             },
         }
@@ -73,10 +67,7 @@ fn directive(line: &str) -> Option<(&'static str, bool)> {
     if !(opts.is_empty() || opts.starts_with(char::is_whitespace)) {
         return None;
     }
-    Some((
-        which,
-        !opts.split_whitespace().any(|o| o == "transaction:false"),
-    ))
+    Some((which, !opts.split_whitespace().any(|o| o == "transaction:false")))
 }
 
 /// Splits a file into its sections, with dbmate's rules: both sections required, `up` first, only
@@ -97,30 +88,17 @@ pub fn parse(contents: &str) -> Result<Migration, RunError> {
         offset += line.len();
     }
     let (Some((u, utx)), Some((d, dtx))) = (up, down) else {
-        return Err(RunError::Format(
-            "needs both `-- migrate:up` and `-- migrate:down`".into(),
-        ));
+        return Err(RunError::Format("needs both `-- migrate:up` and `-- migrate:down`".into()));
     };
     if u > d {
-        return Err(RunError::Format(
-            "`-- migrate:up` must come before `-- migrate:down`".into(),
-        ));
+        return Err(RunError::Format("`-- migrate:up` must come before `-- migrate:down`".into()));
     }
-    if contents[..u]
-        .lines()
-        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
-    {
+    if contents[..u].lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")) {
         return Err(RunError::Format("statements before `-- migrate:up`".into()));
     }
     Ok(Migration {
-        up: Section {
-            sql: contents[u..d].to_string(),
-            transaction: utx,
-        },
-        down: Section {
-            sql: contents[d..].to_string(),
-            transaction: dtx,
-        },
+        up: Section { sql: contents[u..d].to_string(), transaction: utx },
+        down: Section { sql: contents[d..].to_string(), transaction: dtx },
     })
 }
 
@@ -150,7 +128,9 @@ mod tests {
 
     #[test]
     fn sections_follow_dbmate_rules() {
-        let m = parse("-- note\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- migrate:down\nDROP INDEX i;\n").unwrap();
+        let m =
+            parse("-- note\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- migrate:down\nDROP INDEX i;\n")
+                .unwrap();
         assert!(!m.up.transaction);
         assert!(m.down.transaction);
         assert!(m.up.sql.contains("CONCURRENTLY"));

@@ -30,8 +30,7 @@ fn server() -> &'static Server {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return Server::External(url);
         }
-        let cluster = Cluster::start()
-            .unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL for the tests: {e}"));
+        let cluster = Cluster::start().unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL for the tests: {e}"));
         let conninfo = cluster.conninfo("postgres");
         let url = cluster.url("{db}");
         *CLUSTER.lock().expect("cluster lock") = Some(cluster);
@@ -46,9 +45,7 @@ fn server() -> &'static Server {
 
 fn with_db(base: &str, db: &str) -> String {
     if base.starts_with("postgres://") || base.starts_with("postgresql://") {
-        let (head, query) = base
-            .split_once('?')
-            .map_or((base, None), |(h, q)| (h, Some(q)));
+        let (head, query) = base.split_once('?').map_or((base, None), |(h, q)| (h, Some(q)));
         let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
         match query {
             Some(q) => format!("{root}/{db}?{q}"),
@@ -82,24 +79,11 @@ impl TestDb {
     #[must_use]
     pub fn new(hint: &str) -> TestDb {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let clean: String = hint
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .take(30)
-            .collect();
+        let clean: String = hint.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(30).collect();
         let name = format!("zdm_test_{clean}_{}_{n}", std::process::id());
         let admin = admin_conninfo();
-        let mut client = Client::connect(&admin, NoTls)
-            .unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"));
-        client
-            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
-            .expect("create test database");
+        let mut client = Client::connect(&admin, NoTls).unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"));
+        client.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0")).expect("create test database");
         let conninfo = with_db(&admin, &name);
         TestDb { name, conninfo }
     }
@@ -119,8 +103,7 @@ impl TestDb {
     /// When the server refuses the connection.
     #[must_use]
     pub fn connect(&self) -> Client {
-        Client::connect(&self.conninfo, NoTls)
-            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.name))
+        Client::connect(&self.conninfo, NoTls).unwrap_or_else(|e| panic!("connect to {}: {e}", self.name))
     }
 }
 
@@ -131,10 +114,7 @@ impl Drop for TestDb {
             return;
         }
         if let Ok(mut c) = Client::connect(&admin_conninfo(), NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
         }
     }
 }

@@ -26,18 +26,9 @@ pub fn project(setup: &str) -> ProjectFiles {
 /// Plans `change` against a project whose history is `setup`.
 pub fn plan(setup: &str, change: &str, pg: u32) -> Outcome {
     let files = project(setup);
-    let config = PlanConfig {
-        pg: PgVersion(pg),
-        ..PlanConfig::default()
-    };
-    pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config,
-        now: "20261125140000",
-        name: None,
-    })
-    .unwrap_or_else(|e| panic!("plan failed: {e}"))
+    let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
+    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None })
+        .unwrap_or_else(|e| panic!("plan failed: {e}"))
 }
 
 /// Everything about the public schema that a rollback must restore, as sorted text.
@@ -74,8 +65,7 @@ pub fn apply_all(c: &mut Client, out: &Outcome, direction: Direction) {
         files.reverse();
     }
     for f in files {
-        runner::apply(c, &f.contents, direction)
-            .unwrap_or_else(|e| panic!("{direction:?} {} failed: {e}\n{}", f.path, f.contents));
+        runner::apply(c, &f.contents, direction).unwrap_or_else(|e| panic!("{direction:?} {} failed: {e}\n{}", f.path, f.contents));
     }
 }
 
@@ -92,23 +82,13 @@ pub fn roundtrip(name: &str, setup: &str, change: &str, pg: u32) -> (TestDb, Cli
     let after = fingerprint(&mut c);
     assert_ne!(before, after, "the plan changed nothing");
     apply_all(&mut c, &out, Direction::Down);
-    assert_eq!(
-        fingerprint(&mut c),
-        before,
-        "rolling everything back did not restore the schema"
-    );
+    assert_eq!(fingerprint(&mut c), before, "rolling everything back did not restore the schema");
     apply_all(&mut c, &out, Direction::Up);
-    assert_eq!(
-        fingerprint(&mut c),
-        after,
-        "applying again did not reach the same schema"
-    );
+    assert_eq!(fingerprint(&mut c), after, "applying again did not reach the same schema");
     (db, c, out)
 }
 
 /// One value of a one-row, one-column query.
 pub fn scalar<T: for<'a> zdm_pg::postgres_types::FromSql<'a>>(c: &mut Client, sql: &str) -> T {
-    c.query_one(sql, &[])
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .get(0)
+    c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
 }

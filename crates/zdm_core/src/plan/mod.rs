@@ -32,13 +32,7 @@ pub struct PlanConfig {
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        PlanConfig {
-            pg: PgVersion::DEFAULT,
-            lock_timeout: "2s".into(),
-            batch_size: 5000,
-            batch_pause: 0.05,
-            stats: BTreeMap::new(),
-        }
+        PlanConfig { pg: PgVersion::DEFAULT, lock_timeout: "2s".into(), batch_size: 5000, batch_pause: 0.05, stats: BTreeMap::new() }
     }
 }
 
@@ -149,6 +143,8 @@ pub struct Step {
 pub enum PlanType {
     /// Everything runs as one safe file.
     Safe,
+    /// Runs as written: no staged path exists (or zdm cannot tell), and it is not safe.
+    AsWritten,
     /// Staged steps without a code deploy (concurrent builds, NOT VALID + VALIDATE…).
     Staged,
     /// A data backfill in batches.
@@ -163,6 +159,7 @@ impl PlanType {
     pub fn label(self) -> &'static str {
         match self {
             PlanType::Safe => "safe",
+            PlanType::AsWritten => "as-written",
             PlanType::Staged => "staged",
             PlanType::Backfill => "backfill",
             PlanType::ExpandContract => "expand-contract",
@@ -195,23 +192,13 @@ pub struct Plan {
 ///
 /// # Errors
 /// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
-pub fn analyze(
-    statements: Vec<Statement>,
-    before: &Schema,
-    config: &PlanConfig,
-) -> Result<Analysis, PlanError> {
-    let change: Vec<Op> = statements
-        .iter()
-        .flat_map(|s| s.ops.iter().cloned())
-        .collect();
+pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
+    let change: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
     let mut schema = before.clone();
     let mut ops = Vec::with_capacity(change.len());
     let mut assumptions = Vec::new();
     if !before.is_known() {
-        assumptions.push(
-            "no schema found: every table assumed to exist, to be large and to carry live traffic"
-                .to_string(),
-        );
+        assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
     }
     for op in &change {
         if schema.is_known() {
@@ -219,19 +206,10 @@ pub fn analyze(
         }
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
-        let ctx = RuleCtx {
-            schema: &schema,
-            table: table_before.as_ref(),
-            pg: config.pg,
-            stats,
-            change: &change,
-        };
+        let ctx = RuleCtx { schema: &schema, table: table_before.as_ref(), pg: config.pg, stats, change: &change };
         let findings = rules::check_all(op, &ctx);
         let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
-        let deciding = findings
-            .iter()
-            .find(|f| f.strategy != Strategy::AsWritten)
-            .or(findings.first());
+        let deciding = findings.iter().find(|f| f.strategy != Strategy::AsWritten).or_else(|| findings.iter().find(|f| rules::counts(f)));
         if let Some(f) = findings.first() {
             let meta = rules::meta_of(f);
             lock = lock.max(meta.lock);
@@ -239,41 +217,17 @@ pub fn analyze(
                 rewrite = meta.rewrite;
             }
         }
-        let risk = findings
-            .iter()
-            .map(|f| f.risk)
-            .max_by_key(|r| r.severity())
-            .unwrap_or(Risk::Safe);
+        let risk = findings.iter().filter(|f| rules::counts(f)).map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
         schema::apply(&mut schema, &op.kind, true);
-        ops.push(Classified {
-            op: op.clone(),
-            lock,
-            rewrite,
-            risk,
-            findings,
-            strategy,
-            rule,
-            table_before,
-        });
+        ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
-    Ok(Analysis {
-        statements,
-        ops,
-        before: before.clone(),
-        assumptions,
-    })
+    Ok(Analysis { statements, ops, before: before.clone(), assumptions })
 }
 
 fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
-    let err = |message: String, help: Option<String>| {
-        Err(PlanError {
-            message,
-            pos: op.pos,
-            help,
-        })
-    };
+    let err = |message: String, help: Option<String>| Err(PlanError { message, pos: op.pos, help });
     let known_tables = || {
         let names: Vec<&str> = schema.tables.keys().map(String::as_str).take(8).collect();
         Some(format!("known tables: {}", names.join(", ")))
@@ -298,38 +252,18 @@ fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
         })
     };
     match &op.kind {
-        OpKind::CreateTable {
-            table,
-            if_not_exists,
-            ..
-        } if !if_not_exists && schema.table(table).is_some() => {
+        OpKind::CreateTable { table, if_not_exists, .. } if !if_not_exists && schema.table(table).is_some() => {
             err(format!("table `{table}` already exists"), None)
         }
-        OpKind::DropTable {
-            table,
-            if_exists: false,
-            ..
-        }
-        | OpKind::RenameTable { table, .. } => check_table(table).map(|_| ()),
-        OpKind::AddColumn {
-            table,
-            column,
-            if_not_exists,
-        } => {
+        OpKind::DropTable { table, if_exists: false, .. } | OpKind::RenameTable { table, .. } => check_table(table).map(|_| ()),
+        OpKind::AddColumn { table, column, if_not_exists } => {
             let t = check_table(table)?;
             if !if_not_exists && t.column(&column.name).is_some() {
-                return err(
-                    format!("column `{}` already exists on `{table}`", column.name),
-                    None,
-                );
+                return err(format!("column `{}` already exists on `{table}`", column.name), None);
             }
             Ok(())
         }
-        OpKind::DropColumn {
-            table,
-            column,
-            if_exists: false,
-        }
+        OpKind::DropColumn { table, column, if_exists: false }
         | OpKind::AlterColumnType { table, column, .. }
         | OpKind::SetNotNull { table, column }
         | OpKind::DropNotNull { table, column }
@@ -342,49 +276,19 @@ fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
             }
             Ok(())
         }
-        OpKind::Update {
-            table, assignments, ..
-        } => assignments
-            .iter()
-            .try_for_each(|a| check_column(table, &a.column)),
-        OpKind::CreateIndex(spec) => spec
-            .columns
-            .iter()
-            .try_for_each(|c| check_column(&spec.table, c)),
-        OpKind::AddConstraint { table, constraint } => constraint
-            .kind
-            .columns()
-            .iter()
-            .try_for_each(|c| check_column(table, c)),
-        OpKind::ValidateConstraint { table, name }
-        | OpKind::DropConstraint {
-            table,
-            name,
-            if_exists: false,
-        } => {
-            if check_table(table)?
-                .constraints
-                .iter()
-                .any(|c| &c.name == name)
-            {
+        OpKind::Update { table, assignments, .. } => assignments.iter().try_for_each(|a| check_column(table, &a.column)),
+        OpKind::CreateIndex(spec) => spec.columns.iter().try_for_each(|c| check_column(&spec.table, c)),
+        OpKind::AddConstraint { table, constraint } => constraint.kind.columns().iter().try_for_each(|c| check_column(table, c)),
+        OpKind::ValidateConstraint { table, name } | OpKind::DropConstraint { table, name, if_exists: false } => {
+            if check_table(table)?.constraints.iter().any(|c| &c.name == name) {
                 Ok(())
             } else {
-                err(
-                    format!("constraint `{name}` does not exist on `{table}`"),
-                    None,
-                )
+                err(format!("constraint `{name}` does not exist on `{table}`"), None)
             }
         }
-        OpKind::DropIndex {
-            name,
-            if_exists: false,
-            ..
-        } if !schema.indexes.contains_key(&name.name) => {
+        OpKind::DropIndex { name, if_exists: false, .. } if !schema.indexes.contains_key(&name.name) => {
             let names: Vec<&str> = schema.indexes.keys().map(String::as_str).take(8).collect();
-            err(
-                format!("index `{name}` does not exist in the schema"),
-                Some(format!("known indexes: {}", names.join(", "))),
-            )
+            err(format!("index `{name}` does not exist in the schema"), Some(format!("known indexes: {}", names.join(", "))))
         }
         _ => Ok(()),
     }
@@ -403,52 +307,43 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     drafts.sort_by_key(|d| d.rank);
     // Consecutive mergeable single-file steps of one rank become one file; code deploys of one rank,
     // one deploy.
-    let mut groups: Vec<(u32, Vec<Step>)> = Vec::new();
+    let mut groups: Vec<(u32, bool, Vec<Step>)> = Vec::new();
     for d in drafts {
-        let joins = groups.last().is_some_and(|(rank, g)| {
+        let joins = groups.last().is_some_and(|(rank, mergeable, g)| {
             let last = g.last().expect("groups are never empty");
             *rank == d.rank
                 && ((d.step.phase == Phase::Code && last.phase == Phase::Code)
-                    || (d.mergeable
-                        && last.phase == Phase::Single
-                        && last.transaction
-                        && d.step.transaction))
+                    || (d.mergeable && *mergeable && last.phase == Phase::Single && last.transaction && d.step.transaction))
         });
         if joins {
-            groups.last_mut().expect("checked above").1.push(d.step);
+            groups.last_mut().expect("checked above").2.push(d.step);
         } else {
-            groups.push((d.rank, vec![d.step]));
+            groups.push((d.rank, d.mergeable, vec![d.step]));
         }
     }
-    let deploys = groups
-        .iter()
-        .filter(|(_, g)| g[0].phase == Phase::Code)
-        .count();
-    let mut steps: Vec<Step> = groups.into_iter().map(|(_, g)| merge(g)).collect();
+    let deploys = groups.iter().filter(|(_, _, g)| g[0].phase == Phase::Code).count();
+    let mut steps: Vec<Step> = groups.into_iter().map(|(_, _, g)| merge(g)).collect();
     for (i, s) in steps.iter_mut().enumerate() {
         s.n = i + 1;
     }
     let findings: Vec<Finding> = {
-        let mut all: Vec<Finding> = analysis
-            .ops
-            .iter()
-            .flat_map(|c| c.findings.iter().cloned())
-            .collect();
+        let mut all: Vec<Finding> = analysis.ops.iter().flat_map(|c| c.findings.iter().cloned()).collect();
         all.sort_by_key(|f| std::cmp::Reverse(f.risk.severity()));
         all
     };
-    let risk = analysis
-        .ops
-        .iter()
-        .map(|c| c.risk)
-        .max_by_key(|r| r.severity())
-        .unwrap_or(Risk::Safe);
+    let risk = analysis.ops.iter().map(|c| c.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
     let kind = if deploys > 0 {
         PlanType::ExpandContract
     } else if steps.iter().any(|s| s.phase == Phase::Backfill) {
         PlanType::Backfill
-    } else if steps.len() > 1 || steps.iter().any(|s| !s.transaction) {
+    } else if analysis
+        .ops
+        .iter()
+        .any(|c| !matches!(c.strategy, Strategy::AsWritten | Strategy::SeparateTransaction | Strategy::OwnNonTransactionalFile))
+    {
         PlanType::Staged
+    } else if risk >= Risk::Risky {
+        PlanType::AsWritten
     } else {
         PlanType::Safe
     };
@@ -456,16 +351,7 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     let mut notes = analysis.assumptions.clone();
     notes.extend(recipes::notes(analysis, config));
     let checklist = checklist(&steps, config);
-    Plan {
-        steps,
-        kind,
-        risk,
-        verdict,
-        findings,
-        notes,
-        checklist,
-        deploys,
-    }
+    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys }
 }
 
 /// One step out of several: their SQL in order (rollback in reverse), one set of timeouts.
@@ -474,12 +360,7 @@ fn merge(mut group: Vec<Step>) -> Step {
         return group.pop().expect("one step");
     }
     let is_header = |l: &&str| l.starts_with("SET LOCAL ");
-    let body = |sql: &str| {
-        sql.lines()
-            .filter(|l| !is_header(l))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let body = |sql: &str| sql.lines().filter(|l| !is_header(l)).collect::<Vec<_>>().join("\n");
     let header = |sql: &str| sql.lines().filter(is_header).collect::<Vec<_>>().join("\n");
     let titles: Vec<&str> = group.iter().map(|s| s.title.as_str()).collect();
     let title = match titles.len() {
@@ -488,11 +369,7 @@ fn merge(mut group: Vec<Step>) -> Step {
     };
     let mut rollbacks: Vec<&str> = group.iter().map(|s| s.rollback.as_str()).collect();
     rollbacks.dedup();
-    let rollback = if rollbacks.len() <= 3 {
-        rollbacks.join("; ")
-    } else {
-        format!("undo all {} operations in reverse", group.len())
-    };
+    let rollback = if rollbacks.len() <= 3 { rollbacks.join("; ") } else { format!("undo all {} operations in reverse", group.len()) };
     let first = &group[0];
     let mut merged = Step {
         n: 0,
@@ -507,11 +384,7 @@ fn merge(mut group: Vec<Step>) -> Step {
         duration: first.duration.clone(),
         rollback,
         rollback_data_loss: group.iter().any(|s| s.rollback_data_loss),
-        risk: group
-            .iter()
-            .map(|s| s.risk)
-            .max_by_key(|r| r.severity())
-            .unwrap_or(first.risk),
+        risk: group.iter().map(|s| s.risk).max_by_key(|r| r.severity()).unwrap_or(first.risk),
     };
     if first.phase == Phase::Code {
         return merged;
@@ -531,17 +404,10 @@ fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> 
         0 => format!("{} file{}", files, if files == 1 { "" } else { "s" }),
         n => format!("{} steps, {} deploys", steps.len(), n + 1),
     };
-    if steps
-        .iter()
-        .any(|s| s.up.contains("CREATE TRIGGER zdm_sync_"))
-    {
+    if steps.iter().any(|s| s.up.contains("CREATE TRIGGER zdm_sync_")) {
         spread.push_str(", no lost writes");
     }
-    let Some(top) = findings
-        .iter()
-        .find(|f| f.risk >= Risk::Risky)
-        .or(findings.first())
-    else {
+    let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or_else(|| findings.iter().find(|f| rules::counts(f))) else {
         return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
     };
     match (risk, top.strategy) {
@@ -559,16 +425,9 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         "Backup verified and tested".to_string(),
         "Tested against a copy of production data, not just a few rows".to_string(),
         "Not deploying during the peak traffic window".to_string(),
-        format!(
-            "On `lock timeout` ({}): nothing changed; rerun the same step",
-            config.lock_timeout
-        ),
+        format!("On `lock timeout` ({}): nothing changed; rerun the same step", config.lock_timeout),
     ];
-    let outside: Vec<String> = steps
-        .iter()
-        .filter(|s| !s.transaction && s.phase != Phase::Code)
-        .map(|s| s.n.to_string())
-        .collect();
+    let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
     if !outside.is_empty() {
         out.push(format!(
             "Step{} {} run{} outside a transaction (transaction:false is set)",
@@ -578,25 +437,13 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         ));
     }
     if steps.iter().any(|s| s.up.contains("CONCURRENTLY")) {
-        out.push(
-            "A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step"
-                .to_string(),
-        );
+        out.push("A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step".to_string());
     }
-    let contracts: Vec<String> = steps
-        .iter()
-        .filter(|s| s.phase == Phase::Contract)
-        .map(|s| s.n.to_string())
-        .collect();
+    let contracts: Vec<String> = steps.iter().filter(|s| s.phase == Phase::Contract).map(|s| s.n.to_string()).collect();
     if let Some(code) = steps.iter().find(|s| s.phase == Phase::Code)
         && !contracts.is_empty()
     {
-        out.push(format!(
-            "Step{} {} only after every instance runs the code of step {}",
-            plural(&contracts),
-            contracts.join(", "),
-            code.n
-        ));
+        out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&contracts), contracts.join(", "), code.n));
     }
     out
 }

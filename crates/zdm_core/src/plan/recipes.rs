@@ -6,7 +6,7 @@
 use super::sqlgen::{self, BRIEF, Backfill, Walk};
 use super::{Analysis, Classified, Phase, PlanConfig, PlanError, Step};
 use crate::model::{Column, ConstraintKind, LockLevel, PgVersion, QName, Risk, Table, quote_ident};
-use crate::op::{IndexSpec, OpKind};
+use crate::op::{IndexSpec, OpKind, TableAction};
 use crate::rules::Strategy;
 use crate::schema::{self, object_name};
 use crate::sql;
@@ -121,19 +121,13 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
         if consumed[i] || matches!(c.op.kind, OpKind::Transaction { .. }) {
             continue;
         }
-        let ctx = Ctx {
-            analysis,
-            config,
-            c,
-        };
+        let ctx = Ctx { analysis, config, c };
         match c.strategy {
             Strategy::AsWritten => out.push(as_written(&ctx)),
             Strategy::ConcurrentIndex => out.push(concurrent_index(&ctx)),
             Strategy::ConcurrentDropIndex => out.push(concurrent_drop_index(&ctx)),
             Strategy::NotNullViaCheck => {
-                let OpKind::SetNotNull { table, column } = &c.op.kind else {
-                    unreachable!("rule C08 only fires on SET NOT NULL")
-                };
+                let OpKind::SetNotNull { table, column } = &c.op.kind else { unreachable!("rule C08 only fires on SET NOT NULL") };
                 out.extend(not_null_steps(&ctx, table, column, [R_EXPAND; 3]));
             }
             Strategy::NotValidThenValidate => out.extend(not_valid_then_validate(&ctx)),
@@ -143,6 +137,14 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
             Strategy::ChangeTypeExpandContract => out.extend(change_type(&ctx)),
             Strategy::DropAfterDeploy => out.extend(drop_after_deploy(&ctx)),
             Strategy::BatchedUpdate => out.push(batched_update(&ctx)),
+            Strategy::ConcurrentReindex => out.push(concurrent_reindex(&ctx)),
+            Strategy::ConcurrentDetach => out.push(concurrent_detach(&ctx)),
+            Strategy::OwnNonTransactionalFile | Strategy::SeparateTransaction => {
+                let mut d = as_written(&ctx);
+                d.mergeable = false;
+                out.push(d);
+            }
+            Strategy::DomainNotValid => out.extend(domain_not_valid(&ctx)),
         }
     }
     Ok(out)
@@ -153,19 +155,9 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
     let mut out = Vec::new();
     for c in &analysis.ops {
         let (table, column) = match &c.op.kind {
-            OpKind::RenameColumn { table, from, .. }
-                if c.strategy == Strategy::RenameColumnExpandContract =>
-            {
-                (table, from)
-            }
-            OpKind::AlterColumnType { table, column, .. }
-                if c.strategy == Strategy::ChangeTypeExpandContract =>
-            {
-                (table, column)
-            }
-            OpKind::DropColumn { table, column, .. } if c.strategy == Strategy::DropAfterDeploy => {
-                (table, column)
-            }
+            OpKind::RenameColumn { table, from, .. } if c.strategy == Strategy::RenameColumnExpandContract => (table, from),
+            OpKind::AlterColumnType { table, column, .. } if c.strategy == Strategy::ChangeTypeExpandContract => (table, column),
+            OpKind::DropColumn { table, column, .. } if c.strategy == Strategy::DropAfterDeploy => (table, column),
             _ => continue,
         };
         let key = table.key();
@@ -173,60 +165,34 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
             out.push(format!("view {} reads {key}.{column}: recreate it before the contract step, or that step fails", v.name));
         }
         if let Some(t) = &c.table_before {
-            for k in t
-                .constraints
-                .iter()
-                .filter(|k| k.kind.columns().contains(column))
-            {
+            for k in t.constraints.iter().filter(|k| k.kind.columns().contains(column)) {
                 if c.strategy != Strategy::DropAfterDeploy {
                     out.push(format!("constraint {} on {key}.{column} is not carried over: re-add it on the new column", k.name));
                 }
             }
         }
         if c.strategy != Strategy::DropAfterDeploy {
-            for i in analysis
-                .before
-                .indexes_on(&key)
-                .filter(|i| i.constraint.is_none() && i.columns.contains(column))
-            {
+            for i in analysis.before.indexes_on(&key).filter(|i| i.constraint.is_none() && i.columns.contains(column)) {
                 if sql::index_for_column(&i.definition, column, column, &i.name).is_none() {
-                    out.push(format!(
-                        "index {} uses {key}.{column} in an expression: rebuild it by hand",
-                        i.name
-                    ));
+                    out.push(format!("index {} uses {key}.{column} in an expression: rebuild it by hand", i.name));
                 }
             }
         }
-        if c.table_before
-            .as_ref()
-            .is_none_or(|t| t.primary_key().is_none())
-            && matches!(
-                c.strategy,
-                Strategy::RenameColumnExpandContract | Strategy::ChangeTypeExpandContract
-            )
+        if c.table_before.as_ref().is_none_or(|t| t.primary_key().is_none())
+            && matches!(c.strategy, Strategy::RenameColumnExpandContract | Strategy::ChangeTypeExpandContract)
         {
             out.push(walk_note(c.table_before.as_ref(), table, config));
         }
     }
-    for c in analysis.ops.iter().filter(|c| {
-        c.strategy == Strategy::BatchedUpdate || c.strategy == Strategy::AddColumnStaged
-    }) {
+    for c in analysis.ops.iter().filter(|c| c.strategy == Strategy::BatchedUpdate || c.strategy == Strategy::AddColumnStaged) {
         if let Some(t) = c.op.kind.table()
-            && c.table_before
-                .as_ref()
-                .is_none_or(|t| t.primary_key().is_none())
+            && c.table_before.as_ref().is_none_or(|t| t.primary_key().is_none())
         {
             out.push(walk_note(c.table_before.as_ref(), t, config));
         }
     }
-    if analysis
-        .ops
-        .iter()
-        .any(|c| matches!(c.op.kind, OpKind::Transaction { .. }))
-    {
-        out.push(
-            "BEGIN/COMMIT in the change were dropped: zdm decides each step's transaction".into(),
-        );
+    if analysis.ops.iter().any(|c| matches!(c.op.kind, OpKind::Transaction { .. })) {
+        out.push("BEGIN/COMMIT in the change were dropped: zdm decides each step's transaction".into());
     }
     out.sort();
     out.dedup();
@@ -275,16 +241,8 @@ fn table_alter(table: &QName, action: &str) -> String {
 
 fn needs_no_transaction(kind: &OpKind, sql_text: &str) -> bool {
     let upper = sql_text.to_uppercase();
-    matches!(
-        kind,
-        OpKind::CreateIndex(IndexSpec {
-            concurrently: true,
-            ..
-        }) | OpKind::DropIndex {
-            concurrently: true,
-            ..
-        }
-    ) || upper.starts_with("VACUUM")
+    matches!(kind, OpKind::CreateIndex(IndexSpec { concurrently: true, .. }) | OpKind::DropIndex { concurrently: true, .. })
+        || upper.starts_with("VACUUM")
         || upper.contains(" CONCURRENTLY")
 }
 
@@ -292,17 +250,12 @@ fn needs_no_transaction(kind: &OpKind, sql_text: &str) -> bool {
 fn as_written(ctx: &Ctx<'_>) -> Draft {
     let c = ctx.c;
     let (up, down) = inverse(ctx);
-    let transaction = !needs_no_transaction(&c.op.kind, &c.op.sql);
-    let (up, down) = if transaction {
-        (ctx.tx(BRIEF, &[up]), ctx.tx(BRIEF, &[down]))
-    } else {
-        (stmt(up), stmt(down))
-    };
+    let transaction = !needs_no_transaction(&c.op.kind, &c.op.sql) && c.strategy != Strategy::OwnNonTransactionalFile;
+    // Scans, builds and rewrites run as long as the table is big: no statement_timeout for them.
+    let timeout = if c.rewrite == crate::model::Rewrite::None { BRIEF } else { None };
+    let (up, down) = if transaction { (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])) } else { (stmt(up), stmt(down)) };
     let reversible = !down.contains("zdm: no automatic rollback");
-    let loss = matches!(
-        c.op.kind,
-        OpKind::CreateTable { .. } | OpKind::AddColumn { .. } | OpKind::Update { .. }
-    );
+    let loss = matches!(c.op.kind, OpKind::CreateTable { .. } | OpKind::AddColumn { .. } | OpKind::Update { .. });
     let mut d = draft(
         R_EXPAND,
         StepSpec {
@@ -313,16 +266,8 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
             up,
             down,
             lock: c.lock,
-            duration: if c.rewrite == crate::model::Rewrite::None {
-                "brief"
-            } else {
-                "whole statement"
-            },
-            rollback: if reversible {
-                format!("undo: {}", describe(&c.op.kind, &c.op.sql))
-            } else {
-                "manual: zdm cannot invert it".into()
-            },
+            duration: if c.rewrite == crate::model::Rewrite::None { "brief" } else { "whole statement" },
+            rollback: if reversible { format!("undo: {}", describe(&c.op.kind, &c.op.sql)) } else { "manual: zdm cannot invert it".into() },
             loss,
             risk: c.risk,
         },
@@ -340,12 +285,7 @@ fn describe(kind: &OpKind, sql_text: &str) -> String {
         OpKind::AddColumn { table, column, .. } => format!("add {table}.{}", column.name),
         OpKind::DropColumn { table, column, .. } => format!("drop {table}.{column}"),
         OpKind::RenameColumn { table, from, to } => format!("rename {table}.{from} → {to}"),
-        OpKind::AlterColumnType {
-            table,
-            column,
-            type_sql,
-            ..
-        } => format!("{table}.{column} → {type_sql}"),
+        OpKind::AlterColumnType { table, column, type_sql, .. } => format!("{table}.{column} → {type_sql}"),
         OpKind::SetNotNull { table, column } => format!("{table}.{column} NOT NULL"),
         OpKind::DropNotNull { table, column } => format!("{table}.{column} nullable"),
         OpKind::SetDefault { table, column, .. } => format!("default on {table}.{column}"),
@@ -360,10 +300,11 @@ fn describe(kind: &OpKind, sql_text: &str) -> String {
         OpKind::CreateEnum { name, .. } => format!("create type {name}"),
         OpKind::CreateView { name, .. } => format!("view {name}"),
         OpKind::Update { table, .. } => format!("update {table}"),
-        OpKind::Catalog { what } | OpKind::Transaction { what } | OpKind::Other { what, .. } => {
-            let _ = sql_text;
+        OpKind::AlterAction { table, action } => format!("{table} {}", action.words()),
+        OpKind::Catalog { what } | OpKind::Transaction { what } | OpKind::Other { what, .. } | OpKind::Security { what, .. } => {
             what.to_lowercase()
         }
+        _ => sql_text.split_whitespace().take(4).collect::<Vec<_>>().join(" ").to_lowercase(),
     }
 }
 
@@ -379,6 +320,9 @@ fn constraint_word(kind: &ConstraintKind) -> &'static str {
 
 fn slug_of(kind: &OpKind) -> String {
     let table = kind.table().map(|t| t.name.clone()).unwrap_or_default();
+    if let OpKind::AlterAction { action, .. } = kind {
+        return format!("{}_{table}", action.words());
+    }
     format!("{}_{table}", kind.name())
 }
 
@@ -390,10 +334,7 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
     let before = c.table_before.as_ref();
     match &c.op.kind {
         OpKind::CreateTable { table, .. } => (sql_text, format!("DROP TABLE {}", table.sql())),
-        OpKind::AddColumn { table, column, .. } => (
-            sql_text,
-            table_alter(table, &format!("DROP COLUMN {}", quote_ident(&column.name))),
-        ),
+        OpKind::AddColumn { table, column, .. } => (sql_text, table_alter(table, &format!("DROP COLUMN {}", quote_ident(&column.name)))),
         OpKind::CreateIndex(spec) => {
             let name = schema::index_name_of(spec);
             let up = if spec.name.is_some() {
@@ -402,68 +343,33 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
                 format!(
                     "CREATE {}INDEX {}{} ON {}",
                     if spec.unique { "UNIQUE " } else { "" },
-                    if spec.concurrently {
-                        "CONCURRENTLY "
-                    } else {
-                        ""
-                    },
+                    if spec.concurrently { "CONCURRENTLY " } else { "" },
                     quote_ident(&name),
                     spec.body
                 )
             };
-            let conc = if spec.concurrently {
-                "CONCURRENTLY "
-            } else {
-                ""
-            };
-            let q = QName {
-                schema: spec.table.schema.clone(),
-                name,
-            };
+            let conc = if spec.concurrently { "CONCURRENTLY " } else { "" };
+            let q = QName { schema: spec.table.schema.clone(), name };
             (up, format!("DROP INDEX {conc}IF EXISTS {}", q.sql()))
         }
         OpKind::SetDefault { table, column, .. } => {
-            let prev = before
-                .and_then(|t| t.column(column))
-                .and_then(|c| c.default.clone());
+            let prev = before.and_then(|t| t.column(column)).and_then(|c| c.default.clone());
             let down = match prev {
                 Some(d) => format!("ALTER COLUMN {} SET DEFAULT {d}", quote_ident(column)),
                 None => format!("ALTER COLUMN {} DROP DEFAULT", quote_ident(column)),
             };
             (sql_text, table_alter(table, &down))
         }
-        OpKind::DropDefault { table, column } => match before
-            .and_then(|t| t.column(column))
-            .and_then(|c| c.default.clone())
-        {
-            Some(d) => (
-                sql_text,
-                table_alter(
-                    table,
-                    &format!("ALTER COLUMN {} SET DEFAULT {d}", quote_ident(column)),
-                ),
-            ),
-            None => (
-                sql_text,
-                refuse(&format!(
-                    "the previous default of {table}.{column} is unknown"
-                )),
-            ),
+        OpKind::DropDefault { table, column } => match before.and_then(|t| t.column(column)).and_then(|c| c.default.clone()) {
+            Some(d) => (sql_text, table_alter(table, &format!("ALTER COLUMN {} SET DEFAULT {d}", quote_ident(column)))),
+            None => (sql_text, refuse(&format!("the previous default of {table}.{column} is unknown"))),
         },
-        OpKind::SetNotNull { table, column } => (
-            sql_text,
-            table_alter(
-                table,
-                &format!("ALTER COLUMN {} DROP NOT NULL", quote_ident(column)),
-            ),
-        ),
-        OpKind::DropNotNull { table, column } => (
-            sql_text,
-            table_alter(
-                table,
-                &format!("ALTER COLUMN {} SET NOT NULL", quote_ident(column)),
-            ),
-        ),
+        OpKind::SetNotNull { table, column } => {
+            (sql_text, table_alter(table, &format!("ALTER COLUMN {} DROP NOT NULL", quote_ident(column))))
+        }
+        OpKind::DropNotNull { table, column } => {
+            (sql_text, table_alter(table, &format!("ALTER COLUMN {} SET NOT NULL", quote_ident(column))))
+        }
         OpKind::AddConstraint { table, constraint } => {
             let name = schema::constraint_name_of(table, constraint);
             let up = match (&constraint.name, &constraint.using_index) {
@@ -473,124 +379,78 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
                         "ADD CONSTRAINT {} {}{}",
                         quote_ident(&name),
                         constraint.definition,
-                        if constraint.not_valid {
-                            " NOT VALID"
-                        } else {
-                            ""
-                        }
+                        if constraint.not_valid { " NOT VALID" } else { "" }
                     ),
                 ),
                 _ => sql_text,
             };
-            (
-                up,
-                table_alter(
-                    table,
-                    &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name)),
-                ),
-            )
+            (up, table_alter(table, &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name))))
         }
         OpKind::ValidateConstraint { .. } => (sql_text, "SELECT 1".into()),
-        OpKind::DropConstraint { table, name, .. } => {
-            match before.and_then(|t| t.constraints.iter().find(|k| &k.name == name)) {
-                Some(k) => {
-                    let not_valid = matches!(
-                        k.kind,
-                        ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. }
-                    );
-                    let add = format!(
-                        "ADD CONSTRAINT {} {}{}",
-                        quote_ident(name),
-                        k.definition,
-                        if not_valid { " NOT VALID" } else { "" }
-                    );
-                    (sql_text, table_alter(table, &add))
-                }
-                None => (
-                    sql_text,
-                    refuse(&format!("the definition of {table}.{name} is unknown")),
-                ),
+        OpKind::DropConstraint { table, name, .. } => match before.and_then(|t| t.constraints.iter().find(|k| &k.name == name)) {
+            Some(k) => {
+                let not_valid = matches!(k.kind, ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. });
+                let add = format!("ADD CONSTRAINT {} {}{}", quote_ident(name), k.definition, if not_valid { " NOT VALID" } else { "" });
+                (sql_text, table_alter(table, &add))
             }
-        }
-        OpKind::DropIndex {
-            name, concurrently, ..
-        } => match ctx.analysis.before.indexes.get(&name.name) {
-            Some(i) if *concurrently => (
-                sql_text,
-                sql::concurrent_index(&i.definition).unwrap_or_else(|| i.definition.clone()),
-            ),
+            None => (sql_text, refuse(&format!("the definition of {table}.{name} is unknown"))),
+        },
+        OpKind::DropIndex { name, concurrently, .. } => match ctx.analysis.before.indexes.get(&name.name) {
+            Some(i) if *concurrently => (sql_text, sql::concurrent_index(&i.definition).unwrap_or_else(|| i.definition.clone())),
             Some(i) => (sql_text, i.definition.clone()),
-            None => (
-                sql_text,
-                refuse(&format!("the definition of index {name} is unknown")),
-            ),
+            None => (sql_text, refuse(&format!("the definition of index {name} is unknown"))),
         },
         OpKind::CreateEnum { name, .. } => (sql_text, format!("DROP TYPE {}", name.sql())),
-        OpKind::CreateView {
-            name,
-            replace: false,
-            ..
-        } => (sql_text, format!("DROP VIEW {}", name.sql())),
-        OpKind::RenameColumn { table, from, to } => (
-            sql_text,
-            table_alter(
-                table,
-                &format!("RENAME COLUMN {} TO {}", quote_ident(to), quote_ident(from)),
-            ),
-        ),
+        OpKind::CreateView { name, replace: false, .. } => (sql_text, format!("DROP VIEW {}", name.sql())),
+        OpKind::RenameColumn { table, from, to } => {
+            (sql_text, table_alter(table, &format!("RENAME COLUMN {} TO {}", quote_ident(to), quote_ident(from))))
+        }
         OpKind::RenameTable { table, to } => {
-            let renamed = QName {
-                schema: table.schema.clone(),
-                name: to.clone(),
-            };
-            (
-                sql_text,
-                format!(
-                    "ALTER TABLE {} RENAME TO {}",
-                    renamed.sql(),
-                    quote_ident(&table.name)
-                ),
-            )
+            let renamed = QName { schema: table.schema.clone(), name: to.clone() };
+            (sql_text, format!("ALTER TABLE {} RENAME TO {}", renamed.sql(), quote_ident(&table.name)))
         }
-        OpKind::AlterColumnType { table, column, .. } => {
-            match before.and_then(|t| t.column(column)) {
-                Some(col) => (
-                    sql_text,
-                    table_alter(
-                        table,
-                        &format!("ALTER COLUMN {} TYPE {}", quote_ident(column), col.type_sql),
-                    ),
-                ),
-                None => (
-                    sql_text,
-                    refuse(&format!("the previous type of {table}.{column} is unknown")),
-                ),
-            }
-        }
+        OpKind::AlterColumnType { table, column, .. } => match before.and_then(|t| t.column(column)) {
+            Some(col) => (sql_text, table_alter(table, &format!("ALTER COLUMN {} TYPE {}", quote_ident(column), col.type_sql))),
+            None => (sql_text, refuse(&format!("the previous type of {table}.{column} is unknown"))),
+        },
         OpKind::DropColumn { table, column, .. } => match before.and_then(|t| t.column(column)) {
             Some(col) => (sql_text, table_alter(table, &readd_column(col))),
-            None => (
-                sql_text,
-                refuse(&format!("the type of {table}.{column} is unknown")),
-            ),
+            None => (sql_text, refuse(&format!("the type of {table}.{column} is unknown"))),
         },
         OpKind::DropTable { table, .. } => match before {
             Some(t) => (sql_text, recreate_table(ctx, t)),
-            None => (
-                sql_text,
-                refuse(&format!("the definition of {table} is unknown")),
-            ),
+            None => (sql_text, refuse(&format!("the definition of {table} is unknown"))),
         },
-        OpKind::Update { .. } => (
+        OpKind::Update { .. } => (sql_text, sqlgen::nothing("the previous values are not kept").trim_end_matches(';').to_string()),
+        OpKind::AlterAction { table, action } => match action {
+            TableAction::SetLogged => (sql_text, format!("ALTER TABLE {} SET UNLOGGED", table.sql())),
+            TableAction::SetUnlogged => (sql_text, format!("ALTER TABLE {} SET LOGGED", table.sql())),
+            TableAction::RowSecurity { mode } if mode == "ENABLE" || mode == "DISABLE" => {
+                let back = if mode == "ENABLE" { "DISABLE" } else { "ENABLE" };
+                (sql_text, format!("ALTER TABLE {} {back} ROW LEVEL SECURITY", table.sql()))
+            }
+            TableAction::AttachPartition { partition } => {
+                (sql_text, format!("ALTER TABLE {} DETACH PARTITION {}", table.sql(), partition.sql()))
+            }
+            _ => {
+                let what = describe(&c.op.kind, &sql_text);
+                (sql_text, refuse(&format!("{what}: the previous setting is unknown")))
+            }
+        },
+        OpKind::CreateTrigger { table, name } => (sql_text, format!("DROP TRIGGER {} ON {}", quote_ident(name), table.sql())),
+        OpKind::CreateDomain { name, .. } => (sql_text, format!("DROP DOMAIN {}", name.sql())),
+        OpKind::AddDomainConstraint { domain, name: Some(name), .. } => {
+            (sql_text, format!("ALTER DOMAIN {} DROP CONSTRAINT IF EXISTS {}", domain.sql(), quote_ident(name)))
+        }
+        OpKind::Extension { action, name } if action == "CREATE" => (sql_text, format!("DROP EXTENSION {}", quote_ident(name))),
+        OpKind::RenameEnumValue { name, from, to } => (
             sql_text,
-            sqlgen::nothing("the previous values are not kept")
-                .trim_end_matches(';')
-                .to_string(),
+            format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), crate::model::quote_literal(to), crate::model::quote_literal(from)),
         ),
-        OpKind::CreateView { .. }
-        | OpKind::Catalog { .. }
-        | OpKind::Transaction { .. }
-        | OpKind::Other { .. } => {
+        OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
+            (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
+        }
+        _ => {
             let what = describe(&c.op.kind, &sql_text);
             (sql_text, refuse(&format!("{what} has no known inverse")))
         }
@@ -612,24 +472,13 @@ fn readd_column(col: &Column) -> String {
 fn recreate_table(ctx: &Ctx<'_>, t: &Table) -> String {
     let key = t.name.key();
     let mut parts = vec![schema::create_table_sql(t)];
-    parts.extend(
-        ctx.analysis
-            .before
-            .indexes_on(&key)
-            .filter(|i| i.constraint.is_none())
-            .map(|i| i.definition.clone()),
-    );
+    parts.extend(ctx.analysis.before.indexes_on(&key).filter(|i| i.constraint.is_none()).map(|i| i.definition.clone()));
     parts.join(";\n")
 }
 
 fn concurrent_index(ctx: &Ctx<'_>) -> Draft {
-    let OpKind::CreateIndex(spec) = &ctx.c.op.kind else {
-        unreachable!("rule I01 only fires on CREATE INDEX")
-    };
-    let name = QName {
-        schema: spec.table.schema.clone(),
-        name: schema::index_name_of(spec),
-    };
+    let OpKind::CreateIndex(spec) = &ctx.c.op.kind else { unreachable!("rule I01 only fires on CREATE INDEX") };
+    let name = QName { schema: spec.table.schema.clone(), name: schema::index_name_of(spec) };
     draft(
         R_EXPAND,
         StepSpec {
@@ -654,19 +503,8 @@ fn concurrent_index(ctx: &Ctx<'_>) -> Draft {
 }
 
 fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
-    let OpKind::DropIndex {
-        name, if_exists, ..
-    } = &ctx.c.op.kind
-    else {
-        unreachable!("rule I02 only fires on DROP INDEX")
-    };
-    let down = match ctx
-        .analysis
-        .before
-        .indexes
-        .get(&name.name)
-        .and_then(|i| sql::concurrent_index(&i.definition))
-    {
+    let OpKind::DropIndex { name, if_exists, .. } = &ctx.c.op.kind else { unreachable!("rule I02 only fires on DROP INDEX") };
+    let down = match ctx.analysis.before.indexes.get(&name.name).and_then(|i| sql::concurrent_index(&i.definition)) {
         Some(def) => stmt(def),
         None => sqlgen::refuse(&format!("the definition of index {name} is unknown")),
     };
@@ -677,11 +515,7 @@ fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
             title: format!("drop index {} CONCURRENTLY", name.name),
             slug: format!("drop_index_{}", name.name),
             transaction: false,
-            up: format!(
-                "DROP INDEX CONCURRENTLY {}{};",
-                if *if_exists { "IF EXISTS " } else { "" },
-                name.sql()
-            ),
+            up: format!("DROP INDEX CONCURRENTLY {}{};", if *if_exists { "IF EXISTS " } else { "" }, name.sql()),
             rollback: if down.contains("zdm: no automatic") {
                 "manual: index definition unknown".into()
             } else {
@@ -720,13 +554,7 @@ fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -
             slug: format!("not_null_{}_{column}", table.name),
             transaction: true,
             up: ctx.tx(BRIEF, &[table_alter(table, &add)]),
-            down: ctx.tx(
-                BRIEF,
-                &[table_alter(
-                    table,
-                    &format!("DROP CONSTRAINT IF EXISTS {q}"),
-                )],
-            ),
+            down: ctx.tx(BRIEF, &[table_alter(table, &format!("DROP CONSTRAINT IF EXISTS {q}"))]),
             lock: LockLevel::AccessExclusive,
             duration: "brief",
             rollback: format!("drop {name}"),
@@ -745,18 +573,12 @@ fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -
                 transaction: true,
                 up: ctx.tx(
                     BRIEF,
-                    &[
-                        table_alter(table, &format!("ALTER COLUMN {col} SET NOT NULL")),
-                        table_alter(table, &format!("DROP CONSTRAINT {q}")),
-                    ],
+                    &[table_alter(table, &format!("ALTER COLUMN {col} SET NOT NULL")), table_alter(table, &format!("DROP CONSTRAINT {q}"))],
                 ),
                 down: ctx.tx(
                     BRIEF,
                     &[
-                        table_alter(
-                            table,
-                            &format!("ADD CONSTRAINT {q} CHECK ({col} IS NOT NULL) NOT VALID"),
-                        ),
+                        table_alter(table, &format!("ADD CONSTRAINT {q} CHECK ({col} IS NOT NULL) NOT VALID")),
                         table_alter(table, &format!("ALTER COLUMN {col} DROP NOT NULL")),
                     ],
                 ),
@@ -779,13 +601,7 @@ fn validate_draft(ctx: &Ctx<'_>, table: &QName, name: &str, rank: u32) -> Draft 
             title: format!("validate {name}"),
             slug: format!("validate_{name}"),
             transaction: true,
-            up: ctx.tx(
-                None,
-                &[table_alter(
-                    table,
-                    &format!("VALIDATE CONSTRAINT {}", quote_ident(name)),
-                )],
-            ),
+            up: ctx.tx(None, &[table_alter(table, &format!("VALIDATE CONSTRAINT {}", quote_ident(name)))]),
             down: sqlgen::nothing("VALIDATE only checked existing rows: nothing to undo"),
             lock: LockLevel::ShareUpdateExclusive,
             duration: "whole scan; reads & writes go on",
@@ -797,9 +613,7 @@ fn validate_draft(ctx: &Ctx<'_>, table: &QName, name: &str, rank: u32) -> Draft 
 }
 
 fn not_valid_then_validate(ctx: &Ctx<'_>) -> Vec<Draft> {
-    let OpKind::AddConstraint { table, constraint } = &ctx.c.op.kind else {
-        unreachable!("rules K01/K02 only fire on ADD CONSTRAINT")
-    };
+    let OpKind::AddConstraint { table, constraint } = &ctx.c.op.kind else { unreachable!("rules K01/K02 only fire on ADD CONSTRAINT") };
     let name = schema::constraint_name_of(table, constraint);
     let lock = if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
         LockLevel::ShareRowExclusive
@@ -810,30 +624,11 @@ fn not_valid_then_validate(ctx: &Ctx<'_>) -> Vec<Draft> {
         R_EXPAND,
         StepSpec {
             phase: Phase::Expand,
-            title: format!(
-                "add {} {name} NOT VALID (new writes checked)",
-                constraint_word(&constraint.kind)
-            ),
+            title: format!("add {} {name} NOT VALID (new writes checked)", constraint_word(&constraint.kind)),
             slug: format!("add_{name}"),
             transaction: true,
-            up: ctx.tx(
-                BRIEF,
-                &[table_alter(
-                    table,
-                    &format!(
-                        "ADD CONSTRAINT {} {} NOT VALID",
-                        quote_ident(&name),
-                        constraint.definition
-                    ),
-                )],
-            ),
-            down: ctx.tx(
-                BRIEF,
-                &[table_alter(
-                    table,
-                    &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name)),
-                )],
-            ),
+            up: ctx.tx(BRIEF, &[table_alter(table, &format!("ADD CONSTRAINT {} {} NOT VALID", quote_ident(&name), constraint.definition))]),
+            down: ctx.tx(BRIEF, &[table_alter(table, &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name)))]),
             lock,
             duration: "brief",
             rollback: format!("drop {name}"),
@@ -845,30 +640,18 @@ fn not_valid_then_validate(ctx: &Ctx<'_>) -> Vec<Draft> {
 }
 
 fn constraint_using_index(ctx: &Ctx<'_>) -> Vec<Draft> {
-    let OpKind::AddConstraint { table, constraint } = &ctx.c.op.kind else {
-        unreachable!("rules K04/K05 only fire on ADD CONSTRAINT")
-    };
+    let OpKind::AddConstraint { table, constraint } = &ctx.c.op.kind else { unreachable!("rules K04/K05 only fire on ADD CONSTRAINT") };
     let name = schema::constraint_name_of(table, constraint);
     let columns = constraint.kind.columns();
     let primary = matches!(constraint.kind, ConstraintKind::PrimaryKey { .. });
     let mut out = Vec::new();
     if primary {
-        for col in columns
-            .iter()
-            .filter(|c| ctx.column(c).is_none_or(|c| !c.not_null))
-        {
+        for col in columns.iter().filter(|c| ctx.column(c).is_none_or(|c| !c.not_null)) {
             out.extend(not_null_steps(ctx, table, col, [R_EXPAND; 3]));
         }
     }
-    let qname = QName {
-        schema: table.schema.clone(),
-        name: name.clone(),
-    };
-    let cols = columns
-        .iter()
-        .map(|c| quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let qname = QName { schema: table.schema.clone(), name: name.clone() };
+    let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
     out.push(draft(
         R_EXPAND,
         StepSpec {
@@ -876,11 +659,7 @@ fn constraint_using_index(ctx: &Ctx<'_>) -> Vec<Draft> {
             title: format!("build unique index {name} CONCURRENTLY"),
             slug: format!("index_{name}"),
             transaction: false,
-            up: format!(
-                "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({cols});",
-                quote_ident(&name),
-                table.sql()
-            ),
+            up: format!("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({cols});", quote_ident(&name), table.sql()),
             down: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", qname.sql()),
             lock: LockLevel::ShareUpdateExclusive,
             duration: "whole build; reads & writes go on",
@@ -897,23 +676,8 @@ fn constraint_using_index(ctx: &Ctx<'_>) -> Vec<Draft> {
             title: format!("attach {name} as {kind} USING INDEX"),
             slug: format!("add_{name}"),
             transaction: true,
-            up: ctx.tx(
-                BRIEF,
-                &[table_alter(
-                    table,
-                    &format!(
-                        "ADD CONSTRAINT {q} {kind} USING INDEX {q}",
-                        q = quote_ident(&name)
-                    ),
-                )],
-            ),
-            down: ctx.tx(
-                BRIEF,
-                &[table_alter(
-                    table,
-                    &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name)),
-                )],
-            ),
+            up: ctx.tx(BRIEF, &[table_alter(table, &format!("ADD CONSTRAINT {q} {kind} USING INDEX {q}", q = quote_ident(&name)))]),
+            down: ctx.tx(BRIEF, &[table_alter(table, &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name)))]),
             lock: LockLevel::AccessExclusive,
             duration: "brief",
             rollback: format!("drop constraint {name} (its index goes with it)"),
@@ -925,14 +689,8 @@ fn constraint_using_index(ctx: &Ctx<'_>) -> Vec<Draft> {
 }
 
 /// ADD COLUMN made safe: nullable first, default for new rows, batched fill, then NOT NULL.
-fn add_column_staged(
-    ctx: &Ctx<'_>,
-    index: usize,
-    consumed: &mut [bool],
-) -> Result<Vec<Draft>, PlanError> {
-    let OpKind::AddColumn { table, column, .. } = &ctx.c.op.kind else {
-        unreachable!("rules C01-C03 only fire on ADD COLUMN")
-    };
+fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Result<Vec<Draft>, PlanError> {
+    let OpKind::AddColumn { table, column, .. } = &ctx.c.op.kind else { unreachable!("rules C01-C03 only fire on ADD COLUMN") };
     if column.unique || column.references.is_some() || column.check.is_some() {
         return Err(PlanError {
             message: format!("{table}.{}: zdm stages this column but not its inline UNIQUE / REFERENCES / CHECK", column.name),
@@ -940,24 +698,12 @@ fn add_column_staged(
             help: Some("move them to their own ALTER TABLE … ADD CONSTRAINT statements; zdm stages those too".into()),
         });
     }
-    let companion = ctx
-        .analysis
-        .ops
-        .iter()
-        .enumerate()
-        .skip(index + 1)
-        .find_map(|(j, other)| match &other.op.kind {
-            OpKind::Update {
-                table: t,
-                assignments,
-                filter,
-                batchable: true,
-            } if t == table => assignments
-                .iter()
-                .find(|a| a.column == column.name)
-                .map(|a| (j, a.expr.clone(), filter.clone(), assignments.len())),
-            _ => None,
-        });
+    let companion = ctx.analysis.ops.iter().enumerate().skip(index + 1).find_map(|(j, other)| match &other.op.kind {
+        OpKind::Update { table: t, assignments, filter, batchable: true } if t == table => {
+            assignments.iter().find(|a| a.column == column.name).map(|a| (j, a.expr.clone(), filter.clone(), assignments.len()))
+        }
+        _ => None,
+    });
     let (value, filter) = match (&column.default, companion) {
         (_, Some((j, expr, filter, 1))) => {
             consumed[j] = true;
@@ -966,10 +712,7 @@ fn add_column_staged(
         (Some(d), _) => (d.clone(), None),
         (None, _) => {
             return Err(PlanError {
-                message: format!(
-                    "{table}.{} is NOT NULL with no default: existing rows need a value",
-                    column.name
-                ),
+                message: format!("{table}.{} is NOT NULL with no default: existing rows need a value", column.name),
                 pos: ctx.c.op.pos,
                 help: Some(format!(
                     "add a DEFAULT, or follow it with `UPDATE {table} SET {} = …;` in the same change (zdm runs it in batches)",
@@ -979,36 +722,19 @@ fn add_column_staged(
         }
     };
     let col = quote_ident(&column.name);
-    let mut expand = vec![table_alter(
-        table,
-        &format!("ADD COLUMN {col} {}", column.type_sql),
-    )];
+    let mut expand = vec![table_alter(table, &format!("ADD COLUMN {col} {}", column.type_sql))];
     if let Some(d) = &column.default {
-        expand.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {col} SET DEFAULT {d}"),
-        ));
+        expand.push(table_alter(table, &format!("ALTER COLUMN {col} SET DEFAULT {d}")));
     }
     let mut out = vec![draft(
         R_EXPAND,
         StepSpec {
             phase: Phase::Expand,
-            title: format!(
-                "add {table}.{} nullable{}",
-                column.name,
-                if column.default.is_some() {
-                    " + default for new rows"
-                } else {
-                    ""
-                }
-            ),
+            title: format!("add {table}.{} nullable{}", column.name, if column.default.is_some() { " + default for new rows" } else { "" }),
             slug: format!("expand_{}_{}", table.name, column.name),
             transaction: true,
             up: ctx.tx(BRIEF, &expand),
-            down: ctx.tx(
-                BRIEF,
-                &[table_alter(table, &format!("DROP COLUMN IF EXISTS {col}"))],
-            ),
+            down: ctx.tx(BRIEF, &[table_alter(table, &format!("DROP COLUMN IF EXISTS {col}"))]),
             lock: LockLevel::AccessExclusive,
             duration: "brief",
             rollback: format!("drop {table}.{}", column.name),
@@ -1017,34 +743,16 @@ fn add_column_staged(
         },
     )];
     if column.default.is_none() {
-        out.push(code(
-            R_WRITERS,
-            format!("write {table}.{} on every INSERT", column.name),
-        ));
+        out.push(code(R_WRITERS, format!("write {table}.{} on every INSERT", column.name)));
     }
     out.push(backfill_draft(
         ctx,
-        &Backfill {
-            table,
-            set: vec![(column.name.clone(), value)],
-            filter,
-            needs: format!("{col} IS NULL"),
-            walk: ctx.walk(table),
-        },
-        format!(
-            "fill {table}.{} in {}-row batches",
-            column.name,
-            thousands(ctx.config.batch_size)
-        ),
+        &Backfill { table, set: vec![(column.name.clone(), value)], filter, needs: format!("{col} IS NULL"), walk: ctx.walk(table) },
+        format!("fill {table}.{} in {}-row batches", column.name, thousands(ctx.config.batch_size)),
         false,
     ));
     if column.not_null {
-        out.extend(not_null_steps(
-            ctx,
-            table,
-            &column.name,
-            [R_CHECK, R_VALIDATE, R_CONTRACT],
-        ));
+        out.extend(not_null_steps(ctx, table, &column.name, [R_CHECK, R_VALIDATE, R_CONTRACT]));
     }
     Ok(out)
 }
@@ -1055,11 +763,7 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
         StepSpec {
             phase: Phase::Backfill,
             title,
-            slug: format!(
-                "backfill_{}_{}",
-                b.table.name,
-                b.set.first().map(|s| s.0.as_str()).unwrap_or("")
-            ),
+            slug: format!("backfill_{}_{}", b.table.name, b.set.first().map(|s| s.0.as_str()).unwrap_or("")),
             transaction: false,
             up: stmt(sqlgen::backfill(b, ctx.config)),
             down: sqlgen::nothing(if loss {
@@ -1069,11 +773,7 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
             }),
             lock: LockLevel::RowExclusive,
             duration: "batch by batch",
-            rollback: if loss {
-                "old values are gone".into()
-            } else {
-                "nothing to undo".into()
-            },
+            rollback: if loss { "old values are gone".into() } else { "nothing to undo".into() },
             loss,
             risk: Risk::Info,
         },
@@ -1081,46 +781,21 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
 }
 
 fn batched_update(ctx: &Ctx<'_>) -> Draft {
-    let OpKind::Update {
-        table,
-        assignments,
-        filter,
-        ..
-    } = &ctx.c.op.kind
-    else {
-        unreachable!("rule H10 only fires on UPDATE")
-    };
-    let cols = assignments
-        .iter()
-        .map(|a| quote_ident(&a.column))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let exprs = assignments
-        .iter()
-        .map(|a| a.expr.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let needs = if assignments.len() == 1 {
-        format!("{cols} IS DISTINCT FROM ({exprs})")
-    } else {
-        format!("({cols}) IS DISTINCT FROM ({exprs})")
-    };
+    let OpKind::Update { table, assignments, filter, .. } = &ctx.c.op.kind else { unreachable!("rule H10 only fires on UPDATE") };
+    let cols = assignments.iter().map(|a| quote_ident(&a.column)).collect::<Vec<_>>().join(", ");
+    let exprs = assignments.iter().map(|a| a.expr.clone()).collect::<Vec<_>>().join(", ");
+    let needs =
+        if assignments.len() == 1 { format!("{cols} IS DISTINCT FROM ({exprs})") } else { format!("({cols}) IS DISTINCT FROM ({exprs})") };
     let mut d = backfill_draft(
         ctx,
         &Backfill {
             table,
-            set: assignments
-                .iter()
-                .map(|a| (a.column.clone(), a.expr.clone()))
-                .collect(),
+            set: assignments.iter().map(|a| (a.column.clone(), a.expr.clone())).collect(),
             filter: filter.clone(),
             needs,
             walk: ctx.walk(table),
         },
-        format!(
-            "update {table} in {}-row batches",
-            thousands(ctx.config.batch_size)
-        ),
+        format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)),
         true,
     );
     d.rank = R_EXPAND;
@@ -1128,22 +803,11 @@ fn batched_update(ctx: &Ctx<'_>) -> Draft {
 }
 
 /// An index rebuilt CONCURRENTLY on `to` for each plain index on `from`; (drafts, (temporary, final) names).
-fn rebuild_indexes(
-    ctx: &Ctx<'_>,
-    table: &QName,
-    from: &str,
-    to: &str,
-    keep_names: bool,
-) -> (Vec<Draft>, Vec<(String, String)>) {
+fn rebuild_indexes(ctx: &Ctx<'_>, table: &QName, from: &str, to: &str, keep_names: bool) -> (Vec<Draft>, Vec<(String, String)>) {
     let key = table.key();
     let mut drafts = Vec::new();
     let mut renames = Vec::new();
-    for i in ctx
-        .analysis
-        .before
-        .indexes_on(&key)
-        .filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from))
-    {
+    for i in ctx.analysis.before.indexes_on(&key).filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from)) {
         let new_name = if keep_names {
             object_name(&i.name, "", "zdm")
         } else if i.name.contains(from) {
@@ -1154,10 +818,7 @@ fn rebuild_indexes(
         let Some(def) = sql::index_for_column(&i.definition, from, to, &new_name) else {
             continue;
         };
-        let q = QName {
-            schema: table.schema.clone(),
-            name: new_name.clone(),
-        };
+        let q = QName { schema: table.schema.clone(), name: new_name.clone() };
         drafts.push(draft(
             R_INDEX,
             StepSpec {
@@ -1180,9 +841,7 @@ fn rebuild_indexes(
 }
 
 fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
-    let OpKind::RenameColumn { table, from, to } = &ctx.c.op.kind else {
-        unreachable!("rule C13 only fires on RENAME COLUMN")
-    };
+    let OpKind::RenameColumn { table, from, to } = &ctx.c.op.kind else { unreachable!("rule C13 only fires on RENAME COLUMN") };
     let old = ctx.column(from).cloned();
     let type_sql = old.as_ref().map(|c| c.type_sql.as_str());
     let not_null = old.as_ref().is_some_and(|c| c.not_null);
@@ -1218,10 +877,7 @@ fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
             needs: format!("{t} IS DISTINCT FROM {f}"),
             walk: ctx.walk(table),
         },
-        format!(
-            "copy {from} → {to} in {}-row batches",
-            thousands(ctx.config.batch_size)
-        ),
+        format!("copy {from} → {to} in {}-row batches", thousands(ctx.config.batch_size)),
         false,
     ));
     if not_null {
@@ -1238,54 +894,22 @@ fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
     contract.push(table_alter(table, &format!("DROP COLUMN {f}")));
     let mut contract_down: Vec<String> = Vec::new();
     if not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18) {
-        contract.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {t} SET NOT NULL"),
-        ));
+        contract.push(table_alter(table, &format!("ALTER COLUMN {t} SET NOT NULL")));
         contract.push(table_alter(table, &format!("DROP CONSTRAINT {check}")));
-        contract_down.push(table_alter(
-            table,
-            &format!("ADD CONSTRAINT {check} CHECK ({t} IS NOT NULL) NOT VALID"),
-        ));
-        contract_down.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {t} DROP NOT NULL"),
-        ));
+        contract_down.push(table_alter(table, &format!("ADD CONSTRAINT {check} CHECK ({t} IS NOT NULL) NOT VALID")));
+        contract_down.push(table_alter(table, &format!("ALTER COLUMN {t} DROP NOT NULL")));
     }
     if let Some(d) = &default {
-        contract.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {t} SET DEFAULT {d}"),
-        ));
-        contract_down.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {t} DROP DEFAULT"),
-        ));
+        contract.push(table_alter(table, &format!("ALTER COLUMN {t} SET DEFAULT {d}")));
+        contract_down.push(table_alter(table, &format!("ALTER COLUMN {t} DROP DEFAULT")));
     }
-    contract_down.push(sqlgen::add_column_like(
-        table,
-        from,
-        type_sql,
-        to,
-        default.as_deref(),
-    ));
+    contract_down.push(sqlgen::add_column_like(table, from, type_sql, to, default.as_deref()));
     contract_down.extend(sqlgen::two_way_trigger(table, from, to));
-    contract_down.push(format!(
-        "UPDATE {} SET {f} = {t} WHERE {f} IS DISTINCT FROM {t}",
-        table.sql()
-    ));
+    contract_down.push(format!("UPDATE {} SET {f} = {t} WHERE {f} IS DISTINCT FROM {t}", table.sql()));
     if not_null {
-        contract_down.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {f} SET NOT NULL"),
-        ));
+        contract_down.push(table_alter(table, &format!("ALTER COLUMN {f} SET NOT NULL")));
     }
-    for i in ctx
-        .analysis
-        .before
-        .indexes_on(&table.key())
-        .filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from))
-    {
+    for i in ctx.analysis.before.indexes_on(&table.key()).filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from)) {
         if sql::index_for_column(&i.definition, from, to, &i.name).is_some() {
             contract_down.push(i.definition.clone());
         }
@@ -1310,23 +934,14 @@ fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
 }
 
 fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
-    let OpKind::AlterColumnType {
-        table,
-        column,
-        type_sql,
-        using,
-        ..
-    } = &ctx.c.op.kind
-    else {
+    let OpKind::AlterColumnType { table, column, type_sql, using, .. } = &ctx.c.op.kind else {
         unreachable!("rule C10 only fires on ALTER COLUMN TYPE")
     };
     let old = ctx.column(column).cloned();
     let not_null = old.as_ref().is_some_and(|c| c.not_null);
     let tmp = object_name(column, "zdm", "new");
     let (c, n) = (quote_ident(column), quote_ident(&tmp));
-    let expr = using
-        .clone()
-        .map_or_else(|| format!("{c}::{type_sql}"), |u| format!("({u})"));
+    let expr = using.clone().map_or_else(|| format!("{c}::{type_sql}"), |u| format!("({u})"));
 
     let mut expand = vec![table_alter(table, &format!("ADD COLUMN {n} {type_sql}"))];
     expand.extend(sqlgen::cast_trigger(table, column, &tmp, &expr));
@@ -1357,10 +972,7 @@ fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
             needs: format!("{n} IS DISTINCT FROM {expr}"),
             walk: ctx.walk(table),
         },
-        format!(
-            "cast {column} → {tmp} in {}-row batches",
-            thousands(ctx.config.batch_size)
-        ),
+        format!("cast {column} → {tmp} in {}-row batches", thousands(ctx.config.batch_size)),
         false,
     ));
     if not_null {
@@ -1368,10 +980,7 @@ fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
         nn.truncate(2);
         out.extend(nn);
     }
-    out.push(code(
-        R_READERS,
-        format!("handle {table}.{column} as {type_sql}"),
-    ));
+    out.push(code(R_READERS, format!("handle {table}.{column} as {type_sql}")));
     let (indexes, renames) = rebuild_indexes(ctx, table, column, &tmp, true);
     out.extend(indexes);
 
@@ -1381,81 +990,35 @@ fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
     contract.push(table_alter(table, &format!("RENAME COLUMN {n} TO {c}")));
     let mut down: Vec<String> = Vec::new();
     if not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18) {
-        contract.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {c} SET NOT NULL"),
-        ));
+        contract.push(table_alter(table, &format!("ALTER COLUMN {c} SET NOT NULL")));
         contract.push(table_alter(table, &format!("DROP CONSTRAINT {check}")));
-        down.push(table_alter(
-            table,
-            &format!("ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"),
-        ));
-        down.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {c} DROP NOT NULL"),
-        ));
+        down.push(table_alter(table, &format!("ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID")));
+        down.push(table_alter(table, &format!("ALTER COLUMN {c} DROP NOT NULL")));
     }
     if let Some(d) = old.as_ref().and_then(|o| o.default.as_ref()) {
-        contract.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {c} SET DEFAULT ({d})::{type_sql}"),
-        ));
-        down.push(table_alter(
-            table,
-            &format!("ALTER COLUMN {c} DROP DEFAULT"),
-        ));
+        contract.push(table_alter(table, &format!("ALTER COLUMN {c} SET DEFAULT ({d})::{type_sql}")));
+        down.push(table_alter(table, &format!("ALTER COLUMN {c} DROP DEFAULT")));
     }
     for (temp, fin) in &renames {
-        let q = QName {
-            schema: table.schema.clone(),
-            name: temp.clone(),
-        };
-        contract.push(format!(
-            "ALTER INDEX {} RENAME TO {}",
-            q.sql(),
-            quote_ident(fin)
-        ));
-        let qf = QName {
-            schema: table.schema.clone(),
-            name: fin.clone(),
-        };
-        down.push(format!(
-            "ALTER INDEX {} RENAME TO {}",
-            qf.sql(),
-            quote_ident(temp)
-        ));
+        let q = QName { schema: table.schema.clone(), name: temp.clone() };
+        contract.push(format!("ALTER INDEX {} RENAME TO {}", q.sql(), quote_ident(fin)));
+        let qf = QName { schema: table.schema.clone(), name: fin.clone() };
+        down.push(format!("ALTER INDEX {} RENAME TO {}", qf.sql(), quote_ident(temp)));
     }
     let down_sql = match &old {
         Some(o) => {
             down.push(table_alter(table, &format!("RENAME COLUMN {c} TO {n}")));
             down.push(table_alter(
                 table,
-                &format!(
-                    "ADD COLUMN {c} {}{}",
-                    o.type_sql,
-                    o.default
-                        .as_ref()
-                        .map(|d| format!(" DEFAULT {d}"))
-                        .unwrap_or_default()
-                ),
+                &format!("ADD COLUMN {c} {}{}", o.type_sql, o.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default()),
             ));
             down.extend(sqlgen::cast_trigger(table, column, &tmp, &expr));
-            down.push(format!(
-                "UPDATE {} SET {c} = {n}::{}",
-                table.sql(),
-                o.type_sql
-            ));
+            down.push(format!("UPDATE {} SET {c} = {n}::{}", table.sql(), o.type_sql));
             if not_null {
-                down.push(table_alter(
-                    table,
-                    &format!("ALTER COLUMN {c} SET NOT NULL"),
-                ));
+                down.push(table_alter(table, &format!("ALTER COLUMN {c} SET NOT NULL")));
             }
-            for i in ctx
-                .analysis
-                .before
-                .indexes_on(&table.key())
-                .filter(|i| i.constraint.is_none() && renames.iter().any(|(_, f)| f == &i.name))
+            for i in
+                ctx.analysis.before.indexes_on(&table.key()).filter(|i| i.constraint.is_none() && renames.iter().any(|(_, f)| f == &i.name))
             {
                 down.push(i.definition.clone());
             }
@@ -1472,10 +1035,7 @@ fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
             transaction: true,
             up: ctx.tx(BRIEF, &contract),
             rollback: if old.is_some() {
-                format!(
-                    "restore {column} as {} (full-table UPDATE)",
-                    old.as_ref().map(|o| o.type_sql.as_str()).unwrap_or("")
-                )
+                format!("restore {column} as {} (full-table UPDATE)", old.as_ref().map(|o| o.type_sql.as_str()).unwrap_or(""))
             } else {
                 "manual: old type unknown".into()
             },
@@ -1502,11 +1062,7 @@ fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
         ),
         OpKind::DropTable { table, cascade, .. } => (
             table.key(),
-            format!(
-                "DROP TABLE {}{}",
-                table.sql(),
-                if *cascade { " CASCADE" } else { "" }
-            ),
+            format!("DROP TABLE {}{}", table.sql(), if *cascade { " CASCADE" } else { "" }),
             c.table_before.as_ref().map_or_else(
                 || sqlgen::refuse(&format!("the definition of {table} is unknown")),
                 |t| ctx.tx(BRIEF, &[recreate_table(ctx, t)]),
@@ -1537,4 +1093,88 @@ fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
             },
         ),
     ]
+}
+
+fn concurrent_reindex(ctx: &Ctx<'_>) -> Draft {
+    let OpKind::Reindex { target, object, .. } = &ctx.c.op.kind else { unreachable!("rule I04 only asks for CONCURRENTLY on REINDEX") };
+    let name = if object == "SCHEMA" || object == "DATABASE" { quote_ident(&target.name) } else { target.sql() };
+    draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: format!("rebuild {} {} CONCURRENTLY", object.to_lowercase(), target),
+            slug: format!("reindex_{}", target.name),
+            transaction: false,
+            up: format!("REINDEX {object} CONCURRENTLY {name};"),
+            down: sqlgen::nothing("a rebuild changes no definition: nothing to undo"),
+            lock: LockLevel::ShareUpdateExclusive,
+            duration: "whole build; reads & writes go on",
+            rollback: "nothing to undo".into(),
+            loss: false,
+            risk: Risk::Info,
+        },
+    )
+}
+
+fn concurrent_detach(ctx: &Ctx<'_>) -> Draft {
+    let OpKind::AlterAction { table, action: TableAction::DetachPartition { partition, .. } } = &ctx.c.op.kind else {
+        unreachable!("rule P01 only asks for CONCURRENTLY on DETACH PARTITION")
+    };
+    draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Contract,
+            title: format!("detach {partition} from {table} CONCURRENTLY"),
+            slug: format!("detach_{}", partition.name),
+            transaction: false,
+            up: format!("ALTER TABLE {} DETACH PARTITION {} CONCURRENTLY;", table.sql(), partition.sql()),
+            down: sqlgen::refuse(&format!("re-attaching {partition} needs its partition bound: ATTACH PARTITION … FOR VALUES …")),
+            lock: LockLevel::ShareUpdateExclusive,
+            duration: "waits for running queries; reads & writes go on",
+            rollback: format!("manual: ATTACH {partition} with its bound"),
+            loss: false,
+            risk: Risk::Info,
+        },
+    )
+}
+
+fn domain_not_valid(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let OpKind::AddDomainConstraint { domain, name, definition, .. } = &ctx.c.op.kind else {
+        unreachable!("rule K09 only fires on ALTER DOMAIN ADD CONSTRAINT")
+    };
+    let name = name.clone().unwrap_or_else(|| format!("{}_check", domain.name));
+    let q = quote_ident(&name);
+    let add = draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: format!("add {name} to domain {domain}, NOT VALID"),
+            slug: format!("add_{name}"),
+            transaction: true,
+            up: ctx.tx(BRIEF, &[format!("ALTER DOMAIN {} ADD CONSTRAINT {q} {definition} NOT VALID", domain.sql())]),
+            down: ctx.tx(BRIEF, &[format!("ALTER DOMAIN {} DROP CONSTRAINT IF EXISTS {q}", domain.sql())]),
+            lock: LockLevel::Share,
+            duration: "brief",
+            rollback: format!("drop {name}"),
+            loss: false,
+            risk: Risk::Info,
+        },
+    );
+    let validate = draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: format!("validate {name} on domain {domain}"),
+            slug: format!("validate_{name}"),
+            transaction: true,
+            up: ctx.tx(None, &[format!("ALTER DOMAIN {} VALIDATE CONSTRAINT {q}", domain.sql())]),
+            down: sqlgen::nothing("VALIDATE only checked existing rows: nothing to undo"),
+            lock: LockLevel::ShareUpdateExclusive,
+            duration: "scans every column of the domain",
+            rollback: "nothing to undo".into(),
+            loss: false,
+            risk: Risk::Info,
+        },
+    );
+    vec![add, validate]
 }

@@ -30,20 +30,12 @@ pub(super) const BRIEF: Option<&str> = Some("30s");
 
 /// Name of zdm's sync trigger (and its function) for `table`, between `a` and `b`.
 pub(super) fn trigger_name(table: &QName, a: &str, b: &str) -> String {
-    object_name(
-        &format!("zdm_sync_{}", table.name),
-        &format!("{a}_{b}"),
-        "trg",
-    )
+    object_name(&format!("zdm_sync_{}", table.name), &format!("{a}_{b}"), "trg")
 }
 
 /// The function name qualified like the table (so it lands in the same schema).
 fn function_name(table: &QName, name: &str) -> String {
-    QName {
-        schema: table.schema.clone(),
-        name: name.to_string(),
-    }
-    .sql()
+    QName { schema: table.schema.clone(), name: name.to_string() }.sql()
 }
 
 /// Two-way sync between `old` and `new` (rename): whichever column a write changes, the other follows.
@@ -108,20 +100,10 @@ pub(super) fn drop_trigger(table: &QName, a: &str, b: &str, if_exists: bool) -> 
 }
 
 /// `ALTER TABLE … ADD COLUMN new <type>`: the type is written when known, else copied from `source` at run time.
-pub(super) fn add_column_like(
-    table: &QName,
-    new: &str,
-    type_sql: Option<&str>,
-    source: &str,
-    default: Option<&str>,
-) -> String {
+pub(super) fn add_column_like(table: &QName, new: &str, type_sql: Option<&str>, source: &str, default: Option<&str>) -> String {
     let default_sql = default.map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
     match type_sql {
-        Some(t) => format!(
-            "ALTER TABLE {} ADD COLUMN {} {t}{default_sql}",
-            table.sql(),
-            quote_ident(new)
-        ),
+        Some(t) => format!("ALTER TABLE {} ADD COLUMN {} {t}{default_sql}", table.sql(), quote_ident(new)),
         None => format!(
             "DO $zdm$
 BEGIN
@@ -162,12 +144,7 @@ pub(super) struct Backfill<'a> {
 
 /// A single `DO` statement that runs the backfill in batches, one transaction each, pausing between them.
 pub(super) fn backfill(b: &Backfill<'_>, config: &PlanConfig) -> String {
-    let set = b
-        .set
-        .iter()
-        .map(|(c, e)| format!("{} = {e}", quote_ident(c)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let set = b.set.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect::<Vec<_>>().join(", ");
     let mut cond = vec![format!("({})", b.needs)];
     if let Some(f) = &b.filter {
         cond.push(format!("({f})"));
@@ -258,8 +235,5 @@ pub(super) fn nothing(reason: &str) -> String {
 
 /// A rollback that cannot be automated: fails loudly rather than pretending.
 pub(super) fn refuse(reason: &str) -> String {
-    format!(
-        "DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;",
-        quote_literal(&format!("zdm: no automatic rollback: {reason}"))
-    )
+    format!("DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;", quote_literal(&format!("zdm: no automatic rollback: {reason}")))
 }

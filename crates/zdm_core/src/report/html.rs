@@ -13,8 +13,7 @@ const TEMPLATE: &str = include_str!("report.html");
 #[must_use]
 pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> String {
     let mut env = Environment::new();
-    env.add_template("report.html", TEMPLATE)
-        .expect("the report template parses");
+    env.add_template("report.html", TEMPLATE).expect("the report template parses");
     let plan = &outcome.plan;
     let steps: Vec<_> = plan
         .steps
@@ -58,10 +57,9 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
         .collect();
     let schema = match &outcome.schema.source {
         SchemaSource::Unknown => "none found: every fact assumed".to_string(),
-        SchemaSource::Migrations { dir, files } => format!(
-            "{files} migration files replayed from {dir}/ ({} tables)",
-            outcome.schema.tables.len()
-        ),
+        SchemaSource::Migrations { dir, files } => {
+            format!("{files} migration files replayed from {dir}/ ({} tables)", outcome.schema.tables.len())
+        }
     };
     let (m, word) = mark(plan.risk, false);
     env.get_template("report.html")

@@ -55,18 +55,11 @@ pub fn change_title(outcome: &Outcome) -> String {
     match ops.as_slice() {
         [one] => describe_op(&one.op.kind),
         _ => {
-            let mut tables: Vec<String> = ops
-                .iter()
-                .filter_map(|c| c.op.kind.table().map(|t| t.key()))
-                .collect();
+            let mut tables: Vec<String> = ops.iter().filter_map(|c| c.op.kind.table().map(|t| t.key())).collect();
             tables.dedup();
             tables.sort();
             tables.dedup();
-            let on = if tables.is_empty() {
-                String::new()
-            } else {
-                format!(" on {}", tables.join(", "))
-            };
+            let on = if tables.is_empty() { String::new() } else { format!(" on {}", tables.join(", ")) };
             format!("{} operations{on}", ops.len())
         }
     }
@@ -78,35 +71,18 @@ fn describe_op(kind: &crate::op::OpKind) -> String {
         OpKind::RenameColumn { table, from, to } => format!("rename {table}.{from} → {table}.{to}"),
         OpKind::AddColumn { table, column, .. } => format!("add column {table}.{}", column.name),
         OpKind::DropColumn { table, column, .. } => format!("drop column {table}.{column}"),
-        OpKind::AlterColumnType {
-            table,
-            column,
-            type_sql,
-            ..
-        } => format!("change {table}.{column} to {type_sql}"),
+        OpKind::AlterColumnType { table, column, type_sql, .. } => format!("change {table}.{column} to {type_sql}"),
         OpKind::SetNotNull { table, column } => format!("{table}.{column} SET NOT NULL"),
-        OpKind::CreateIndex(spec) => format!(
-            "index {} on {}",
-            crate::schema::index_name_of(spec),
-            spec.table
-        ),
+        OpKind::CreateIndex(spec) => format!("index {} on {}", crate::schema::index_name_of(spec), spec.table),
         OpKind::DropIndex { name, .. } => format!("drop index {name}"),
         OpKind::AddConstraint { table, constraint } => {
-            format!(
-                "add {} on {table}",
-                crate::schema::constraint_name_of(table, constraint)
-            )
+            format!("add {} on {table}", crate::schema::constraint_name_of(table, constraint))
         }
         OpKind::DropTable { table, .. } => format!("drop table {table}"),
         OpKind::Update { table, .. } => format!("update {table}"),
         OpKind::CreateTable { table, .. } => format!("create table {table}"),
-        other => format!(
-            "{} {}",
-            other.name().replace('_', " "),
-            other.table().map(|t| t.key()).unwrap_or_default()
-        )
-        .trim()
-        .to_string(),
+        OpKind::AlterAction { table, action } => format!("{table} {}", action.words()),
+        other => format!("{} {}", other.name().replace('_', " "), other.table().map(|t| t.key()).unwrap_or_default()).trim().to_string(),
     }
 }
 

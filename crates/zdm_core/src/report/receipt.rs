@@ -22,62 +22,30 @@ pub fn receipt(outcome: &Outcome, style: &Style, info: &RunInfo) -> Option<Strin
         lines.push(String::new());
         lines.push("Top Findings".into());
         for f in plan.findings.iter().take(3) {
-            lines.push(format!(
-                " {} {} [{}] {}",
-                paint(mark(f.risk, style.ascii).0, f.risk, style),
-                f.pos,
-                f.rule,
-                f.message
-            ));
+            lines.push(format!(" {} {} [{}] {}", paint(mark(f.risk, style.ascii).0, f.risk, style), f.pos, f.rule, f.message));
         }
         lines.push(String::new());
-        let written = if info.dry_run {
-            "dry run: nothing written"
-        } else {
-            "files written"
-        };
-        lines.push(format!(
-            "Full plan ({} steps, {written}): {report}",
-            plan.steps.len()
-        ));
+        let written = if info.dry_run { "dry run: nothing written" } else { "files written" };
+        lines.push(format!("Full plan ({} steps, {written}): {report}", plan.steps.len()));
         return Some(finish(lines));
     }
     lines.push(String::new());
-    lines.push(if info.dry_run {
-        "Deployment Sequence (dry run: nothing written)".into()
-    } else {
-        "Deployment Sequence".into()
-    });
+    lines.push(if info.dry_run { "Deployment Sequence (dry run: nothing written)".into() } else { "Deployment Sequence".into() });
     for s in &plan.steps {
         if s.phase == Phase::Code {
             lines.push(format!(" {}. code deploy — {}", s.n, s.title));
         } else {
             lines.push(format!(" {}. {}", s.n, step_target(s)));
             let m = paint(mark(s.risk, style.ascii).0, s.risk, style);
-            lines.push(format!(
-                "    {} — {m} {}, {}",
-                s.title,
-                s.lock.name(),
-                s.duration
-            ));
+            lines.push(format!("    {} — {m} {}, {}", s.title, s.lock.name(), s.duration));
         }
     }
     lines.push(String::new());
     lines.push("Rollback".into());
     for s in plan.steps.iter().rev() {
-        let (risk, word) = if s.rollback_data_loss {
-            (Risk::Dangerous, "data lost")
-        } else {
-            (Risk::Info, "no loss")
-        };
-        let tail = if s.phase == Phase::Code {
-            String::new()
-        } else {
-            format!(
-                " — {} {word}",
-                paint(mark(risk, style.ascii).0, risk, style)
-            )
-        };
+        let (risk, word) = if s.rollback_data_loss { (Risk::Dangerous, "data lost") } else { (Risk::Info, "no loss") };
+        let tail =
+            if s.phase == Phase::Code { String::new() } else { format!(" — {} {word}", paint(mark(risk, style.ascii).0, risk, style)) };
         lines.push(format!(" {} → {}{tail}", s.n, s.rollback));
     }
     if !plan.notes.is_empty() || !outcome.warnings.is_empty() {
@@ -157,11 +125,7 @@ fn verdict_line(risk: Risk, verdict: &str, style: &Style) -> String {
 }
 
 fn header(outcome: &Outcome, style: &Style) -> Vec<String> {
-    let (tl, tr, bl, br, h, v) = if style.ascii {
-        ('+', '+', '+', '+', '-', '|')
-    } else {
-        ('┌', '┐', '└', '┘', '─', '│')
-    };
+    let (tl, tr, bl, br, h, v) = if style.ascii { ('+', '+', '+', '+', '-', '|') } else { ('┌', '┐', '└', '┘', '─', '│') };
     let plan = &outcome.plan;
     let stats = format!(
         " Steps: {} {v} Type: {} {v} Engine: postgres {} {v} Tool: {} ",
@@ -179,10 +143,7 @@ fn header(outcome: &Outcome, style: &Style) -> Vec<String> {
     let label = format!("{h} Migration: {title} ");
     let width = stats_len.max(label.chars().count() + 1);
     vec![
-        format!(
-            "{tl}{label}{}{tr}",
-            h.to_string().repeat(width - label.chars().count())
-        ),
+        format!("{tl}{label}{}{tr}", h.to_string().repeat(width - label.chars().count())),
         format!("{v}{stats}{}{v}", " ".repeat(width - stats_len)),
         format!("{bl}{}{br}", h.to_string().repeat(width)),
     ]

@@ -9,7 +9,7 @@
 //!
 //! **Version notes:** PostgreSQL 18 adds `NOT ENFORCED`, which only defers the problem.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -24,6 +24,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions; VALIDATE takes SHARE UPDATE EXCLUSIVE",
     strategy: "ADD … NOT VALID, then VALIDATE CONSTRAINT in a separate step",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users ADD CONSTRAINT probe_score CHECK (score >= 0)", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -35,10 +39,7 @@ impl super::Rule for Rule {
         let OpKind::AddConstraint { table, constraint } = &op.kind else {
             return None;
         };
-        if ctx.table_is_new()
-            || constraint.not_valid
-            || !matches!(constraint.kind, ConstraintKind::Check { .. })
-        {
+        if ctx.table_is_new() || constraint.not_valid || !matches!(constraint.kind, ConstraintKind::Check { .. }) {
             return None;
         }
         Some(finding(

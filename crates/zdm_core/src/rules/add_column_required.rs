@@ -1,20 +1,18 @@
-//! # add-column-required (C02, C03)
+//! # add-column-required (C03)
 //!
-//! **What it detects:** `ADD COLUMN … NOT NULL` with no default on an existing table (C03), and any
-//! non-volatile default before PostgreSQL 11 (C02).
+//! **What it detects:** `ADD COLUMN … NOT NULL` with no default on an existing table.
 //!
 //! **Why it's risky:** C03 fails at once on a table with rows, and once it exists every INSERT from the
-//! running application (which does not know the column) fails. C02: before PostgreSQL 11 any default
-//! rewrites the table under ACCESS EXCLUSIVE.
+//! running application (which does not know the column) fails.
 //!
 //! **Safe strategy:** add the column nullable (with `SET DEFAULT` for new rows when there is one), fill
 //! existing rows in key-range batches (the value comes from the default, or from an `UPDATE … SET col = …`
 //! in the same change), deploy code that writes the column, then enforce NOT NULL through a validated CHECK.
 //!
-//! **Version notes:** PostgreSQL 11 stores a non-volatile default as `attmissingval`: no rewrite.
+//! **Version notes:** all versions; with a non-volatile DEFAULT instead, 11+ adds the column without a rewrite.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, Volatility, finding, volatility_of};
-use crate::model::{LockLevel, PgVersion, Rewrite, Risk};
+use super::{Finding, Probe, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
 pub(super) struct Rule;
@@ -26,8 +24,12 @@ static META: RuleMeta = RuleMeta {
     lock: LockLevel::AccessExclusive,
     rewrite: Rewrite::None,
     breaks_app: true,
-    versions: "before 11 any default rewrites the table (C02)",
+    versions: "all versions",
     strategy: "add nullable, backfill in batches, deploy writers, NOT NULL via validated CHECK",
+    risk: Risk::Dangerous,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "CREATE TABLE probe_empty (id int)", sql: "ALTER TABLE probe_empty ADD COLUMN x int NOT NULL", table: "probe_empty" }),
 };
 
 impl super::Rule for Rule {
@@ -52,23 +54,6 @@ impl super::Rule for Rule {
                 format!("{col} NOT NULL, no default: breaks INSERTs"),
                 "add nullable, backfill, deploy writers, then enforce NOT NULL".into(),
             )),
-            Some(d)
-                if ctx.pg < PgVersion(11)
-                    && volatility_of(&column.default_calls) < Volatility::Volatile =>
-            {
-                Some(finding(
-                    &META,
-                    op,
-                    Risk::Dangerous,
-                    Strategy::AddColumnStaged,
-                    format!(
-                        "{col} DEFAULT {d}: PostgreSQL {} rewrites {table} under ACCESS EXCLUSIVE (C02)",
-                        ctx.pg.0
-                    ),
-                    "add without default, SET DEFAULT, backfill in batches (or upgrade to 11+)"
-                        .into(),
-                ))
-            }
             _ => None,
         }
     }

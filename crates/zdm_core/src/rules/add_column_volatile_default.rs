@@ -13,7 +13,7 @@
 //! **Version notes:** volatility comes from PostgreSQL's catalog (`now()` is STABLE, so it is
 //! metadata-only on 11+). Unknown functions count as volatile.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, Volatility, finding, volatility_of};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, Volatility, finding, volatility_of};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -28,6 +28,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions rewrite; STABLE/IMMUTABLE defaults are metadata-only on 11+",
     strategy: "add without default, SET DEFAULT, batched backfill, NOT NULL via validated CHECK",
+    risk: Risk::Dangerous,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()", table: "users" }),
 };
 
 impl super::Rule for Rule {

@@ -9,7 +9,7 @@
 //!
 //! **Version notes:** none.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -24,6 +24,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions",
     strategy: "no in-place safe path: new table and swap, or a maintenance window",
+    risk: Risk::Dangerous,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "CREATE TABLE bookings (id int, during tsrange); INSERT INTO bookings SELECT g, tsrange(timestamp '2026-01-01' + g * interval '1 hour', timestamp '2026-01-01' + (g + 1) * interval '1 hour') FROM generate_series(1, 100) g", sql: "ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)", table: "bookings" }),
 };
 
 impl super::Rule for Rule {
@@ -43,9 +47,7 @@ impl super::Rule for Rule {
             op,
             Risk::Dangerous,
             Strategy::AsWritten,
-            format!(
-                "EXCLUDE on {table}: index build and check under ACCESS EXCLUSIVE, no online path"
-            ),
+            format!("EXCLUDE on {table}: index build and check under ACCESS EXCLUSIVE, no online path"),
             "schedule a maintenance window, or copy into a new table and swap".into(),
         ))
     }

@@ -11,7 +11,7 @@
 //!
 //! **Version notes:** PostgreSQL 18 allows NOT VALID foreign keys on partitioned tables.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -26,6 +26,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions; VALIDATE takes SHARE UPDATE EXCLUSIVE",
     strategy: "ADD … NOT VALID, then VALIDATE CONSTRAINT in a separate step",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE orders ADD CONSTRAINT probe_fk FOREIGN KEY (user_id) REFERENCES users (id)", table: "orders" }),
 };
 
 impl super::Rule for Rule {
@@ -48,9 +52,7 @@ impl super::Rule for Rule {
             op,
             Risk::Risky,
             Strategy::NotValidThenValidate,
-            format!(
-                "FOREIGN KEY {table} → {ref_table} scans {table}, blocking writes on both tables"
-            ),
+            format!("FOREIGN KEY {table} → {ref_table} scans {table}, blocking writes on both tables"),
             "add NOT VALID, then VALIDATE CONSTRAINT in its own step".into(),
         ))
     }

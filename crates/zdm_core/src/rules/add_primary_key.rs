@@ -10,7 +10,7 @@
 //!
 //! **Version notes:** the NOT NULL part needs PostgreSQL 12 to skip its scan.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -25,6 +25,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "12+: NOT NULL through a validated CHECK skips the scan",
     strategy: "NOT NULL via CHECK, CREATE UNIQUE INDEX CONCURRENTLY, ADD PRIMARY KEY USING INDEX",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE events ADD PRIMARY KEY (id)", table: "events" }),
 };
 
 impl super::Rule for Rule {
@@ -36,10 +40,7 @@ impl super::Rule for Rule {
         let OpKind::AddConstraint { table, constraint } = &op.kind else {
             return None;
         };
-        if ctx.table_is_new()
-            || constraint.using_index.is_some()
-            || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. })
-        {
+        if ctx.table_is_new() || constraint.using_index.is_some() || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. }) {
             return None;
         }
         Some(finding(

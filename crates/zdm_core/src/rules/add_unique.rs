@@ -11,7 +11,7 @@
 //!
 //! **Version notes:** none.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -26,6 +26,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions",
     strategy: "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users ADD CONSTRAINT probe_email_key UNIQUE (email)", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -37,10 +41,7 @@ impl super::Rule for Rule {
         let OpKind::AddConstraint { table, constraint } = &op.kind else {
             return None;
         };
-        if ctx.table_is_new()
-            || constraint.using_index.is_some()
-            || !matches!(constraint.kind, ConstraintKind::Unique { .. })
-        {
+        if ctx.table_is_new() || constraint.using_index.is_some() || !matches!(constraint.kind, ConstraintKind::Unique { .. }) {
             return None;
         }
         Some(finding(

@@ -15,7 +15,7 @@
 //! or unconstrained; more precision on timestamp/timestamptz/time/interval; cidr to inet. Indexes on the
 //! column may still be rebuilt.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -30,6 +30,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "binary-coercible changes (varchar widening, varchar→text, …) skip the rewrite",
     strategy: "new column + sync trigger, batched cast copy, code deploy, swap names",
+    risk: Risk::Dangerous,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users ALTER COLUMN score TYPE bigint", table: "users" }),
 };
 
 /// Splits `varchar(20)` into (`varchar`, [20]); `numeric(10,2)` into (`numeric`, [10, 2]).
@@ -37,10 +41,7 @@ fn split_type(t: &str) -> (String, Vec<u32>) {
     let t = t.trim().to_lowercase();
     match t.find('(') {
         Some(i) if t.ends_with(')') => {
-            let args = t[i + 1..t.len() - 1]
-                .split(',')
-                .filter_map(|a| a.trim().parse().ok())
-                .collect();
+            let args = t[i + 1..t.len() - 1].split(',').filter_map(|a| a.trim().parse().ok()).collect();
             (t[..i].trim().to_string(), args)
         }
         _ => (t, Vec::new()),
@@ -73,13 +74,10 @@ pub(crate) fn binary_coercible(old: &str, new: &str) -> bool {
     match (o, n) {
         ("varchar", "varchar") => na.is_empty() || (!oa.is_empty() && na[0] >= oa[0]),
         ("varchar" | "text", "text") | ("text", "varchar") => na.is_empty(),
-        ("numeric", "numeric") => {
-            na.is_empty() || (oa.len() == 2 && na.len() == 2 && na[1] == oa[1] && na[0] >= oa[0])
+        ("numeric", "numeric") => na.is_empty() || (oa.len() == 2 && na.len() == 2 && na[1] == oa[1] && na[0] >= oa[0]),
+        ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("time", "time") | ("interval", "interval") => {
+            na.is_empty() || oa.first().is_some_and(|p| na[0] >= *p)
         }
-        ("timestamp", "timestamp")
-        | ("timestamptz", "timestamptz")
-        | ("time", "time")
-        | ("interval", "interval") => na.is_empty() || oa.first().is_some_and(|p| na[0] >= *p),
         ("cidr", "inet") => true,
         _ => false,
     }
@@ -91,28 +89,14 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AlterColumnType {
-            table,
-            column,
-            type_sql,
-            using,
-            ..
-        } = &op.kind
-        else {
+        let OpKind::AlterColumnType { table, column, type_sql, using, .. } = &op.kind else {
             return None;
         };
         if ctx.table_is_new() {
             return None;
         }
-        let old = ctx
-            .table
-            .and_then(|t| t.column(column))
-            .map(|c| c.type_sql.clone());
-        if using.is_none()
-            && old
-                .as_deref()
-                .is_some_and(|o| binary_coercible(o, type_sql))
-        {
+        let old = ctx.table.and_then(|t| t.column(column)).map(|c| c.type_sql.clone());
+        if using.is_none() && old.as_deref().is_some_and(|o| binary_coercible(o, type_sql)) {
             return None;
         }
         let from = old.unwrap_or_else(|| "its current type (unknown)".to_string());
@@ -121,10 +105,7 @@ impl super::Rule for Rule {
             op,
             Risk::Dangerous,
             Strategy::ChangeTypeExpandContract,
-            format!(
-                "{} {from} → {type_sql} rewrites all of {table}",
-                ctx.describe(table, column)
-            ),
+            format!("{} {from} → {type_sql} rewrites all of {table}", ctx.describe(table, column)),
             "rewrites the table and every index on it; new column + sync trigger, batched backfill, then swap".into(),
         ))
     }

@@ -12,7 +12,7 @@
 //! **Version notes:** PostgreSQL 14.0–14.3 could corrupt indexes built CONCURRENTLY (fixed in 14.4).
 //! On a partitioned parent CONCURRENTLY is not allowed: build per partition and attach.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -27,6 +27,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "14.0–14.3: CONCURRENTLY builds could corrupt (fixed in 14.4)",
     strategy: "CREATE INDEX CONCURRENTLY, alone, outside a transaction",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "CREATE INDEX probe_idx ON users (email)", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -46,10 +50,7 @@ impl super::Rule for Rule {
             op,
             Risk::Risky,
             Strategy::ConcurrentIndex,
-            format!(
-                "CREATE INDEX on {} blocks writes (SHARE) for the whole build",
-                spec.table
-            ),
+            format!("CREATE INDEX on {} blocks writes (SHARE) for the whole build", spec.table),
             "build it CONCURRENTLY in its own non-transactional step".into(),
         ))
     }

@@ -10,7 +10,7 @@
 //!
 //! **Version notes:** none; the space is reclaimed only as rows are rewritten.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -25,6 +25,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "all versions",
     strategy: "stop using it in code, deploy, drop in a later deploy",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users DROP COLUMN email", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -42,10 +46,7 @@ impl super::Rule for Rule {
                 op,
                 Risk::Risky,
                 Strategy::DropAfterDeploy,
-                format!(
-                    "DROP {} breaks running code, loses its data",
-                    ctx.describe(table, column)
-                ),
+                format!("DROP {} breaks running code, loses its data", ctx.describe(table, column)),
                 "deploy code that no longer uses the column, then drop it".into(),
             )
         })

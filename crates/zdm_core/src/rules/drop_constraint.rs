@@ -9,7 +9,7 @@
 //!
 //! **Version notes:** none.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -24,6 +24,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions",
     strategy: "brief lock with lock_timeout, once nothing relies on it",
+    risk: Risk::Info,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "ALTER TABLE users ADD CONSTRAINT probe_check CHECK (score >= 0)", sql: "ALTER TABLE users DROP CONSTRAINT probe_check", table: "users" }),
 };
 
 impl super::Rule for Rule {

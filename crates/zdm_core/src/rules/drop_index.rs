@@ -10,7 +10,7 @@
 //!
 //! **Version notes:** none.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -25,6 +25,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions",
     strategy: "DROP INDEX CONCURRENTLY, alone, outside a transaction",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "DROP INDEX users_score_idx", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -33,10 +37,7 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::DropIndex {
-            name, concurrently, ..
-        } = &op.kind
-        else {
+        let OpKind::DropIndex { name, concurrently, .. } = &op.kind else {
             return None;
         };
         if *concurrently {
@@ -44,12 +45,7 @@ impl super::Rule for Rule {
         }
         let index = ctx.schema.indexes.get(&name.name);
         if let Some(i) = index {
-            if ctx
-                .schema
-                .tables
-                .get(&i.table)
-                .is_some_and(|t| t.created_in_change)
-            {
+            if ctx.schema.tables.get(&i.table).is_some_and(|t| t.created_in_change) {
                 return None;
             }
             if let Some(c) = &i.constraint {
@@ -59,10 +55,7 @@ impl super::Rule for Rule {
                     Risk::Dangerous,
                     Strategy::AsWritten,
                     format!("index {name} backs constraint {c}: DROP INDEX fails"),
-                    format!(
-                        "drop the constraint instead: ALTER TABLE {} DROP CONSTRAINT {c}",
-                        i.table
-                    ),
+                    format!("drop the constraint instead: ALTER TABLE {} DROP CONSTRAINT {c}", i.table),
                 ));
             }
         }

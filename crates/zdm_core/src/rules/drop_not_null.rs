@@ -10,7 +10,7 @@
 //!
 //! **Version notes:** none.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -25,6 +25,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "all versions",
     strategy: "make readers NULL-safe first; brief lock with lock_timeout",
+    risk: Risk::Info,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users ALTER COLUMN name DROP NOT NULL", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -42,10 +46,7 @@ impl super::Rule for Rule {
                 op,
                 Risk::Info,
                 Strategy::AsWritten,
-                format!(
-                    "{} may now be NULL: readers must cope",
-                    ctx.describe(table, column)
-                ),
+                format!("{} may now be NULL: readers must cope", ctx.describe(table, column)),
                 "deploy NULL-safe readers before this step".into(),
             )
         })

@@ -10,7 +10,7 @@
 //!
 //! **Version notes:** none.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -25,6 +25,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "all versions",
     strategy: "stop using it in code, deploy, drop in a later deploy after a backup",
+    risk: Risk::Dangerous,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "DROP TABLE audit_log", table: "audit_log" }),
 };
 
 impl super::Rule for Rule {
@@ -39,11 +43,7 @@ impl super::Rule for Rule {
         if ctx.table_is_new() {
             return None;
         }
-        let extra = if *cascade {
-            "; CASCADE also drops what depends on it"
-        } else {
-            ""
-        };
+        let extra = if *cascade { "; CASCADE also drops what depends on it" } else { "" };
         Some(finding(
             &META,
             op,

@@ -10,7 +10,7 @@
 //!
 //! **Version notes:** the batched form is a `DO` block that COMMITs between batches (PostgreSQL 11+).
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -25,6 +25,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "11+: procedures and DO blocks may COMMIT between batches",
     strategy: "key-range batches, one transaction each, with a pause",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "UPDATE users SET email = lower(email)", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -33,10 +37,7 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::Update {
-            table, batchable, ..
-        } = &op.kind
-        else {
+        let OpKind::Update { table, batchable, .. } = &op.kind else {
             return None;
         };
         if ctx.table_is_new() {

@@ -5,33 +5,13 @@
 //!
 //! Adding a rule: one file here and one line in [`RULES`].
 
-mod add_check;
-mod add_column_required;
-mod add_column_rewrite;
-mod add_column_volatile_default;
-mod add_exclusion;
-mod add_foreign_key;
-mod add_primary_key;
-mod add_unique;
-mod change_column_type;
-mod create_index;
-mod drop_column;
-mod drop_constraint;
-mod drop_index;
-mod drop_not_null;
-mod drop_table;
-mod large_update;
-mod rename_column;
-mod rename_table;
-mod set_not_null;
-mod unknown_statement;
 mod volatility;
 mod volatility_table;
 
 pub use volatility::{Volatility, volatility_of};
 
 use crate::model::{LockLevel, PgVersion, Pos, Rewrite, Risk, Schema, Table, TableStats};
-use crate::op::{Op, OpKind};
+use crate::op::{Op, OpKind, TableAction};
 use serde::Serialize;
 
 /// What a rule says about itself: the facts behind its findings and its documentation.
@@ -53,6 +33,26 @@ pub struct RuleMeta {
     pub versions: &'static str,
     /// The safe strategy, in one line.
     pub strategy: &'static str,
+    /// Default severity (listings, `zdm rules`).
+    pub risk: Risk,
+    /// Design advice (no lock impact): reported, never raises an operation's risk.
+    pub advisory: bool,
+    /// zdm's plan always fixes what this rule finds (timeouts, transaction splits): its findings are kept for
+    /// the record but do not raise the operation's risk.
+    pub autofix: bool,
+    /// A statement that shows the rule's lock and rewrite on a real PostgreSQL 15 (None: not observable there).
+    pub probe: Option<Probe>,
+}
+
+/// A statement to run on the test fixture (`tests/fixtures/setup.sql`) to observe a rule's lock and rewrite.
+#[derive(Debug, Serialize)]
+pub struct Probe {
+    /// Extra setup after the fixture.
+    pub setup: &'static str,
+    /// The statement.
+    pub sql: &'static str,
+    /// The relation whose lock and relfilenode are observed.
+    pub table: &'static str,
 }
 
 /// The staged recipe the planner should use for an operation.
@@ -81,6 +81,16 @@ pub enum Strategy {
     DropAfterDeploy,
     /// Key-range batches, each its own transaction, with a pause.
     BatchedUpdate,
+    /// `REINDEX … CONCURRENTLY`, alone, outside a transaction.
+    ConcurrentReindex,
+    /// `DETACH PARTITION … CONCURRENTLY`, alone, outside a transaction.
+    ConcurrentDetach,
+    /// As written, alone in a file that runs outside a transaction.
+    OwnNonTransactionalFile,
+    /// As written, alone in its own transaction (never merged with other statements).
+    SeparateTransaction,
+    /// `ALTER DOMAIN … ADD CONSTRAINT … NOT VALID`, then `VALIDATE CONSTRAINT`.
+    DomainNotValid,
 }
 
 /// One thing a rule found about one operation.
@@ -123,6 +133,24 @@ impl RuleCtx<'_> {
         self.table.is_some_and(|t| t.created_in_change) || self.stats.is_some_and(|s| s.rows == 0)
     }
 
+    /// Position of `op` in the change (rules receive references into [`RuleCtx::change`]).
+    #[must_use]
+    pub fn index_of(&self, op: &Op) -> Option<usize> {
+        self.change.iter().position(|o| std::ptr::eq(o, op))
+    }
+
+    /// The operations of the change before `op`.
+    #[must_use]
+    pub fn before(&self, op: &Op) -> &[Op] {
+        self.index_of(op).map_or(&[], |i| &self.change[..i])
+    }
+
+    /// The operations of the change after `op`.
+    #[must_use]
+    pub fn after(&self, op: &Op) -> &[Op] {
+        self.index_of(op).map_or(&[], |i| &self.change[i + 1..])
+    }
+
     /// `schema.table.column` for messages.
     #[must_use]
     pub fn describe(&self, table: &crate::model::QName, column: &str) -> String {
@@ -139,56 +167,125 @@ pub trait Rule: Sync {
 }
 
 /// Builds a finding from a rule's metadata.
-pub(crate) fn finding(
-    meta: &'static RuleMeta,
-    op: &Op,
-    risk: Risk,
-    strategy: Strategy,
-    message: String,
-    help: String,
-) -> Finding {
-    Finding {
-        rule: meta.id,
-        name: meta.name,
-        risk,
-        message,
-        help,
-        strategy,
-        pos: op.pos,
-    }
+pub(crate) fn finding(meta: &'static RuleMeta, op: &Op, risk: Risk, strategy: Strategy, message: String, help: String) -> Finding {
+    Finding { rule: meta.id, name: meta.name, risk, message, help, strategy, pos: op.pos }
 }
 
-/// Every rule, in catalogue order. This is the only registration point.
-pub static RULES: &[&dyn Rule] = &[
-    &add_column_volatile_default::Rule,
-    &add_column_rewrite::Rule,
-    &add_column_required::Rule,
-    &set_not_null::Rule,
-    &drop_not_null::Rule,
-    &change_column_type::Rule,
-    &rename_column::Rule,
-    &drop_column::Rule,
-    &add_check::Rule,
-    &add_foreign_key::Rule,
-    &add_unique::Rule,
-    &add_primary_key::Rule,
-    &add_exclusion::Rule,
-    &drop_constraint::Rule,
-    &create_index::Rule,
-    &drop_index::Rule,
-    &drop_table::Rule,
-    &rename_table::Rule,
-    &large_update::Rule,
-    &unknown_statement::Rule,
-];
+/// Declares every rule module and registers it, in catalogue order, in [`RULES`] (with its source, for
+/// `zdm explain`). This list is the only registration point.
+macro_rules! rules {
+    ($($module:ident),* $(,)?) => {
+        $(mod $module;)*
+
+        /// Every rule, in catalogue order.
+        pub static RULES: &[&dyn Rule] = &[$(&$module::Rule),*];
+
+        /// Each rule's source file, in the order of [`RULES`] (its `//!` header is the rule's documentation).
+        static SOURCES: &[&str] = &[$(include_str!(concat!(stringify!($module), ".rs"))),*];
+    };
+}
+
+rules! {
+    add_column_volatile_default,
+    add_column_default_pre11,
+    add_column_required,
+    add_column_serial,
+    add_column_identity,
+    add_column_stored_generated,
+    add_column_domain,
+    set_not_null,
+    drop_not_null,
+    change_column_type,
+    change_type_with_check,
+    change_type_with_not_null,
+    rename_column,
+    drop_column,
+    add_column_json,
+    change_column_default,
+    set_generated_expression,
+    shrink_varchar,
+    add_check,
+    add_foreign_key,
+    add_column_references,
+    add_unique,
+    add_primary_key,
+    add_exclusion,
+    validate_in_same_transaction,
+    drop_constraint,
+    alter_domain_add_constraint,
+    create_domain_with_check,
+    validate_constraint,
+    create_index,
+    drop_index,
+    concurrently_in_transaction,
+    reindex,
+    concurrent_build_pg14,
+    foreign_key_without_index,
+    index_many_columns,
+    index_build_load,
+    rename_table,
+    drop_table,
+    truncate_cascade,
+    drop_namespace,
+    rename_schema,
+    recreate_table,
+    vacuum_full,
+    set_logged,
+    set_access_method,
+    set_tablespace,
+    replica_identity,
+    column_alignment,
+    drop_sequence,
+    detach_partition,
+    attach_partition,
+    partitioned_table_ddl,
+    enum_add_value_in_transaction,
+    enum_value_unordered,
+    enum_rename_value,
+    enum_remove_or_reorder,
+    create_enum,
+    create_trigger,
+    function_dependencies,
+    extension_change,
+    authorization_change,
+    unknown_statement,
+    missing_lock_timeout,
+    missing_statement_timeout,
+    statements_after_lock,
+    rewrite_under_lock,
+    repeated_alter_table,
+    nested_transaction,
+    uncommitted_transaction,
+    mixed_transaction_modes,
+    non_idempotent_no_transaction,
+    large_update,
+    prefer_bigint_over_int,
+    prefer_bigint_over_smallint,
+    prefer_identity,
+    prefer_text_field,
+    prefer_timestamptz,
+    ban_char_field,
+    identifier_too_long,
+    require_table_schema,
+    duplicate_column_assignment,
+}
+
+/// A rule's documentation: the `//!` header of its file, as Markdown.
+#[must_use]
+pub fn doc(rule: &dyn Rule) -> String {
+    let i = RULES.iter().position(|r| r.meta().id == rule.meta().id).expect("registered rule");
+    SOURCES[i]
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(l.trim_start_matches("//!")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// The rule with this ID or name.
 #[must_use]
 pub fn rule(id_or_name: &str) -> Option<&'static dyn Rule> {
-    RULES
-        .iter()
-        .copied()
-        .find(|r| r.meta().id.eq_ignore_ascii_case(id_or_name) || r.meta().name == id_or_name)
+    RULES.iter().copied().find(|r| r.meta().id.eq_ignore_ascii_case(id_or_name) || r.meta().name == id_or_name)
 }
 
 /// The lock and rewrite an operation takes as written, before any rule looks at it.
@@ -196,35 +293,53 @@ pub fn rule(id_or_name: &str) -> Option<&'static dyn Rule> {
 pub fn base_effect(kind: &OpKind) -> (LockLevel, Rewrite) {
     use LockLevel as L;
     match kind {
-        OpKind::CreateTable { .. }
-        | OpKind::CreateEnum { .. }
-        | OpKind::Catalog { .. }
-        | OpKind::Transaction { .. } => (L::None, Rewrite::None),
+        OpKind::CreateTable { .. } | OpKind::CreateEnum { .. } | OpKind::Catalog { .. } | OpKind::Transaction { .. } => {
+            (L::None, Rewrite::None)
+        }
         OpKind::CreateView { .. } => (L::AccessExclusive, Rewrite::None),
         OpKind::CreateIndex(spec) if spec.concurrently => (L::ShareUpdateExclusive, Rewrite::Build),
         OpKind::CreateIndex(_) => (L::Share, Rewrite::Build),
-        OpKind::DropIndex {
-            concurrently: true, ..
-        } => (L::ShareUpdateExclusive, Rewrite::None),
+        OpKind::DropIndex { concurrently: true, .. } => (L::ShareUpdateExclusive, Rewrite::None),
         OpKind::ValidateConstraint { .. } => (L::ShareUpdateExclusive, Rewrite::Scan),
         OpKind::AddConstraint { constraint, .. } => match constraint.kind {
-            crate::model::ConstraintKind::ForeignKey { .. } => (
-                L::ShareRowExclusive,
-                if constraint.not_valid {
-                    Rewrite::None
-                } else {
-                    Rewrite::Scan
-                },
-            ),
-            _ if constraint.not_valid || constraint.using_index.is_some() => {
-                (L::AccessExclusive, Rewrite::None)
+            crate::model::ConstraintKind::ForeignKey { .. } => {
+                (L::ShareRowExclusive, if constraint.not_valid { Rewrite::None } else { Rewrite::Scan })
             }
+            _ if constraint.not_valid || constraint.using_index.is_some() => (L::AccessExclusive, Rewrite::None),
             crate::model::ConstraintKind::Check { .. } => (L::AccessExclusive, Rewrite::Scan),
             _ => (L::AccessExclusive, Rewrite::Build),
         },
         OpKind::SetNotNull { .. } => (L::AccessExclusive, Rewrite::Scan),
         OpKind::Update { .. } => (L::RowExclusive, Rewrite::Rows),
-        OpKind::Other { .. } => (L::AccessExclusive, Rewrite::None),
+        OpKind::AlterAction { action, .. } => match action {
+            TableAction::SetLogged
+            | TableAction::SetUnlogged
+            | TableAction::SetAccessMethod
+            | TableAction::SetTablespace
+            | TableAction::SetExpression { .. } => (L::AccessExclusive, Rewrite::Rewrite),
+            TableAction::AttachPartition { .. } => (L::ShareUpdateExclusive, Rewrite::Scan),
+            TableAction::DetachPartition { concurrently: true, .. } | TableAction::Parameters => (L::ShareUpdateExclusive, Rewrite::None),
+            TableAction::ReplicaIdentity
+            | TableAction::RowSecurity { .. }
+            | TableAction::DetachPartition { .. }
+            | TableAction::Other { .. } => (L::AccessExclusive, Rewrite::None),
+        },
+        OpKind::Reindex { concurrently: true, .. } => (L::ShareUpdateExclusive, Rewrite::Build),
+        OpKind::Reindex { .. } => (L::Share, Rewrite::Build),
+        OpKind::Vacuum { rewrites: true, .. } => (L::AccessExclusive, Rewrite::Rewrite),
+        OpKind::Vacuum { .. } => (L::ShareUpdateExclusive, Rewrite::None),
+        OpKind::Truncate { .. } | OpKind::DropNamespace { .. } | OpKind::RenameSchema { .. } | OpKind::DropSequence { .. } => {
+            (L::AccessExclusive, Rewrite::None)
+        }
+        OpKind::AddEnumValue { .. } | OpKind::RenameEnumValue { .. } | OpKind::CreateDomain { .. } | OpKind::Extension { .. } => {
+            (L::None, Rewrite::None)
+        }
+        OpKind::AddDomainConstraint { not_valid: false, .. } => (L::Share, Rewrite::Scan),
+        OpKind::AddDomainConstraint { .. } => (L::Share, Rewrite::None),
+        OpKind::CreateTrigger { .. } => (L::ShareRowExclusive, Rewrite::None),
+        OpKind::Security { table: Some(_), .. } => (L::AccessExclusive, Rewrite::None),
+        OpKind::Security { .. } => (L::None, Rewrite::None),
+        OpKind::Other { .. } | OpKind::DoBlock => (L::AccessExclusive, Rewrite::None),
         OpKind::DropTable { .. }
         | OpKind::RenameTable { .. }
         | OpKind::AddColumn { .. }
@@ -247,10 +362,15 @@ pub fn check_all(op: &Op, ctx: &RuleCtx<'_>) -> Vec<Finding> {
     findings
 }
 
+/// True when a finding raises its operation's risk (not advisory, not something every plan fixes).
+#[must_use]
+pub fn counts(f: &Finding) -> bool {
+    let meta = meta_of(f);
+    !meta.autofix && !meta.advisory
+}
+
 /// The metadata of the rule a finding came from.
 #[must_use]
 pub fn meta_of(f: &Finding) -> &'static RuleMeta {
-    rule(f.rule)
-        .map(Rule::meta)
-        .expect("findings carry a registered rule id")
+    rule(f.rule).map(Rule::meta).expect("findings carry a registered rule id")
 }

@@ -12,7 +12,7 @@
 //!
 //! **Version notes:** none; the trigger uses `EXECUTE FUNCTION` (PostgreSQL 11+).
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -27,6 +27,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "all versions",
     strategy: "new column + sync trigger, batched copy, code deploy, drop old column",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE users RENAME COLUMN name TO full_name", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -44,10 +48,7 @@ impl super::Rule for Rule {
                 op,
                 Risk::Risky,
                 Strategy::RenameColumnExpandContract,
-                format!(
-                    "RENAME {} → {to} breaks running code",
-                    ctx.describe(table, from)
-                ),
+                format!("RENAME {} → {to} breaks running code", ctx.describe(table, from)),
                 "expand with a sync trigger, backfill, deploy code, then contract".into(),
             )
         })

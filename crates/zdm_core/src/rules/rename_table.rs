@@ -11,7 +11,7 @@
 //!
 //! **Version notes:** views over RLS tables need `security_invoker` (PostgreSQL 15+).
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -26,6 +26,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "15+: security_invoker views for RLS tables",
     strategy: "rename plus an updatable view under the old name, deploy, drop the view",
+    risk: Risk::Dangerous,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "", sql: "ALTER TABLE audit_log RENAME TO audit_events", table: "audit_log" }),
 };
 
 impl super::Rule for Rule {
@@ -44,9 +48,7 @@ impl super::Rule for Rule {
                 Risk::Dangerous,
                 Strategy::AsWritten,
                 format!("RENAME {table} → {to} breaks running code that uses {table}"),
-                format!(
-                    "no staged recipe yet: keep a view named {table} until every instance uses {to}"
-                ),
+                format!("no staged recipe yet: keep a view named {table} until every instance uses {to}"),
             )
         })
     }

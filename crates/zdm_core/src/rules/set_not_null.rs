@@ -12,7 +12,7 @@
 //! **Version notes:** the scan skip needs PostgreSQL 12; on 11 zdm keeps the validated CHECK as the
 //! enforcement. PostgreSQL 18 can add the NOT NULL constraint itself NOT VALID and validate it later.
 
-use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Probe, Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{ConstraintKind, LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind};
 
@@ -27,13 +27,19 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "12+: a validated CHECK (col IS NOT NULL) lets SET NOT NULL skip the scan; 18+: NOT NULL … NOT VALID",
     strategy: "CHECK NOT VALID, VALIDATE, SET NOT NULL (no scan), drop the CHECK",
+    risk: Risk::Risky,
+    autofix: false,
+    advisory: false,
+    probe: Some(Probe { setup: "UPDATE users SET email = 'x' WHERE email IS NULL", sql: "ALTER TABLE users ALTER COLUMN email SET NOT NULL", table: "users" }),
 };
 
 /// True when the table already has a validated `CHECK (col IS NOT NULL)`.
 pub(crate) fn proven_by_check(ctx: &RuleCtx<'_>, column: &str) -> bool {
     let wanted = format!("{} IS NOT NULL", crate::model::quote_ident(column));
     ctx.table.is_some_and(|t| {
-        t.constraints.iter().any(|c| c.validated && matches!(&c.kind, ConstraintKind::Check { expr } if expr.trim_matches(|ch| ch == '(' || ch == ')') == wanted))
+        t.constraints.iter().any(|c| {
+            c.validated && matches!(&c.kind, ConstraintKind::Check { expr } if expr.trim_matches(|ch| ch == '(' || ch == ')') == wanted)
+        })
     })
 }
 
@@ -46,12 +52,7 @@ impl super::Rule for Rule {
         let OpKind::SetNotNull { table, column } = &op.kind else {
             return None;
         };
-        if ctx.table_is_new()
-            || ctx
-                .table
-                .and_then(|t| t.column(column))
-                .is_some_and(|c| c.not_null)
-        {
+        if ctx.table_is_new() || ctx.table.and_then(|t| t.column(column)).is_some_and(|c| c.not_null) {
             return None;
         }
         if ctx.pg.0 >= 12 && proven_by_check(ctx, column) {

@@ -11,7 +11,7 @@
 
 use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
-use crate::op::{Op, OpKind};
+use crate::op::{Op, OpKind, TableAction};
 
 pub(super) struct Rule;
 
@@ -24,6 +24,10 @@ static META: RuleMeta = RuleMeta {
     breaks_app: false,
     versions: "all versions",
     strategy: "manual review; runs as written with lock_timeout",
+    risk: Risk::Unknown,
+    autofix: false,
+    advisory: false,
+    probe: None,
 };
 
 impl super::Rule for Rule {
@@ -31,14 +35,15 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn check(&self, op: &Op, _ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::Other { what, table } = &op.kind else {
-            return None;
+    fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let _ = ctx;
+        let (what, table) = match &op.kind {
+            OpKind::Other { what, table } => (what.clone(), table.as_ref()),
+            OpKind::AlterAction { table, action: TableAction::Other { words } } => (format!("ALTER TABLE {table} {words}"), None),
+            OpKind::DoBlock => ("DO block".to_string(), None),
+            _ => return None,
         };
-        let on = table
-            .as_ref()
-            .map(|t| format!(" on {t}"))
-            .unwrap_or_default();
+        let on = table.map(|t| format!(" on {t}")).unwrap_or_default();
         Some(finding(
             &META,
             op,

@@ -20,16 +20,14 @@ pub enum Volatility {
 pub fn volatility_of(calls: &[String]) -> Volatility {
     calls
         .iter()
-        .map(
-            |name| match VOLATILITY.binary_search_by(|(n, _)| n.cmp(&name.as_str())) {
-                Ok(i) => match VOLATILITY[i].1 {
-                    b'i' => Volatility::Immutable,
-                    b's' => Volatility::Stable,
-                    _ => Volatility::Volatile,
-                },
-                Err(_) => Volatility::Volatile,
+        .map(|name| match VOLATILITY.binary_search_by(|(n, _)| n.cmp(&name.as_str())) {
+            Ok(i) => match VOLATILITY[i].1 {
+                b'i' => Volatility::Immutable,
+                b's' => Volatility::Stable,
+                _ => Volatility::Volatile,
             },
-        )
+            Err(_) => Volatility::Volatile,
+        })
         .max()
         .unwrap_or(Volatility::Immutable)
 }

@@ -40,10 +40,7 @@ pub(crate) fn syntax_error(sql: &str) -> Option<(String, Option<usize>)> {
         } else {
             let err = &*result.error;
             let message = CStr::from_ptr(err.message).to_string_lossy().into_owned();
-            let pos = usize::try_from(err.cursorpos)
-                .ok()
-                .filter(|p| *p > 0)
-                .map(|p| p - 1);
+            let pos = usize::try_from(err.cursorpos).ok().filter(|p| *p > 0).map(|p| p - 1);
             Some((message, pos))
         };
         pg_query_free_parse_result(result);

@@ -6,9 +6,7 @@
 mod ffi;
 
 use crate::model::{ConstraintKind, LineIndex, Pos, QName};
-use crate::op::{
-    Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement,
-};
+use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
 use pg_query::protobuf::{self, AlterTableType, ConstrType, DropBehavior, ObjectType};
 use pg_query::{Node, NodeEnum, NodeRef};
 use std::fmt;
@@ -47,11 +45,7 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
         };
         let start = usize::try_from(raw.stmt_location).unwrap_or(0);
         let len = usize::try_from(raw.stmt_len).unwrap_or(0);
-        let end = if len == 0 {
-            text.len()
-        } else {
-            (start + len).min(text.len())
-        };
+        let end = if len == 0 { text.len() } else { (start + len).min(text.len()) };
         let (offset, sql) = trim_statement(&text[start..end]);
         let pos = lines.pos(start + offset);
         let ops = convert(node, &sql, pos);
@@ -62,20 +56,9 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
 
 fn locate_error(text: &str, fallback: &str) -> SyntaxError {
     match ffi::syntax_error(text) {
-        Some((message, Some(index))) => SyntaxError {
-            message,
-            pos: Pos::of_char(text, index),
-        },
-        Some((message, None)) => SyntaxError {
-            message,
-            pos: Pos { line: 1, col: 1 },
-        },
-        None => SyntaxError {
-            message: fallback
-                .trim_start_matches("Error parsing query: ")
-                .to_string(),
-            pos: Pos { line: 1, col: 1 },
-        },
+        Some((message, Some(index))) => SyntaxError { message, pos: Pos::of_char(text, index) },
+        Some((message, None)) => SyntaxError { message, pos: Pos { line: 1, col: 1 } },
+        None => SyntaxError { message: fallback.trim_start_matches("Error parsing query: ").to_string(), pos: Pos { line: 1, col: 1 } },
     }
 }
 
@@ -95,14 +78,7 @@ fn trim_statement(s: &str) -> (usize, String) {
             break;
         }
     }
-    (
-        i,
-        s[i..]
-            .trim_end()
-            .trim_end_matches(';')
-            .trim_end()
-            .to_string(),
-    )
+    (i, s[i..].trim_end().trim_end_matches(';').trim_end().to_string())
 }
 
 /// True for words PostgreSQL will not take as a bare identifier (any keyword that is not unreserved).
@@ -112,50 +88,84 @@ pub fn is_reserved_keyword(word: &str) -> bool {
         return false;
     };
     scan.tokens.first().is_some_and(|t| {
-        t.keyword_kind != protobuf::KeywordKind::NoKeyword as i32
-            && t.keyword_kind != protobuf::KeywordKind::UnreservedKeyword as i32
+        t.keyword_kind != protobuf::KeywordKind::NoKeyword as i32 && t.keyword_kind != protobuf::KeywordKind::UnreservedKeyword as i32
     })
 }
 
 fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
-    let one = |kind| {
-        vec![Op {
-            sql: sql.to_string(),
-            pos,
-            kind,
-        }]
-    };
+    let one = |kind| vec![Op { sql: sql.to_string(), pos, kind }];
     match node {
         NodeEnum::CreateStmt(s) => one(create_table(s)),
         NodeEnum::AlterTableStmt(s) => alter_table(s, sql, pos),
         NodeEnum::RenameStmt(s) => one(rename(s)),
         NodeEnum::IndexStmt(s) => one(OpKind::CreateIndex(index_spec(s))),
         NodeEnum::DropStmt(s) => drop(s, sql, pos),
-        NodeEnum::CreateEnumStmt(s) => one(OpKind::CreateEnum {
-            name: qname_of_list(&s.type_name),
-            values: s.vals.iter().filter_map(string_of).collect(),
-        }),
+        NodeEnum::CreateEnumStmt(s) => {
+            one(OpKind::CreateEnum { name: qname_of_list(&s.type_name), values: s.vals.iter().filter_map(string_of).collect() })
+        }
         NodeEnum::ViewStmt(s) => one(view(s)),
         NodeEnum::UpdateStmt(s) => one(update(s)),
-        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction {
-            what: first_word(sql),
+        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction { what: first_word(sql) }),
+        NodeEnum::ReindexStmt(s) => one(reindex(s)),
+        NodeEnum::VacuumStmt(s) => one(vacuum(s, sql)),
+        NodeEnum::ClusterStmt(s) => {
+            one(OpKind::Vacuum { rewrites: true, what: "CLUSTER".into(), tables: s.relation.iter().map(qname).collect() })
+        }
+        NodeEnum::TruncateStmt(s) => one(OpKind::Truncate {
+            tables: s
+                .relations
+                .iter()
+                .filter_map(|r| match r.node.as_ref() {
+                    Some(NodeEnum::RangeVar(r)) => Some(qname(r)),
+                    _ => None,
+                })
+                .collect(),
+            cascade: s.behavior == DropBehavior::DropCascade as i32,
         }),
+        NodeEnum::DropdbStmt(s) => one(OpKind::DropNamespace { what: "DATABASE".into(), name: s.dbname.clone() }),
+        NodeEnum::AlterEnumStmt(s) if !s.old_val.is_empty() => {
+            one(OpKind::RenameEnumValue { name: qname_of_list(&s.type_name), from: s.old_val.clone(), to: s.new_val.clone() })
+        }
+        NodeEnum::AlterEnumStmt(s) => one(OpKind::AddEnumValue {
+            name: qname_of_list(&s.type_name),
+            value: s.new_val.clone(),
+            positioned: !s.new_val_neighbor.is_empty(),
+        }),
+        NodeEnum::CreateDomainStmt(s) => one(OpKind::CreateDomain {
+            name: qname_of_list(&s.domainname),
+            checks: s
+                .constraints
+                .iter()
+                .filter(|c| matches!(c.node.as_ref(), Some(NodeEnum::Constraint(k)) if k.contype == ConstrType::ConstrCheck as i32))
+                .count(),
+        }),
+        NodeEnum::AlterDomainStmt(s) if s.subtype == "C" => match s.def.as_deref().and_then(|d| d.node.as_ref()) {
+            Some(NodeEnum::Constraint(k)) => one(OpKind::AddDomainConstraint {
+                domain: qname_of_list(&s.type_name),
+                name: (!k.conname.is_empty()).then(|| k.conname.clone()),
+                definition: k.raw_expr.as_deref().map(|e| format!("CHECK ({})", expr_sql(e))).unwrap_or_default(),
+                not_valid: k.skip_validation,
+            }),
+            _ => one(OpKind::Other { what: first_words(sql), table: None }),
+        },
+        NodeEnum::CreateTrigStmt(s) => one(OpKind::CreateTrigger {
+            table: s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
+            name: s.trigname.clone(),
+        }),
+        NodeEnum::CreateExtensionStmt(s) => one(OpKind::Extension { action: "CREATE".into(), name: s.extname.clone() }),
+        NodeEnum::AlterExtensionStmt(s) => one(OpKind::Extension { action: "ALTER".into(), name: s.extname.clone() }),
+        NodeEnum::CreatePolicyStmt(s) => one(OpKind::Security { what: "CREATE POLICY".into(), table: s.table.as_ref().map(qname) }),
+        NodeEnum::AlterPolicyStmt(s) => one(OpKind::Security { what: "ALTER POLICY".into(), table: s.table.as_ref().map(qname) }),
+        NodeEnum::GrantStmt(s) => one(OpKind::Security { what: if s.is_grant { "GRANT".into() } else { "REVOKE".into() }, table: None }),
+        NodeEnum::DoStmt(_) => one(OpKind::DoBlock),
         NodeEnum::CommentStmt(_)
         | NodeEnum::CreateFunctionStmt(_)
-        | NodeEnum::CreateExtensionStmt(_)
         | NodeEnum::CreateSchemaStmt(_)
         | NodeEnum::CreateSeqStmt(_)
-        | NodeEnum::GrantStmt(_)
         | NodeEnum::VariableSetStmt(_)
         | NodeEnum::SelectStmt(_)
-        | NodeEnum::CompositeTypeStmt(_)
-        | NodeEnum::CreateDomainStmt(_) => one(OpKind::Catalog {
-            what: first_words(sql),
-        }),
-        other => one(OpKind::Other {
-            what: first_words(sql),
-            table: relation_of(other),
-        }),
+        | NodeEnum::CompositeTypeStmt(_) => one(OpKind::Catalog { what: first_words(sql) }),
+        other => one(OpKind::Other { what: first_words(sql), table: relation_of(other) }),
     }
 }
 
@@ -164,11 +174,7 @@ fn first_word(sql: &str) -> String {
 }
 
 fn first_words(sql: &str) -> String {
-    let words: Vec<String> = sql
-        .split_whitespace()
-        .take(3)
-        .map(str::to_uppercase)
-        .collect();
+    let words: Vec<String> = sql.split_whitespace().take(3).map(str::to_uppercase).collect();
     words.join(" ")
 }
 
@@ -180,10 +186,7 @@ fn relation_of(node: &NodeEnum) -> Option<QName> {
 }
 
 fn qname(r: &protobuf::RangeVar) -> QName {
-    QName {
-        schema: (!r.schemaname.is_empty()).then(|| r.schemaname.clone()),
-        name: r.relname.clone(),
-    }
+    QName { schema: (!r.schemaname.is_empty()).then(|| r.schemaname.clone()), name: r.relname.clone() }
 }
 
 fn string_of(n: &Node) -> Option<String> {
@@ -196,10 +199,7 @@ fn string_of(n: &Node) -> Option<String> {
 fn qname_of_list(names: &[Node]) -> QName {
     let parts: Vec<String> = names.iter().filter_map(string_of).collect();
     match parts.as_slice() {
-        [.., schema, name] => QName {
-            schema: Some(schema.clone()),
-            name: name.clone(),
-        },
+        [.., schema, name] => QName { schema: Some(schema.clone()), name: name.clone() },
         [name] => QName::bare(name),
         [] => QName::bare(""),
     }
@@ -220,39 +220,25 @@ fn expr_sql(expr: &Node) -> String {
         op: protobuf::SetOperation::SetopNone as i32,
         ..Default::default()
     };
-    deparse_stmt(NodeEnum::SelectStmt(Box::new(select)))
-        .trim_start_matches("SELECT ")
-        .to_string()
+    deparse_stmt(NodeEnum::SelectStmt(Box::new(select))).trim_start_matches("SELECT ").to_string()
 }
 
 /// Deparses a type name through `SELECT NULL::<type>`.
 fn type_sql(t: &protobuf::TypeName) -> String {
     let cast = protobuf::TypeCast {
-        arg: Some(Box::new(wrap(NodeEnum::AConst(protobuf::AConst {
-            isnull: true,
-            ..Default::default()
-        })))),
+        arg: Some(Box::new(wrap(NodeEnum::AConst(protobuf::AConst { isnull: true, ..Default::default() })))),
         type_name: Some(t.clone()),
         location: -1,
     };
-    expr_sql(&wrap(NodeEnum::TypeCast(Box::new(cast))))
-        .trim_start_matches("NULL::")
-        .to_string()
+    expr_sql(&wrap(NodeEnum::TypeCast(Box::new(cast)))).trim_start_matches("NULL::").to_string()
 }
 
 fn type_name_last(t: &protobuf::TypeName) -> String {
-    t.names
-        .iter()
-        .filter_map(string_of)
-        .next_back()
-        .unwrap_or_default()
-        .to_lowercase()
+    t.names.iter().filter_map(string_of).next_back().unwrap_or_default().to_lowercase()
 }
 
 fn deparse_stmt(node: NodeEnum) -> String {
-    wrap(node)
-        .deparse(pg_query::DeparseOptions::default())
-        .unwrap_or_default()
+    wrap(node).deparse(pg_query::DeparseOptions::default()).unwrap_or_default()
 }
 
 /// Renders one ALTER TABLE action on its own: `ALTER TABLE <table> <action>`.
@@ -265,20 +251,13 @@ fn alter_sql(stmt: &protobuf::AlterTableStmt, cmd: &Node) -> String {
 /// Renders an ALTER TABLE action against a placeholder table and returns the text after `prefix`.
 fn action_text(cmd: protobuf::AlterTableCmd, prefix: &str) -> String {
     let stmt = protobuf::AlterTableStmt {
-        relation: Some(protobuf::RangeVar {
-            relname: "x".into(),
-            inh: true,
-            relpersistence: "p".into(),
-            ..Default::default()
-        }),
+        relation: Some(protobuf::RangeVar { relname: "x".into(), inh: true, relpersistence: "p".into(), ..Default::default() }),
         cmds: vec![wrap(NodeEnum::AlterTableCmd(Box::new(cmd)))],
         objtype: ObjectType::ObjectTable as i32,
         missing_ok: false,
     };
     let text = deparse_stmt(NodeEnum::AlterTableStmt(stmt));
-    text.strip_prefix(&format!("ALTER TABLE x {prefix}"))
-        .unwrap_or(&text)
-        .to_string()
+    text.strip_prefix(&format!("ALTER TABLE x {prefix}")).unwrap_or(&text).to_string()
 }
 
 fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
@@ -318,11 +297,7 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
             ConstrType::ConstrCheck => spec.check = k.raw_expr.as_deref().map(expr_sql),
             ConstrType::ConstrIdentity => spec.generated = Some(Generated::Identity),
             ConstrType::ConstrGenerated => {
-                spec.generated = Some(if k.generated_kind == "v" {
-                    Generated::Virtual
-                } else {
-                    Generated::Stored
-                });
+                spec.generated = Some(if k.generated_kind == "v" { Generated::Virtual } else { Generated::Stored });
             }
             _ => {}
         }
@@ -359,12 +334,7 @@ fn calls_in(expr: &Node) -> Vec<String> {
 }
 
 fn func_name(f: &protobuf::FuncCall) -> String {
-    f.funcname
-        .iter()
-        .filter_map(string_of)
-        .next_back()
-        .unwrap_or_default()
-        .to_lowercase()
+    f.funcname.iter().filter_map(string_of).next_back().unwrap_or_default().to_lowercase()
 }
 
 fn key_names(keys: &[Node]) -> Vec<String> {
@@ -373,22 +343,12 @@ fn key_names(keys: &[Node]) -> Vec<String> {
 
 fn constraint_spec(k: &protobuf::Constraint) -> ConstraintSpec {
     let kind = match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
-        ConstrType::ConstrPrimary => ConstraintKind::PrimaryKey {
-            columns: key_names(&k.keys),
-        },
-        ConstrType::ConstrUnique => ConstraintKind::Unique {
-            columns: key_names(&k.keys),
-        },
-        ConstrType::ConstrCheck => ConstraintKind::Check {
-            expr: k.raw_expr.as_deref().map(expr_sql).unwrap_or_default(),
-        },
+        ConstrType::ConstrPrimary => ConstraintKind::PrimaryKey { columns: key_names(&k.keys) },
+        ConstrType::ConstrUnique => ConstraintKind::Unique { columns: key_names(&k.keys) },
+        ConstrType::ConstrCheck => ConstraintKind::Check { expr: k.raw_expr.as_deref().map(expr_sql).unwrap_or_default() },
         ConstrType::ConstrForeign => ConstraintKind::ForeignKey {
             columns: key_names(&k.fk_attrs),
-            ref_table: k
-                .pktable
-                .as_ref()
-                .map(qname)
-                .unwrap_or_else(|| QName::bare("")),
+            ref_table: k.pktable.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
             ref_columns: key_names(&k.pk_attrs),
         },
         _ => ConstraintKind::Other,
@@ -427,33 +387,19 @@ fn create_table(s: &protobuf::CreateStmt) -> OpKind {
         _ => None,
     }));
     OpKind::CreateTable {
-        table: s
-            .relation
-            .as_ref()
-            .map(qname)
-            .unwrap_or_else(|| QName::bare("")),
+        table: s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
         columns,
         constraints,
         if_not_exists: s.if_not_exists,
+        partitioned: s.partspec.is_some(),
     }
 }
 
 fn alter_table(s: &protobuf::AlterTableStmt, sql: &str, pos: Pos) -> Vec<Op> {
-    let table = s
-        .relation
-        .as_ref()
-        .map(qname)
-        .unwrap_or_else(|| QName::bare(""));
+    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
     if s.objtype != ObjectType::ObjectTable as i32 {
         let what = first_words(sql);
-        return vec![Op {
-            sql: sql.to_string(),
-            pos,
-            kind: OpKind::Other {
-                what,
-                table: Some(table),
-            },
-        }];
+        return vec![Op { sql: sql.to_string(), pos, kind: OpKind::Other { what, table: Some(table) } }];
     }
     let several = s.cmds.len() > 1;
     s.cmds
@@ -463,16 +409,8 @@ fn alter_table(s: &protobuf::AlterTableStmt, sql: &str, pos: Pos) -> Vec<Op> {
                 return None;
             };
             let kind = alter_cmd(&table, cmd);
-            let text = if several {
-                alter_sql(s, node)
-            } else {
-                sql.to_string()
-            };
-            Some(Op {
-                sql: text,
-                pos,
-                kind,
-            })
+            let text = if several { alter_sql(s, node) } else { sql.to_string() };
+            Some(Op { sql: text, pos, kind })
         })
         .collect()
 }
@@ -483,21 +421,10 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
     let def = cmd.def.as_deref().and_then(|d| d.node.as_ref());
     match AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined) {
         AlterTableType::AtAddColumn => match def {
-            Some(NodeEnum::ColumnDef(c)) => OpKind::AddColumn {
-                table,
-                column: column_spec(c),
-                if_not_exists: cmd.missing_ok,
-            },
-            _ => OpKind::Other {
-                what: "ADD COLUMN".into(),
-                table: Some(table),
-            },
+            Some(NodeEnum::ColumnDef(c)) => OpKind::AddColumn { table, column: column_spec(c), if_not_exists: cmd.missing_ok },
+            _ => OpKind::Other { what: "ADD COLUMN".into(), table: Some(table) },
         },
-        AlterTableType::AtDropColumn => OpKind::DropColumn {
-            table,
-            column,
-            if_exists: cmd.missing_ok,
-        },
+        AlterTableType::AtDropColumn => OpKind::DropColumn { table, column, if_exists: cmd.missing_ok },
         AlterTableType::AtAlterColumnType => match def {
             Some(NodeEnum::ColumnDef(c)) => OpKind::AlterColumnType {
                 table,
@@ -506,45 +433,80 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
                 type_name: c.type_name.as_ref().map(type_name_last).unwrap_or_default(),
                 using: c.raw_default.as_deref().map(expr_sql),
             },
-            _ => OpKind::Other {
-                what: "ALTER COLUMN TYPE".into(),
-                table: Some(table),
-            },
+            _ => OpKind::Other { what: "ALTER COLUMN TYPE".into(), table: Some(table) },
         },
         AlterTableType::AtSetNotNull => OpKind::SetNotNull { table, column },
         AlterTableType::AtDropNotNull => OpKind::DropNotNull { table, column },
         AlterTableType::AtColumnDefault => match cmd.def.as_deref() {
-            Some(expr) => OpKind::SetDefault {
-                table,
-                column,
-                expr: expr_sql(expr),
-            },
+            Some(expr) => OpKind::SetDefault { table, column, expr: expr_sql(expr) },
             None => OpKind::DropDefault { table, column },
         },
         AlterTableType::AtAddConstraint => match def {
-            Some(NodeEnum::Constraint(k)) => OpKind::AddConstraint {
-                table,
-                constraint: constraint_spec(k),
-            },
-            _ => OpKind::Other {
-                what: "ADD CONSTRAINT".into(),
-                table: Some(table),
-            },
+            Some(NodeEnum::Constraint(k)) => OpKind::AddConstraint { table, constraint: constraint_spec(k) },
+            _ => OpKind::Other { what: "ADD CONSTRAINT".into(), table: Some(table) },
         },
-        AlterTableType::AtValidateConstraint => OpKind::ValidateConstraint {
-            table,
-            name: column,
-        },
-        AlterTableType::AtDropConstraint => OpKind::DropConstraint {
-            table,
-            name: column,
-            if_exists: cmd.missing_ok,
-        },
-        other => OpKind::Other {
-            what: alter_type_words(other),
-            table: Some(table),
-        },
+        AlterTableType::AtValidateConstraint => OpKind::ValidateConstraint { table, name: column },
+        AlterTableType::AtDropConstraint => OpKind::DropConstraint { table, name: column, if_exists: cmd.missing_ok },
+        AlterTableType::AtSetLogged => OpKind::AlterAction { table, action: TableAction::SetLogged },
+        AlterTableType::AtSetUnLogged => OpKind::AlterAction { table, action: TableAction::SetUnlogged },
+        AlterTableType::AtSetAccessMethod => OpKind::AlterAction { table, action: TableAction::SetAccessMethod },
+        AlterTableType::AtSetTableSpace => OpKind::AlterAction { table, action: TableAction::SetTablespace },
+        AlterTableType::AtReplicaIdentity => OpKind::AlterAction { table, action: TableAction::ReplicaIdentity },
+        AlterTableType::AtEnableRowSecurity => row_security(table, "ENABLE"),
+        AlterTableType::AtDisableRowSecurity => row_security(table, "DISABLE"),
+        AlterTableType::AtForceRowSecurity => row_security(table, "FORCE"),
+        AlterTableType::AtNoForceRowSecurity => row_security(table, "NO FORCE"),
+        AlterTableType::AtSetExpression => OpKind::AlterAction { table, action: TableAction::SetExpression { column } },
+        AlterTableType::AtSetRelOptions
+        | AlterTableType::AtResetRelOptions
+        | AlterTableType::AtSetStatistics
+        | AlterTableType::AtSetOptions
+        | AlterTableType::AtResetOptions => OpKind::AlterAction { table, action: TableAction::Parameters },
+        AlterTableType::AtAttachPartition | AlterTableType::AtDetachPartition | AlterTableType::AtDetachPartitionFinalize => {
+            let Some(NodeEnum::PartitionCmd(p)) = def else { return OpKind::Other { what: "PARTITION".into(), table: Some(table) } };
+            let partition = p.name.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+            if cmd.subtype == AlterTableType::AtAttachPartition as i32 {
+                OpKind::AlterAction { table, action: TableAction::AttachPartition { partition } }
+            } else {
+                let concurrently = p.concurrent || cmd.subtype == AlterTableType::AtDetachPartitionFinalize as i32;
+                OpKind::AlterAction { table, action: TableAction::DetachPartition { partition, concurrently } }
+            }
+        }
+        other => OpKind::AlterAction { table, action: TableAction::Other { words: alter_type_words(other) } },
     }
+}
+
+fn row_security(table: QName, mode: &str) -> OpKind {
+    OpKind::AlterAction { table, action: TableAction::RowSecurity { mode: mode.into() } }
+}
+
+fn reindex(s: &protobuf::ReindexStmt) -> OpKind {
+    let object = match protobuf::ReindexObjectType::try_from(s.kind).unwrap_or(protobuf::ReindexObjectType::Undefined) {
+        protobuf::ReindexObjectType::ReindexObjectIndex => "INDEX",
+        protobuf::ReindexObjectType::ReindexObjectTable => "TABLE",
+        protobuf::ReindexObjectType::ReindexObjectSchema => "SCHEMA",
+        protobuf::ReindexObjectType::ReindexObjectSystem => "SYSTEM",
+        _ => "DATABASE",
+    };
+    let target = s.relation.as_ref().map_or_else(|| QName::bare(&s.name), qname);
+    OpKind::Reindex { target, object: object.into(), concurrently: has_option(&s.params, "concurrently") }
+}
+
+fn has_option(params: &[Node], name: &str) -> bool {
+    params.iter().any(|p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == name))
+}
+
+fn vacuum(s: &protobuf::VacuumStmt, sql: &str) -> OpKind {
+    let tables = s
+        .rels
+        .iter()
+        .filter_map(|r| match r.node.as_ref() {
+            Some(NodeEnum::VacuumRelation(v)) => v.relation.as_ref().map(qname),
+            _ => None,
+        })
+        .collect();
+    let full = s.is_vacuumcmd && has_option(&s.options, "full");
+    OpKind::Vacuum { rewrites: full, what: if full { "VACUUM FULL".into() } else { first_word(sql) }, tables }
 }
 
 /// `AT_SetLogged` → `SET LOGGED`: the parser's name for an ALTER TABLE action, in words.
@@ -564,32 +526,16 @@ fn rename(s: &protobuf::RenameStmt) -> OpKind {
     let table = s.relation.as_ref().map(qname);
     match ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined) {
         ObjectType::ObjectColumn if s.relation_type == ObjectType::ObjectTable as i32 => {
-            OpKind::RenameColumn {
-                table: table.unwrap_or_else(|| QName::bare("")),
-                from: s.subname.clone(),
-                to: s.newname.clone(),
-            }
+            OpKind::RenameColumn { table: table.unwrap_or_else(|| QName::bare("")), from: s.subname.clone(), to: s.newname.clone() }
         }
-        ObjectType::ObjectTable => OpKind::RenameTable {
-            table: table.unwrap_or_else(|| QName::bare("")),
-            to: s.newname.clone(),
-        },
-        other => OpKind::Other {
-            what: format!(
-                "RENAME {}",
-                other.as_str_name().trim_start_matches("OBJECT_")
-            ),
-            table,
-        },
+        ObjectType::ObjectTable => OpKind::RenameTable { table: table.unwrap_or_else(|| QName::bare("")), to: s.newname.clone() },
+        ObjectType::ObjectSchema => OpKind::RenameSchema { from: s.subname.clone(), to: s.newname.clone() },
+        other => OpKind::Other { what: format!("RENAME {}", other.as_str_name().trim_start_matches("OBJECT_")), table },
     }
 }
 
 fn index_spec(s: &protobuf::IndexStmt) -> IndexSpec {
-    let table = s
-        .relation
-        .as_ref()
-        .map(qname)
-        .unwrap_or_else(|| QName::bare(""));
+    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
     let mut columns = Vec::new();
     for p in &s.index_params {
         let Some(NodeEnum::IndexElem(e)) = p.node.as_ref() else {
@@ -609,10 +555,7 @@ fn index_spec(s: &protobuf::IndexStmt) -> IndexSpec {
     bare.if_not_exists = false;
     bare.unique = false;
     let text = deparse_stmt(NodeEnum::IndexStmt(Box::new(bare)));
-    let body = text
-        .strip_prefix("CREATE INDEX ON ")
-        .unwrap_or(&text)
-        .to_string();
+    let body = text.strip_prefix("CREATE INDEX ON ").unwrap_or(&text).to_string();
     IndexSpec {
         name: (!s.idxname.is_empty()).then(|| s.idxname.clone()),
         only: s.relation.as_ref().is_some_and(|r| !r.inh),
@@ -652,43 +595,27 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
         .iter()
         .map(|o| match o.node.as_ref() {
             Some(NodeEnum::List(l)) => qname_of_list(&l.items),
+            Some(NodeEnum::String(s)) => QName::bare(&s.sval),
             _ => QName::bare(""),
         })
         .collect();
-    let kind_of =
-        |name: QName| match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
-            ObjectType::ObjectTable => OpKind::DropTable {
-                table: name,
-                if_exists: s.missing_ok,
-                cascade,
-            },
-            ObjectType::ObjectIndex => OpKind::DropIndex {
-                name,
-                concurrently: s.concurrent,
-                if_exists: s.missing_ok,
-            },
-            ObjectType::ObjectView | ObjectType::ObjectType => OpKind::Catalog {
-                what: first_words(sql),
-            },
-            _ => OpKind::Other {
-                what: first_words(sql),
-                table: None,
-            },
-        };
+    let kind_of = |name: QName| match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+        ObjectType::ObjectTable => OpKind::DropTable { table: name, if_exists: s.missing_ok, cascade },
+        ObjectType::ObjectIndex => OpKind::DropIndex { name, concurrently: s.concurrent, if_exists: s.missing_ok },
+        ObjectType::ObjectView | ObjectType::ObjectType | ObjectType::ObjectFunction | ObjectType::ObjectTrigger => {
+            OpKind::Catalog { what: first_words(sql) }
+        }
+        ObjectType::ObjectSequence => OpKind::DropSequence { name },
+        ObjectType::ObjectSchema => OpKind::DropNamespace { what: "SCHEMA".into(), name: name.name },
+        ObjectType::ObjectExtension => OpKind::Extension { action: "DROP".into(), name: name.name },
+        ObjectType::ObjectPolicy => OpKind::Security { what: "DROP POLICY".into(), table: None },
+        _ => OpKind::Other { what: first_words(sql), table: None },
+    };
     if names.len() <= 1 {
         let name = names.into_iter().next().unwrap_or_else(|| QName::bare(""));
-        return vec![Op {
-            sql: sql.to_string(),
-            pos,
-            kind: kind_of(name),
-        }];
+        return vec![Op { sql: sql.to_string(), pos, kind: kind_of(name) }];
     }
-    let keyword = sql
-        .split_whitespace()
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase();
+    let keyword = sql.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase();
     names
         .into_iter()
         .map(|name| {
@@ -703,21 +630,13 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
             if cascade {
                 text.push_str(" CASCADE");
             }
-            Op {
-                sql: text,
-                pos,
-                kind: kind_of(name),
-            }
+            Op { sql: text, pos, kind: kind_of(name) }
         })
         .collect()
 }
 
 fn view(s: &protobuf::ViewStmt) -> OpKind {
-    let name = s
-        .view
-        .as_ref()
-        .map(qname)
-        .unwrap_or_else(|| QName::bare(""));
+    let name = s.view.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
     let mut tables = Vec::new();
     let mut columns = Vec::new();
     if let Some(q) = s.query.as_deref().and_then(|q| q.node.as_ref()) {
@@ -737,20 +656,11 @@ fn view(s: &protobuf::ViewStmt) -> OpKind {
     tables.dedup();
     columns.sort();
     columns.dedup();
-    OpKind::CreateView {
-        name,
-        tables,
-        columns,
-        replace: s.replace,
-    }
+    OpKind::CreateView { name, tables, columns, replace: s.replace }
 }
 
 fn update(s: &protobuf::UpdateStmt) -> OpKind {
-    let table = s
-        .relation
-        .as_ref()
-        .map(qname)
-        .unwrap_or_else(|| QName::bare(""));
+    let table = s.relation.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
     let mut assignments = Vec::new();
     let mut plain = true;
     for t in &s.target_list {
@@ -760,30 +670,19 @@ fn update(s: &protobuf::UpdateStmt) -> OpKind {
         plain &= r.indirection.is_empty();
         match r.val.as_deref() {
             Some(v) if !matches!(v.node, Some(NodeEnum::MultiAssignRef(_))) => {
-                assignments.push(Assignment {
-                    column: r.name.clone(),
-                    expr: expr_sql(v),
-                });
+                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v) });
             }
             _ => plain = false,
         }
     }
     let filter = s.where_clause.as_deref().map(expr_sql);
-    let current_of = s
-        .where_clause
-        .as_deref()
-        .is_some_and(|w| matches!(w.node, Some(NodeEnum::CurrentOfExpr(_))));
+    let current_of = s.where_clause.as_deref().is_some_and(|w| matches!(w.node, Some(NodeEnum::CurrentOfExpr(_))));
     let aliased = s.relation.as_ref().is_some_and(|r| r.alias.is_some());
     OpKind::Update {
         table,
         assignments,
         filter,
-        batchable: plain
-            && !aliased
-            && !current_of
-            && s.from_clause.is_empty()
-            && s.with_clause.is_none()
-            && s.returning_clause.is_none(),
+        batchable: plain && !aliased && !current_of && s.from_clause.is_empty() && s.with_clause.is_none() && s.returning_clause.is_none(),
     }
 }
 
@@ -798,19 +697,10 @@ pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) 
         return None;
     };
     let mut stmt = stmt.clone();
-    if stmt
-        .where_clause
-        .as_deref()
-        .and_then(|w| w.node.as_ref())
-        .is_some_and(|w| column_refs(w).iter().any(|c| c == from))
-    {
+    if stmt.where_clause.as_deref().and_then(|w| w.node.as_ref()).is_some_and(|w| column_refs(w).iter().any(|c| c == from)) {
         return None;
     }
-    for p in stmt
-        .index_params
-        .iter_mut()
-        .chain(stmt.index_including_params.iter_mut())
-    {
+    for p in stmt.index_params.iter_mut().chain(stmt.index_including_params.iter_mut()) {
         let Some(NodeEnum::IndexElem(e)) = p.node.as_mut() else {
             continue;
         };
@@ -833,9 +723,7 @@ pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) 
 #[must_use]
 pub fn concurrent_index(definition: &str) -> Option<String> {
     let parsed = pg_query::parse(definition, 0).ok()?;
-    let Some(NodeEnum::IndexStmt(stmt)) =
-        parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()
-    else {
+    let Some(NodeEnum::IndexStmt(stmt)) = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref() else {
         return None;
     };
     let mut stmt = stmt.clone();

@@ -11,29 +11,15 @@ pub(super) struct Dbmate;
 /// A directory of numbered `.sql` files with no tool markers.
 pub(super) struct RawSql;
 
-const RAW_DIRS: &[&str] = &[
-    "db/migrations",
-    "migrations",
-    "db/migrate",
-    "database/migrations",
-    "sql/migrations",
-    "sql",
-    "schema",
-    "database",
-    "db",
-];
+const RAW_DIRS: &[&str] =
+    &["db/migrations", "migrations", "db/migrate", "database/migrations", "sql/migrations", "sql", "schema", "database", "db"];
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn numbered_sql<'a>(
-    files: &'a ProjectFiles,
-    dir: &'a str,
-) -> impl Iterator<Item = &'a crate::model::ProjectFile> + 'a {
-    files
-        .in_dir(dir)
-        .filter(|f| f.path.ends_with(".sql") && version_prefix(file_name(&f.path)).is_some())
+fn numbered_sql<'a>(files: &'a ProjectFiles, dir: &'a str) -> impl Iterator<Item = &'a crate::model::ProjectFile> + 'a {
+    files.in_dir(dir).filter(|f| f.path.ends_with(".sql") && version_prefix(file_name(&f.path)).is_some())
 }
 
 fn has_up_marker(text: &str) -> bool {
@@ -44,13 +30,8 @@ fn has_up_marker(text: &str) -> bool {
 fn is_directive(line: &str, which: &str) -> bool {
     line.strip_prefix("--").is_some_and(|rest| {
         let rest = rest.trim_start();
-        rest.strip_prefix("migrate:").is_some_and(|r| {
-            r.starts_with(which)
-                && r[which.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(char::is_whitespace)
-        })
+        rest.strip_prefix("migrate:")
+            .is_some_and(|r| r.starts_with(which) && r[which.len()..].chars().next().is_none_or(char::is_whitespace))
     })
 }
 
@@ -58,9 +39,7 @@ fn is_directive(line: &str, which: &str) -> bool {
 /// `-- +goose Up` and `-- +goose Down` (goose), or the whole file.
 fn up_part(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| is_directive(l, "up") || l.trim_start().starts_with("-- +goose Up"));
+    let start = lines.iter().position(|l| is_directive(l, "up") || l.trim_start().starts_with("-- +goose Up"));
     let Some(start) = start else {
         return text.to_string();
     };
@@ -76,65 +55,34 @@ fn read_dir(files: &ProjectFiles, dir: &str) -> Vec<SourceMigration> {
         .filter(|f| !f.path.ends_with(".down.sql"))
         .map(|f| {
             let name = file_name(&f.path);
-            let version = version_prefix(name)
-                .and_then(|(v, _)| v.parse().ok())
-                .unwrap_or(0);
+            let version = version_prefix(name).and_then(|(v, _)| v.parse().ok()).unwrap_or(0);
             (version, f.path.clone(), up_part(&f.contents))
         })
         .collect();
     found.sort();
-    found
-        .into_iter()
-        .map(|(_, path, up)| SourceMigration { path, up })
-        .collect()
+    found.into_iter().map(|(_, path, up)| SourceMigration { path, up }).collect()
 }
 
-fn write_dir(
-    plan: &Plan,
-    files: &ProjectFiles,
-    dir: &str,
-    now: &str,
-) -> Result<Vec<GeneratedFile>, WriteError> {
-    let existing: Vec<&str> = numbered_sql(files, dir)
-        .filter_map(|f| version_prefix(file_name(&f.path)).map(|(v, _)| v))
-        .collect();
-    let sep = numbered_sql(files, dir)
-        .filter_map(|f| version_prefix(file_name(&f.path)).map(|(_, s)| s))
-        .last()
-        .unwrap_or('_');
-    let steps: Vec<_> = plan
-        .steps
-        .iter()
-        .filter(|s| s.phase != Phase::Code)
-        .collect();
+fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Vec<GeneratedFile>, WriteError> {
+    let existing: Vec<&str> = numbered_sql(files, dir).filter_map(|f| version_prefix(file_name(&f.path)).map(|(v, _)| v)).collect();
+    let sep = numbered_sql(files, dir).filter_map(|f| version_prefix(file_name(&f.path)).map(|(_, s)| s)).last().unwrap_or('_');
+    let steps: Vec<_> = plan.steps.iter().filter(|s| s.phase != Phase::Code).collect();
     let versions = next_versions(&existing, now, steps.len());
     let total = plan.steps.len();
     let mut out = Vec::with_capacity(steps.len());
     for (step, version) in steps.iter().zip(versions) {
-        let path = if dir.is_empty() {
-            format!("{version}{sep}{}.sql", step.slug)
-        } else {
-            format!("{dir}/{version}{sep}{}.sql", step.slug)
-        };
+        let path =
+            if dir.is_empty() { format!("{version}{sep}{}.sql", step.slug) } else { format!("{dir}/{version}{sep}{}.sql", step.slug) };
         if files.exists(&path) || existing.contains(&version.as_str()) {
             return Err(WriteError {
-                message: format!(
-                    "{path} (or another file with version {version}) already exists; zdm never overwrites a migration"
-                ),
+                message: format!("{path} (or another file with version {version}) already exists; zdm never overwrites a migration"),
             });
         }
-        let opt = if step.transaction {
-            ""
-        } else {
-            " transaction:false"
-        };
+        let opt = if step.transaction { "" } else { " transaction:false" };
         let contents = format!(
             "-- zdm: step {n} of {total} ({phase}): {title}\n-- lock: {lock}, {duration}\n-- migrate:up{opt}\n{up}\n\n-- migrate:down{opt}\n{down}\n",
             n = step.n,
-            phase = serde_json::to_value(step.phase)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            phase = serde_json::to_value(step.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
             title = step.title,
             lock = step.lock.name(),
             duration = step.duration,
@@ -152,31 +100,16 @@ impl Tool for Dbmate {
     }
 
     fn detect(&self, files: &ProjectFiles) -> Option<Detection> {
-        let marked = files
-            .files
-            .iter()
-            .filter(|f| f.path.ends_with(".sql") && has_up_marker(&f.contents));
-        let dir = marked
-            .map(|f| parent_dir(&f.path).to_string())
-            .min_by_key(|d| (d != "db/migrations", d.clone()))?;
-        Some(Detection {
-            tool: "dbmate",
-            evidence: format!("{dir}/*.sql with `-- migrate:up` sections"),
-            dir,
-        })
+        let marked = files.files.iter().filter(|f| f.path.ends_with(".sql") && has_up_marker(&f.contents));
+        let dir = marked.map(|f| parent_dir(&f.path).to_string()).min_by_key(|d| (d != "db/migrations", d.clone()))?;
+        Some(Detection { tool: "dbmate", evidence: format!("{dir}/*.sql with `-- migrate:up` sections"), dir })
     }
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
         read_dir(files, &detection.dir)
     }
 
-    fn write(
-        &self,
-        plan: &Plan,
-        files: &ProjectFiles,
-        detection: &Detection,
-        now: &str,
-    ) -> Result<Vec<GeneratedFile>, WriteError> {
+    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError> {
         write_dir(plan, files, &detection.dir, now)
     }
 }
@@ -187,27 +120,15 @@ impl Tool for RawSql {
     }
 
     fn detect(&self, files: &ProjectFiles) -> Option<Detection> {
-        let dir = RAW_DIRS
-            .iter()
-            .find(|d| numbered_sql(files, d).next().is_some())?;
-        Some(Detection {
-            tool: "raw-sql",
-            dir: (*dir).to_string(),
-            evidence: format!("numbered .sql files in {dir}/; runner unknown"),
-        })
+        let dir = RAW_DIRS.iter().find(|d| numbered_sql(files, d).next().is_some())?;
+        Some(Detection { tool: "raw-sql", dir: (*dir).to_string(), evidence: format!("numbered .sql files in {dir}/; runner unknown") })
     }
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
         read_dir(files, &detection.dir)
     }
 
-    fn write(
-        &self,
-        plan: &Plan,
-        files: &ProjectFiles,
-        detection: &Detection,
-        now: &str,
-    ) -> Result<Vec<GeneratedFile>, WriteError> {
+    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError> {
         write_dir(plan, files, &detection.dir, now)
     }
 }
@@ -218,18 +139,9 @@ mod tests {
 
     #[test]
     fn up_parts() {
-        assert_eq!(
-            up_part("-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;"),
-            "CREATE TABLE a (id int);"
-        );
-        assert_eq!(
-            up_part("-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;"),
-            "SELECT 1;"
-        );
-        assert_eq!(
-            up_part("CREATE TABLE b (id int);"),
-            "CREATE TABLE b (id int);"
-        );
+        assert_eq!(up_part("-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;"), "CREATE TABLE a (id int);");
+        assert_eq!(up_part("-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;"), "SELECT 1;");
+        assert_eq!(up_part("CREATE TABLE b (id int);"), "CREATE TABLE b (id int);");
         assert!(is_directive("-- migrate:up transaction:false", "up"));
         assert!(is_directive("--migrate:down", "down"));
         assert!(!is_directive("-- migrate:upgrade", "up"));

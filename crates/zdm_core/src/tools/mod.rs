@@ -59,13 +59,7 @@ pub trait Tool: Sync {
     ///
     /// # Errors
     /// When a file would overwrite an existing one.
-    fn write(
-        &self,
-        plan: &Plan,
-        files: &ProjectFiles,
-        detection: &Detection,
-        now: &str,
-    ) -> Result<Vec<GeneratedFile>, WriteError>;
+    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError>;
 }
 
 /// Every tool, most specific first. Detection takes the first that answers.
@@ -81,10 +75,6 @@ pub fn detect(files: &ProjectFiles) -> (&'static dyn Tool, Detection) {
     }
     (
         &dbmate::RawSql,
-        Detection {
-            tool: "raw-sql",
-            dir: "migrations".into(),
-            evidence: "no migration tool found; new migrations/ directory".into(),
-        },
+        Detection { tool: "raw-sql", dir: "migrations".into(), evidence: "no migration tool found; new migrations/ directory".into() },
     )
 }

@@ -36,11 +36,7 @@ pub fn scheme(versions: &[&str]) -> Scheme {
 pub fn next_versions(existing: &[&str], now: &str, count: usize) -> Vec<String> {
     match scheme(existing) {
         Scheme::Timestamp => {
-            let latest = existing
-                .iter()
-                .filter(|v| v.len() == 14)
-                .max()
-                .map(|v| add_seconds(v, 1));
+            let latest = existing.iter().filter(|v| v.len() == 14).max().map(|v| add_seconds(v, 1));
             let mut start = now.to_string();
             if let Some(l) = latest
                 && l > start
@@ -50,14 +46,8 @@ pub fn next_versions(existing: &[&str], now: &str, count: usize) -> Vec<String> 
             (0..count).map(|i| add_seconds(&start, i as u64)).collect()
         }
         Scheme::Sequence(width) => {
-            let max = existing
-                .iter()
-                .filter_map(|v| v.parse::<u64>().ok())
-                .max()
-                .unwrap_or(0);
-            (1..=count as u64)
-                .map(|i| format!("{:0width$}", max + i))
-                .collect()
+            let max = existing.iter().filter_map(|v| v.parse::<u64>().ok()).max().unwrap_or(0);
+            (1..=count as u64).map(|i| format!("{:0width$}", max + i)).collect()
         }
     }
 }
@@ -75,8 +65,7 @@ fn days_in_month(y: u64, m: u64) -> u64 {
 #[must_use]
 pub fn add_seconds(ts: &str, secs: u64) -> String {
     let n = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    let (mut y, mut mo, mut d, h, mi, s) =
-        (n(0..4), n(4..6), n(6..8), n(8..10), n(10..12), n(12..14));
+    let (mut y, mut mo, mut d, h, mi, s) = (n(0..4), n(4..6), n(6..8), n(8..10), n(10..12), n(12..14));
     let total = h * 3600 + mi * 60 + s + secs;
     let (mut days, rem) = (total / 86_400, total % 86_400);
     while days > 0 {
@@ -91,12 +80,7 @@ pub fn add_seconds(ts: &str, secs: u64) -> String {
         }
         days -= 1;
     }
-    format!(
-        "{y:04}{mo:02}{d:02}{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}{mo:02}{d:02}{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -105,24 +89,15 @@ mod tests {
 
     #[test]
     fn timestamps_follow_now_or_latest() {
-        assert_eq!(
-            next_versions(&[], "20261125140000", 2),
-            vec!["20261125140000", "20261125140001"]
-        );
-        assert_eq!(
-            next_versions(&["20991231235959"], "20261125140000", 1),
-            vec!["21000101000000"]
-        );
+        assert_eq!(next_versions(&[], "20261125140000", 2), vec!["20261125140000", "20261125140001"]);
+        assert_eq!(next_versions(&["20991231235959"], "20261125140000", 1), vec!["21000101000000"]);
         assert_eq!(add_seconds("20240228235959", 1), "20240229000000");
         assert_eq!(add_seconds("20230228235959", 1), "20230301000000");
     }
 
     #[test]
     fn sequences_keep_their_width() {
-        assert_eq!(
-            next_versions(&["0001", "0002"], "20261125140000", 2),
-            vec!["0003", "0004"]
-        );
+        assert_eq!(next_versions(&["0001", "0002"], "20261125140000", 2), vec!["0003", "0004"]);
         assert_eq!(next_versions(&["9"], "x", 1), vec!["10"]);
         assert_eq!(version_prefix("0003_add.sql"), Some(("0003", '_')));
         assert_eq!(version_prefix("V1__x.sql"), None);

@@ -1,0 +1,44 @@
+//! # require-table-schema (S08)
+//!
+//! **What it detects:** a new table not qualified with a schema.
+//!
+//! **Why it's risky:** which schema it lands in depends on the search_path of the session that runs the migration.
+//!
+//! **Safe strategy:** qualify new objects (`public.users`) when several schemas are in use.
+//!
+//! **Version notes:** advisory (design tier): no lock impact.
+
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{LockLevel, Rewrite, Risk};
+use crate::op::{Op, OpKind};
+
+pub(super) struct Rule;
+
+static META: RuleMeta = RuleMeta {
+    id: "S08",
+    name: "require-table-schema",
+    summary: "Objects not qualified with a schema",
+    lock: LockLevel::None,
+    rewrite: Rewrite::None,
+    breaks_app: false,
+    versions: "advisory",
+    strategy: "qualify new objects (`public.users`) when several schemas are in use.",
+    risk: Risk::Info,
+    autofix: false,
+    advisory: true,
+    probe: None,
+};
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let OpKind::CreateTable { table, .. } = &op.kind else { return None };
+        let multi_schema = ctx.schema.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
+        (table.schema.is_none() && multi_schema).then(|| {
+            finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{table} is not schema-qualified: it lands in the search_path's first schema"), "qualify it".into())
+        })
+    }
+}

@@ -1,0 +1,47 @@
+//! # statements-after-lock (H03)
+//!
+//! **What it detects:** statements that run after an ACCESS EXCLUSIVE statement inside the same explicit transaction of the change.
+//!
+//! **Why it's risky:** the lock is held until COMMIT, so everything after it (above all a backfill) extends the outage.
+//!
+//! **Safe strategy:** one ACCESS EXCLUSIVE statement per transaction, backfills outside. zdm drops the change's BEGIN/COMMIT and decides transactions itself.
+//!
+//! **Version notes:** all versions.
+
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
+use crate::model::{LockLevel, Rewrite, Risk};
+use crate::op::{Op, OpKind};
+
+pub(super) struct Rule;
+
+static META: RuleMeta = RuleMeta {
+    id: "H03",
+    name: "statements-after-lock",
+    summary: "More statements run while ACCESS EXCLUSIVE is already held in the same transaction",
+    lock: LockLevel::None,
+    rewrite: Rewrite::None,
+    breaks_app: false,
+    versions: "all versions",
+    strategy: "one ACCESS EXCLUSIVE statement per transaction; backfill outside it",
+    risk: Risk::Info,
+    autofix: false,
+    advisory: false,
+    probe: None,
+};
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
+        let before = ctx.before(op);
+        let open = before.iter().rposition(|o| matches!(&o.kind, OpKind::Transaction { what } if what == "BEGIN" || what == "START"));
+        let start = open?;
+        let closed = before[start..].iter().any(|o| matches!(&o.kind, OpKind::Transaction { what } if what == "COMMIT" || what == "END" || what == "ROLLBACK"));
+        let held = before[start..].iter().any(|o| super::base_effect(&o.kind).0 == LockLevel::AccessExclusive && o.kind.table().is_some());
+        (!closed && held && !ctx.table_is_new()).then(|| {
+            finding(&META, op, Risk::Info, Strategy::AsWritten, "runs while ACCESS EXCLUSIVE is held by an earlier statement of the transaction".into(), "zdm splits the transaction".into())
+        })
+    }
+}

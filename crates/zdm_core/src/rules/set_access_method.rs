@@ -6,9 +6,11 @@
 //!
 //! **Safe strategy:** no online path: a maintenance window, or a new table and swap.
 //!
+//! **Lock check:** PostgreSQL 15 ships a single table access method (heap), so the statement can only be a no-op there: no probe.
+//!
 //! **Version notes:** the statement exists from PostgreSQL 15.
 
-use super::{Finding, Probe, RuleCtx, RuleMeta, Strategy, finding};
+use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
 use crate::op::{Op, OpKind, TableAction};
 
@@ -26,7 +28,7 @@ static META: RuleMeta = RuleMeta {
     risk: Risk::Dangerous,
     autofix: false,
     advisory: false,
-    probe: Some(Probe { setup: "", sql: "ALTER TABLE audit_log SET ACCESS METHOD heap", table: "audit_log" }),
+    probe: None,
 };
 
 impl super::Rule for Rule {

@@ -22,6 +22,46 @@ pub struct Cli {
 pub enum Command {
     /// Plan a schema change: classify it, write the safe migration files, print the receipt.
     Plan(PlanArgs),
+    /// List every rule: ID, severity, one line.
+    Rules(RulesArgs),
+    /// Print one rule's documentation: what it detects, why, the lock, the safe strategy, versions.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args)]
+pub struct RulesArgs {
+    /// Print the full Markdown reference (what docs/rules.md holds) instead of the list.
+    #[arg(long)]
+    pub markdown: bool,
+    /// ASCII severity marks.
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// Rule ID (C08) or name (set-not-null).
+    pub rule: String,
+}
+
+/// `zdm rules`.
+pub fn rules(args: &RulesArgs) {
+    if args.markdown {
+        print!("{}", report::rules_markdown());
+    } else {
+        print!("{}", report::rule_list(&Style { color: false, ascii: args.ascii || !utf8_locale() }));
+    }
+}
+
+/// `zdm explain ID`.
+pub fn explain(args: &ExplainArgs) -> Result<()> {
+    match report::explain(&args.rule) {
+        Some(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        None => Err(anyhow!("error: no rule `{}`\n  = help: `zdm rules` lists them", args.rule)),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -14,13 +14,19 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match cli.command {
-        cli::Command::Plan(args) => match cli::plan(&args, std::io::stdout().is_terminal()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("{}", zdm_core::model::mask_secrets(&e.to_string()));
-                ExitCode::from(2)
-            }
-        },
+    let result = match cli.command {
+        cli::Command::Plan(args) => cli::plan(&args, std::io::stdout().is_terminal()),
+        cli::Command::Rules(args) => {
+            cli::rules(&args);
+            Ok(())
+        }
+        cli::Command::Explain(args) => cli::explain(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", zdm_core::model::mask_secrets(&e.to_string()));
+            ExitCode::from(2)
+        }
     }
 }

@@ -4,10 +4,12 @@
 mod html;
 mod json;
 mod receipt;
+mod rules;
 
 pub use html::html_report;
 pub use json::json_report;
 pub use receipt::{RECEIPT_MAX_LINES, receipt};
+pub use rules::{explain, rule_list, rules_markdown};
 
 use crate::model::Risk;
 use crate::pipeline::Outcome;

@@ -5,7 +5,7 @@
 //! **Why it's risky:** PostgreSQL rewrites the table and every index on it while holding ACCESS EXCLUSIVE;
 //! running code may also choke on the new client type.
 //!
-//! **Safe strategy (expand → backfill → contract):** add a column of the new type and a trigger that keeps
+//! **Safe strategy:** expand → backfill → contract: add a column of the new type and a trigger that keeps
 //! it equal to the cast of the old one on every write; fill existing rows in key-range batches; deploy code
 //! that copes with the new type; then, in one short transaction, drop the trigger and the old column and
 //! give the new column the old name (NOT NULL and the default carried over).

@@ -35,15 +35,15 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let names: Vec<String> = match &op.kind {
-            OpKind::CreateTable { table, columns, .. } => std::iter::once(table.name.clone()).chain(columns.iter().map(|c| c.name.clone())).collect(),
-            OpKind::AddColumn { column, .. } => vec![column.name.clone()],
-            OpKind::RenameColumn { to, .. } | OpKind::RenameTable { to, .. } => vec![to.clone()],
-            OpKind::CreateIndex(spec) => spec.name.iter().cloned().collect(),
-            OpKind::AddConstraint { constraint, .. } => constraint.name.iter().cloned().collect(),
-            _ => return None,
-        };
+        // The parser already truncated identifiers to 63 bytes, so the check reads the statement text.
+        if !matches!(
+            &op.kind,
+            OpKind::CreateTable { .. } | OpKind::AddColumn { .. } | OpKind::RenameColumn { .. } | OpKind::RenameTable { .. } | OpKind::CreateIndex(_) | OpKind::AddConstraint { .. }
+        ) {
+            return None;
+        }
         let _ = ctx;
+        let names = op.sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).map(str::to_string);
         let long = names.into_iter().find(|n| n.len() > 63)?;
         Some(finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{long} is over 63 bytes: PostgreSQL truncates it"), "shorten it".into()))
     }

@@ -5,7 +5,7 @@
 //! **Why it's risky:** the lock is brief, but every running application instance still reads and writes
 //! the old name and fails the moment the rename commits.
 //!
-//! **Safe strategy (expand → backfill → contract):** add the new column and a trigger that keeps old and
+//! **Safe strategy:** expand → backfill → contract: add the new column and a trigger that keeps old and
 //! new in sync on every INSERT and UPDATE (so old and new code can run side by side without losing a
 //! write); copy existing rows in key-range batches; deploy code that uses the new name; then drop the
 //! trigger and the old column.

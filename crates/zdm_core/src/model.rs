@@ -354,6 +354,8 @@ pub struct Table {
     pub created_in_change: bool,
     /// Declared `PARTITION BY` (a partitioned parent).
     pub partitioned: bool,
+    /// A partition: its parent's key and its bound clause (`FOR VALUES FROM (…) TO (…)`).
+    pub partition_of: Option<(String, String)>,
 }
 
 impl Table {

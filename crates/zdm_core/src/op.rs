@@ -193,6 +193,8 @@ pub enum OpKind {
         if_not_exists: bool,
         /// PARTITION BY was written.
         partitioned: bool,
+        /// `PARTITION OF parent FOR VALUES …`: the parent and the bound clause as SQL.
+        partition_of: Option<(QName, String)>,
     },
     /// DROP TABLE of one table.
     DropTable {
@@ -402,6 +404,8 @@ pub enum OpKind {
         value: String,
         /// BEFORE / AFTER was written.
         positioned: bool,
+        /// The statement with IF NOT EXISTS, so running it again is harmless.
+        idempotent_sql: String,
     },
     /// ALTER TYPE … RENAME VALUE.
     RenameEnumValue {

@@ -200,7 +200,7 @@ fn quoted_list(columns: &[String]) -> String {
 /// Applies one operation to the schema. `in_change` marks tables created by it as new (and empty).
 pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
     match kind {
-        OpKind::CreateTable { table, columns, constraints, partitioned, .. } => {
+        OpKind::CreateTable { table, columns, constraints, partitioned, partition_of, .. } => {
             if schema.tables.contains_key(&table.key()) {
                 return;
             }
@@ -212,6 +212,7 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
                     constraints: Vec::new(),
                     created_in_change: in_change,
                     partitioned: *partitioned,
+                    partition_of: partition_of.as_ref().map(|(p, b)| (p.key(), b.clone())),
                 },
             );
             for spec in columns.iter().flat_map(|c| inline_constraints(table, c)).chain(constraints.iter().cloned()) {

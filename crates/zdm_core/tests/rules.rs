@@ -11,20 +11,7 @@ use zdm_core::rules::{self, RULES};
 const SETUP: &str = include_str!("../../../tests/fixtures/setup.sql");
 
 /// Extra schema for the rules that need domains, enums, partitions, sequences.
-const EXTRA: &str = "
-CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
-CREATE DOMAIN plain_int AS integer;
-CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-CREATE TYPE mood2 AS ENUM ('sad', 'happy');
-CREATE TYPE mood3 AS ENUM ('happy', 'ok', 'sad');
-ALTER TABLE users ADD COLUMN feeling mood;
-ALTER TABLE users ADD CONSTRAINT users_code_check CHECK (length(code) < 10);
-CREATE TABLE measurements (id bigint, at date) PARTITION BY RANGE (at);
-CREATE TABLE measurements_2026 PARTITION OF measurements FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
-CREATE TABLE measurements_2027 (id bigint, at date);
-CREATE SEQUENCE invoice_seq;
-ALTER TABLE orders ADD CONSTRAINT orders_user_nv CHECK (total >= 0) NOT VALID;
-";
+const EXTRA: &str = include_str!("../../../tests/fixtures/extra.sql");
 
 /// (rule ID, PostgreSQL version, change, flagged?)
 const CASES: &[(&str, u32, &str, bool)] = &[

@@ -42,6 +42,9 @@ pub fn fingerprint(c: &mut Client) -> String {
                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                 WHERE cl.relnamespace = 'public'::regnamespace AND cl.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
                UNION ALL
+               SELECT format('rel %s persistence=%s rls=%s partition=%s', relname, relpersistence, relrowsecurity, relispartition)
+                 FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
+               UNION ALL
                SELECT format('con %s %s %s valid=%s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
                  FROM pg_constraint WHERE connamespace = 'public'::regnamespace
                UNION ALL

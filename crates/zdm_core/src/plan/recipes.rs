@@ -388,10 +388,10 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
         }
         OpKind::ValidateConstraint { .. } => (sql_text, "SELECT 1".into()),
         OpKind::DropConstraint { table, name, .. } => match before.and_then(|t| t.constraints.iter().find(|k| &k.name == name)) {
+            // The rollback restores the constraint exactly as it was (validated or not), scan included.
             Some(k) => {
-                let not_valid = matches!(k.kind, ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. });
-                let add = format!("ADD CONSTRAINT {} {}{}", quote_ident(name), k.definition, if not_valid { " NOT VALID" } else { "" });
-                (sql_text, table_alter(table, &add))
+                let not_valid = if k.validated { "" } else { " NOT VALID" };
+                (sql_text, table_alter(table, &format!("ADD CONSTRAINT {} {}{not_valid}", quote_ident(name), k.definition)))
             }
             None => (sql_text, refuse(&format!("the definition of {table}.{name} is unknown"))),
         },
@@ -446,6 +446,10 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
         OpKind::RenameEnumValue { name, from, to } => (
             sql_text,
             format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), crate::model::quote_literal(to), crate::model::quote_literal(from)),
+        ),
+        OpKind::AddEnumValue { idempotent_sql, .. } => (
+            idempotent_sql.clone(),
+            sqlgen::nothing("enum labels cannot be removed: the label stays, unused").trim_end_matches(';').to_string(),
         ),
         OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
             (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
@@ -1013,7 +1017,10 @@ fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
                 &format!("ADD COLUMN {c} {}{}", o.type_sql, o.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default()),
             ));
             down.extend(sqlgen::cast_trigger(table, column, &tmp, &expr));
-            down.push(format!("UPDATE {} SET {c} = {n}::{}", table.sql(), o.type_sql));
+            // Casting back goes through text when an enum is involved (enums have no casts to each other).
+            let enums = &ctx.analysis.before.enums;
+            let via = if enums.contains_key(&o.type_sql) || enums.contains_key(type_sql) { "::text" } else { "" };
+            down.push(format!("UPDATE {} SET {c} = {n}{via}::{}", table.sql(), o.type_sql));
             if not_null {
                 down.push(table_alter(table, &format!("ALTER COLUMN {c} SET NOT NULL")));
             }
@@ -1120,6 +1127,7 @@ fn concurrent_detach(ctx: &Ctx<'_>) -> Draft {
     let OpKind::AlterAction { table, action: TableAction::DetachPartition { partition, .. } } = &ctx.c.op.kind else {
         unreachable!("rule P01 only asks for CONCURRENTLY on DETACH PARTITION")
     };
+    let bound = ctx.analysis.before.table(partition).and_then(|t| t.partition_of.as_ref()).map(|(_, b)| b.clone());
     draft(
         R_EXPAND,
         StepSpec {
@@ -1128,10 +1136,35 @@ fn concurrent_detach(ctx: &Ctx<'_>) -> Draft {
             slug: format!("detach_{}", partition.name),
             transaction: false,
             up: format!("ALTER TABLE {} DETACH PARTITION {} CONCURRENTLY;", table.sql(), partition.sql()),
-            down: sqlgen::refuse(&format!("re-attaching {partition} needs its partition bound: ATTACH PARTITION … FOR VALUES …")),
+            // DETACH CONCURRENTLY leaves a CHECK equal to the partition constraint on the partition: the
+            // rollback re-attaches, then drops exactly that CHECK.
+            down: match &bound {
+                Some(b) => format!(
+                    "ALTER TABLE {t} ATTACH PARTITION {p} {b};
+DO $zdm$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+            WHERE conrelid = {reg}::regclass AND contype = 'c'
+              AND pg_get_constraintdef(oid) = 'CHECK (' || pg_get_partition_constraintdef({reg}::regclass) || ')' LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {reg}::regclass, c.conname);
+  END LOOP;
+END
+$zdm$;",
+                    t = table.sql(),
+                    p = partition.sql(),
+                    reg = crate::model::quote_literal(&partition.sql())
+                ),
+                None => sqlgen::refuse(&format!("re-attaching {partition} needs its partition bound: ATTACH PARTITION … FOR VALUES …")),
+            },
             lock: LockLevel::ShareUpdateExclusive,
             duration: "waits for running queries; reads & writes go on",
-            rollback: format!("manual: ATTACH {partition} with its bound"),
+            rollback: if bound.is_some() {
+                format!("re-attach {partition} (scans it)")
+            } else {
+                format!("manual: ATTACH {partition} with its bound")
+            },
             loss: false,
             risk: Risk::Info,
         },

@@ -35,7 +35,7 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::AddEnumValue { name, value, positioned: false } = &op.kind else { return None };
+        let OpKind::AddEnumValue { name, value, positioned: false, .. } = &op.kind else { return None };
         let _ = ctx;
         Some(finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{value} is appended to {name}: it sorts last"), "add BEFORE / AFTER to place it".into()))
     }

@@ -130,6 +130,11 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
             name: qname_of_list(&s.type_name),
             value: s.new_val.clone(),
             positioned: !s.new_val_neighbor.is_empty(),
+            idempotent_sql: {
+                let mut robust = s.clone();
+                robust.skip_if_new_val_exists = true;
+                deparse_stmt(NodeEnum::AlterEnumStmt(robust))
+            },
         }),
         NodeEnum::CreateDomainStmt(s) => one(OpKind::CreateDomain {
             name: qname_of_list(&s.domainname),
@@ -392,7 +397,20 @@ fn create_table(s: &protobuf::CreateStmt) -> OpKind {
         constraints,
         if_not_exists: s.if_not_exists,
         partitioned: s.partspec.is_some(),
+        partition_of: partition_of(s),
     }
+}
+
+/// The parent and bound of `CREATE TABLE … PARTITION OF parent FOR VALUES …` (or `DEFAULT`).
+fn partition_of(s: &protobuf::CreateStmt) -> Option<(QName, String)> {
+    s.partbound.as_ref()?;
+    let parent = s.inh_relations.iter().find_map(|r| match r.node.as_ref() {
+        Some(NodeEnum::RangeVar(r)) => Some(qname(r)),
+        _ => None,
+    })?;
+    let text = deparse_stmt(NodeEnum::CreateStmt(s.clone()));
+    let at = text.find(" FOR VALUES ").or_else(|| text.rfind(" DEFAULT"))?;
+    Some((parent, text[at + 1..].to_string()))
 }
 
 fn alter_table(s: &protobuf::AlterTableStmt, sql: &str, pos: Pos) -> Vec<Op> {

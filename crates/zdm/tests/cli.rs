@@ -190,3 +190,23 @@ fn a_project_without_migrations_gets_a_migrations_dir_and_the_files_run() {
         "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'"
     ));
 }
+
+fn zdm_cmd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zdm")).args(args).env("LANG", "C.UTF-8").output().unwrap()
+}
+
+#[test]
+fn rules_and_explain() {
+    let list = zdm_cmd(&["rules"]);
+    assert!(list.status.success());
+    let text = text(&list.stdout);
+    for id in ["C01", "K06", "I05", "T13", "P03", "E05", "G05", "H10", "S09"] {
+        assert!(text.lines().any(|l| l.starts_with(id)), "{id} missing from `zdm rules`");
+    }
+    let explain = zdm_cmd(&["explain", "set-not-null"]);
+    assert!(explain.status.success());
+    assert!(text(&explain.stdout).contains("**Safe strategy:**"));
+    let missing = zdm_cmd(&["explain", "Z99"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no rule `Z99`"));
+}

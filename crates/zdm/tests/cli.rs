@@ -199,9 +199,9 @@ fn zdm_cmd(args: &[&str]) -> Output {
 fn rules_and_explain() {
     let list = zdm_cmd(&["rules"]);
     assert!(list.status.success());
-    let text = text(&list.stdout);
+    let listing = text(&list.stdout);
     for id in ["C01", "K06", "I05", "T13", "P03", "E05", "G05", "H10", "S09"] {
-        assert!(text.lines().any(|l| l.starts_with(id)), "{id} missing from `zdm rules`");
+        assert!(listing.lines().any(|l| l.starts_with(id)), "{id} missing from `zdm rules`");
     }
     let explain = zdm_cmd(&["explain", "set-not-null"]);
     assert!(explain.status.success());

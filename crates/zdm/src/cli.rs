@@ -183,7 +183,16 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         batch_size: args.batch_size,
         ..PlanConfig::default()
     };
-    let input = pipeline::Input { change: &source.text, files: &files, config, now: &now, name: args.name.as_deref() };
+    let change = zdm_core::tools::change_text(&source.text);
+    let change_path = args.file.as_deref().and_then(|f| project::relative(&args.dir, f));
+    let input = pipeline::Input {
+        change: &change,
+        files: &files,
+        config,
+        now: &now,
+        name: args.name.as_deref(),
+        change_path: change_path.as_deref(),
+    };
     let outcome = match pipeline::run(input) {
         Ok(o) => o,
         Err(PlanFailure::Syntax(e)) => return Err(located(&source, &e.message, e.pos, None)),

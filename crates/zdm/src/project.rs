@@ -5,6 +5,14 @@ use anyhow::{Context, Result};
 use std::path::Path;
 use zdm_core::model::{ProjectFile, ProjectFiles};
 
+/// `file`'s path relative to `root` with `/` separators, when it lies inside it.
+pub fn relative(root: &Path, file: &Path) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let file = file.canonicalize().ok()?;
+    let rel = file.strip_prefix(&root).ok()?;
+    Some(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+}
+
 /// Reads the project's SQL files, paths relative to `root` with `/` separators, sorted.
 pub fn read(root: &Path) -> Result<ProjectFiles> {
     if !root.is_dir() {

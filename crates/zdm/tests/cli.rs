@@ -210,3 +210,16 @@ fn rules_and_explain() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no rule `Z99`"));
 }
+
+#[test]
+fn a_naive_migration_in_the_project_is_planned_not_replayed() {
+    let p = Project::with_setup("naive");
+    let naive = "db/migrations/20260201000000_rename_name.sql";
+    fs::write(p.0.join(naive), "-- migrate:up\nALTER TABLE users RENAME COLUMN name TO full_name;\n\n-- migrate:down\nALTER TABLE users RENAME COLUMN full_name TO name;\n").unwrap();
+    let out = zdm(&p, &["--file", p.0.join(naive).to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let receipt = text(&out.stdout);
+    assert!(receipt.contains("rename users.name → users.full_name"), "{receipt}");
+    assert!(receipt.contains("is the migration being planned: delete it"), "{receipt}");
+    assert!(p.listing().iter().any(|f| f.ends_with("_contract_users_name.sql")));
+}

@@ -49,9 +49,15 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("10k_statements_2k_tables", |b| {
         b.iter(|| {
-            let out =
-                pipeline::run(Input { change: &change, files: &files, config: PlanConfig::default(), now: "20261125140000", name: None })
-                    .expect("the generated change plans");
+            let out = pipeline::run(Input {
+                change: &change,
+                files: &files,
+                config: PlanConfig::default(),
+                now: "20261125140000",
+                name: None,
+                change_path: None,
+            })
+            .expect("the generated change plans");
             black_box(out.files.len())
         });
     });

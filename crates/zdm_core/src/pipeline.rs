@@ -20,6 +20,9 @@ pub struct Input<'a> {
     pub now: &'a str,
     /// Name for the files (`--name`): the file of a one-file plan, the prefix of each file otherwise.
     pub name: Option<&'a str>,
+    /// When the change is itself a file of the project (a naive migration an ORM wrote), its path: it is
+    /// not replayed into the schema, since it is what is being planned.
+    pub change_path: Option<&'a str>,
 }
 
 /// Everything `zdm plan` decided.
@@ -71,7 +74,7 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     let pg = input.config.pg;
     let statements = sql::parse(input.change).map_err(Error::Syntax)?;
     let (tool, detection) = tools::detect(input.files);
-    let sources = tool.read(input.files, &detection);
+    let sources: Vec<_> = tool.read(input.files, &detection).into_iter().filter(|s| Some(s.path.as_str()) != input.change_path).collect();
     let (schema, warnings) = if sources.is_empty() {
         (Schema::unknown(), Vec::new())
     } else {
@@ -85,6 +88,9 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
             step.slug = if count == 1 { name.to_string() } else { format!("{name}_{}_{}", step.n, phase_word(step.phase)) };
         }
+    }
+    if let Some(path) = input.change_path.filter(|p| input.files.exists(p) && crate::model::parent_dir(p) == detection.dir) {
+        plan.notes.push(format!("{path} is the migration being planned: delete it; zdm's files replace it"));
     }
     let files = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
     let mut paths = files.iter().map(|f| f.path.clone());

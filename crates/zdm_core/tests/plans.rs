@@ -22,7 +22,7 @@ fn project(setup: &str) -> ProjectFiles {
 fn plan_with(setup: &str, change: &str, pg: u32) -> Result<Outcome, pipeline::Error> {
     let files = project(setup);
     let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
-    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None })
+    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
 }
 
 /// The receipt, then every file: what a user sees and what lands in their repo.

@@ -216,7 +216,7 @@ fn project() -> ProjectFiles {
 fn flagged_rules(pg: u32, change: &str) -> BTreeSet<&'static str> {
     let files = project();
     let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
-    let out = pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None })
+    let out = pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
         .unwrap_or_else(|e| panic!("PG {pg}: {change}: {e}"));
     out.analysis.ops.iter().flat_map(|c| c.findings.iter().map(|f| f.rule)).collect()
 }

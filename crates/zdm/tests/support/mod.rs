@@ -27,7 +27,7 @@ pub fn project(setup: &str) -> ProjectFiles {
 pub fn plan(setup: &str, change: &str, pg: u32) -> Outcome {
     let files = project(setup);
     let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
-    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None })
+    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
         .unwrap_or_else(|e| panic!("plan failed: {e}"))
 }
 

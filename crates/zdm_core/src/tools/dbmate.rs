@@ -38,6 +38,11 @@ fn is_directive(line: &str, which: &str) -> bool {
 /// The `up` part of a migration file: between `-- migrate:up` and `-- migrate:down` (dbmate), between
 /// `-- +goose Up` and `-- +goose Down` (goose), or the whole file.
 fn up_part(text: &str) -> String {
+    up_lines(text).trim_matches('\n').to_string()
+}
+
+/// The `up` section with every other line blanked, so line and column numbers stay those of the file.
+pub(crate) fn up_lines(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.iter().position(|l| is_directive(l, "up") || l.trim_start().starts_with("-- +goose Up"));
     let Some(start) = start else {
@@ -47,7 +52,7 @@ fn up_part(text: &str) -> String {
         .iter()
         .position(|l| is_directive(l, "down") || l.trim_start().starts_with("-- +goose Down"))
         .map_or(lines.len(), |p| start + 1 + p);
-    lines[start + 1..end].join("\n")
+    lines.iter().enumerate().map(|(i, l)| if i > start && i < end { *l } else { "" }).collect::<Vec<_>>().join("\n")
 }
 
 fn read_dir(files: &ProjectFiles, dir: &str) -> Vec<SourceMigration> {
@@ -145,5 +150,12 @@ mod tests {
         assert!(is_directive("-- migrate:up transaction:false", "up"));
         assert!(is_directive("--migrate:down", "down"));
         assert!(!is_directive("-- migrate:upgrade", "up"));
+    }
+
+    #[test]
+    fn change_text_keeps_line_numbers() {
+        let text = "-- migrate:up\nALTER TABLE a ADD b int;\n\n-- migrate:down\nALTER TABLE a DROP b;\n";
+        assert_eq!(up_lines(text), "\nALTER TABLE a ADD b int;\n\n\n");
+        assert_eq!(up_lines("SELECT 1;"), "SELECT 1;");
     }
 }

@@ -62,6 +62,13 @@ pub trait Tool: Sync {
     fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError>;
 }
 
+/// The forward part of a migration file given as the change (its `-- migrate:up` or `-- +goose Up`
+/// section; the whole text when it has no sections), other lines blanked so positions stay the file's.
+#[must_use]
+pub fn change_text(text: &str) -> String {
+    dbmate::up_lines(text)
+}
+
 /// Every tool, most specific first. Detection takes the first that answers.
 pub static TOOLS: &[&dyn Tool] = &[&dbmate::Dbmate, &dbmate::RawSql];
 

@@ -844,6 +844,83 @@ fn rebuild_indexes(ctx: &Ctx<'_>, table: &QName, from: &str, to: &str, keep_name
     (drafts, renames)
 }
 
+/// A new column that shadows an old one until contract (rename, type change).
+struct Shadow<'a> {
+    table: &'a QName,
+    source: &'a str,
+    target: &'a str,
+    /// `ALTER TABLE … ADD COLUMN target …`.
+    add: String,
+    /// CREATE FUNCTION + CREATE TRIGGER keeping `target` in step with `source`.
+    trigger: Vec<String>,
+    /// The value of `target` for existing rows, in terms of the row.
+    value: String,
+    /// The old column is NOT NULL: the new one gets a CHECK NOT VALID + VALIDATE after the backfill.
+    not_null: bool,
+    expand_title: String,
+    expand_slug: String,
+    expand_rollback: String,
+    backfill_title: String,
+}
+
+/// Expand (new column + trigger), batched backfill, and for NOT NULL columns the CHECK NOT VALID and
+/// VALIDATE steps; the NOT NULL itself is set by the recipe's contract step.
+fn shadow_column(ctx: &Ctx<'_>, s: &Shadow<'_>) -> Vec<Draft> {
+    let target = quote_ident(s.target);
+    let mut expand = vec![s.add.clone()];
+    expand.extend(s.trigger.iter().cloned());
+    let mut expand_down = sqlgen::drop_trigger(s.table, s.source, s.target, true);
+    expand_down.push(table_alter(s.table, &format!("DROP COLUMN IF EXISTS {target}")));
+    let mut out = vec![draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: s.expand_title.clone(),
+            slug: s.expand_slug.clone(),
+            transaction: true,
+            up: ctx.tx(BRIEF, &expand),
+            down: ctx.tx(BRIEF, &expand_down),
+            lock: LockLevel::AccessExclusive,
+            duration: "brief",
+            rollback: s.expand_rollback.clone(),
+            loss: false,
+            risk: Risk::Info,
+        },
+    )];
+    out.push(backfill_draft(
+        ctx,
+        &Backfill {
+            table: s.table,
+            set: vec![(s.target.to_string(), s.value.clone())],
+            filter: None,
+            needs: format!("{target} IS DISTINCT FROM {}", s.value),
+            walk: ctx.walk(s.table),
+        },
+        format!("{} in {}-row batches", s.backfill_title, thousands(ctx.config.batch_size)),
+        false,
+    ));
+    if s.not_null {
+        let mut checks = not_null_steps(ctx, s.table, s.target, [R_CHECK, R_VALIDATE, R_CONTRACT]);
+        checks.truncate(2); // SET NOT NULL happens inside the contract step
+        out.extend(checks);
+    }
+    out
+}
+
+/// Contract-step statements that turn the validated CHECK on `check_column` into NOT NULL on `column`
+/// (PostgreSQL 12–17; 11 keeps the CHECK, 18 already has the NOT NULL constraint), with their rollback.
+fn set_not_null_in_contract(ctx: &Ctx<'_>, table: &QName, column: &str, check_column: &str, up: &mut Vec<String>, down: &mut Vec<String>) {
+    if ctx.config.pg < PgVersion(12) || ctx.config.pg >= PgVersion(18) {
+        return;
+    }
+    let check = quote_ident(&object_name(&table.name, check_column, "not_null"));
+    let col = quote_ident(column);
+    up.push(table_alter(table, &format!("ALTER COLUMN {col} SET NOT NULL")));
+    up.push(table_alter(table, &format!("DROP CONSTRAINT {check}")));
+    down.push(table_alter(table, &format!("ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID")));
+    down.push(table_alter(table, &format!("ALTER COLUMN {col} DROP NOT NULL")));
+}
+
 fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
     let OpKind::RenameColumn { table, from, to } = &ctx.c.op.kind else { unreachable!("rule C13 only fires on RENAME COLUMN") };
     let old = ctx.column(from).cloned();
@@ -852,56 +929,31 @@ fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
     let default = old.as_ref().and_then(|c| c.default.clone());
     let (f, t) = (quote_ident(from), quote_ident(to));
 
-    let mut expand = vec![sqlgen::add_column_like(table, to, type_sql, from, None)];
-    expand.extend(sqlgen::two_way_trigger(table, from, to));
-    let mut expand_down = sqlgen::drop_trigger(table, from, to, true);
-    expand_down.push(table_alter(table, &format!("DROP COLUMN IF EXISTS {t}")));
-    let mut out = vec![draft(
-        R_EXPAND,
-        StepSpec {
-            phase: Phase::Expand,
-            title: format!("add {to} + sync trigger"),
-            slug: format!("expand_{}_{to}", table.name),
-            transaction: true,
-            up: ctx.tx(BRIEF, &expand),
-            down: ctx.tx(BRIEF, &expand_down),
-            lock: LockLevel::AccessExclusive,
-            duration: "brief",
-            rollback: format!("drop {to} + trigger"),
-            loss: false,
-            risk: Risk::Info,
-        },
-    )];
-    out.push(backfill_draft(
+    let mut out = shadow_column(
         ctx,
-        &Backfill {
+        &Shadow {
             table,
-            set: vec![(to.clone(), f.clone())],
-            filter: None,
-            needs: format!("{t} IS DISTINCT FROM {f}"),
-            walk: ctx.walk(table),
+            source: from,
+            target: to,
+            add: sqlgen::add_column_like(table, to, type_sql, from, None),
+            trigger: sqlgen::two_way_trigger(table, from, to),
+            value: f.clone(),
+            not_null,
+            expand_title: format!("add {to} + sync trigger"),
+            expand_slug: format!("expand_{}_{to}", table.name),
+            expand_rollback: format!("drop {to} + trigger"),
+            backfill_title: format!("copy {from} → {to}"),
         },
-        format!("copy {from} → {to} in {}-row batches", thousands(ctx.config.batch_size)),
-        false,
-    ));
-    if not_null {
-        let mut nn = not_null_steps(ctx, table, to, [R_CHECK, R_VALIDATE, R_CONTRACT]);
-        nn.truncate(2); // SET NOT NULL happens inside the contract step
-        out.extend(nn);
-    }
+    );
     out.push(code(R_READERS, format!("read & write {table}.{to}")));
     let (indexes, _) = rebuild_indexes(ctx, table, from, to, false);
     out.extend(indexes);
 
-    let check = quote_ident(&object_name(&table.name, to, "not_null"));
     let mut contract = sqlgen::drop_trigger(table, from, to, false);
     contract.push(table_alter(table, &format!("DROP COLUMN {f}")));
     let mut contract_down: Vec<String> = Vec::new();
-    if not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18) {
-        contract.push(table_alter(table, &format!("ALTER COLUMN {t} SET NOT NULL")));
-        contract.push(table_alter(table, &format!("DROP CONSTRAINT {check}")));
-        contract_down.push(table_alter(table, &format!("ADD CONSTRAINT {check} CHECK ({t} IS NOT NULL) NOT VALID")));
-        contract_down.push(table_alter(table, &format!("ALTER COLUMN {t} DROP NOT NULL")));
+    if not_null {
+        set_not_null_in_contract(ctx, table, to, to, &mut contract, &mut contract_down);
     }
     if let Some(d) = &default {
         contract.push(table_alter(table, &format!("ALTER COLUMN {t} SET DEFAULT {d}")));
@@ -947,57 +999,32 @@ fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
     let (c, n) = (quote_ident(column), quote_ident(&tmp));
     let expr = using.clone().map_or_else(|| format!("{c}::{type_sql}"), |u| format!("({u})"));
 
-    let mut expand = vec![table_alter(table, &format!("ADD COLUMN {n} {type_sql}"))];
-    expand.extend(sqlgen::cast_trigger(table, column, &tmp, &expr));
-    let mut expand_down = sqlgen::drop_trigger(table, column, &tmp, true);
-    expand_down.push(table_alter(table, &format!("DROP COLUMN IF EXISTS {n}")));
-    let mut out = vec![draft(
-        R_EXPAND,
-        StepSpec {
-            phase: Phase::Expand,
-            title: format!("add {tmp} {type_sql} + cast trigger"),
-            slug: format!("expand_{}_{column}_type", table.name),
-            transaction: true,
-            up: ctx.tx(BRIEF, &expand),
-            down: ctx.tx(BRIEF, &expand_down),
-            lock: LockLevel::AccessExclusive,
-            duration: "brief",
-            rollback: format!("drop {tmp} + trigger; {column} untouched"),
-            loss: false,
-            risk: Risk::Info,
-        },
-    )];
-    out.push(backfill_draft(
+    let mut out = shadow_column(
         ctx,
-        &Backfill {
+        &Shadow {
             table,
-            set: vec![(tmp.clone(), expr.clone())],
-            filter: None,
-            needs: format!("{n} IS DISTINCT FROM {expr}"),
-            walk: ctx.walk(table),
+            source: column,
+            target: &tmp,
+            add: table_alter(table, &format!("ADD COLUMN {n} {type_sql}")),
+            trigger: sqlgen::cast_trigger(table, column, &tmp, &expr),
+            value: expr.clone(),
+            not_null,
+            expand_title: format!("add {tmp} {type_sql} + cast trigger"),
+            expand_slug: format!("expand_{}_{column}_type", table.name),
+            expand_rollback: format!("drop {tmp} + trigger; {column} untouched"),
+            backfill_title: format!("cast {column} → {tmp}"),
         },
-        format!("cast {column} → {tmp} in {}-row batches", thousands(ctx.config.batch_size)),
-        false,
-    ));
-    if not_null {
-        let mut nn = not_null_steps(ctx, table, &tmp, [R_CHECK, R_VALIDATE, R_CONTRACT]);
-        nn.truncate(2);
-        out.extend(nn);
-    }
+    );
     out.push(code(R_READERS, format!("handle {table}.{column} as {type_sql}")));
     let (indexes, renames) = rebuild_indexes(ctx, table, column, &tmp, true);
     out.extend(indexes);
 
-    let check = quote_ident(&object_name(&table.name, &tmp, "not_null"));
     let mut contract = sqlgen::drop_trigger(table, column, &tmp, false);
     contract.push(table_alter(table, &format!("DROP COLUMN {c}")));
     contract.push(table_alter(table, &format!("RENAME COLUMN {n} TO {c}")));
     let mut down: Vec<String> = Vec::new();
-    if not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18) {
-        contract.push(table_alter(table, &format!("ALTER COLUMN {c} SET NOT NULL")));
-        contract.push(table_alter(table, &format!("DROP CONSTRAINT {check}")));
-        down.push(table_alter(table, &format!("ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID")));
-        down.push(table_alter(table, &format!("ALTER COLUMN {c} DROP NOT NULL")));
+    if not_null {
+        set_not_null_in_contract(ctx, table, column, &tmp, &mut contract, &mut down);
     }
     if let Some(d) = old.as_ref().and_then(|o| o.default.as_ref()) {
         contract.push(table_alter(table, &format!("ALTER COLUMN {c} SET DEFAULT ({d})::{type_sql}")));

@@ -9,8 +9,8 @@
 //! **Version notes:** advisory (design tier): no lock impact.
 
 use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
-use crate::model::{LockLevel, QName, Rewrite, Risk};
-use crate::op::{ColumnSpec, Op, OpKind};
+use crate::model::{LockLevel, Rewrite, Risk};
+use crate::op::Op;
 
 pub(super) struct Rule;
 
@@ -35,12 +35,8 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let columns: Vec<(&QName, &ColumnSpec)> = match &op.kind {
-            OpKind::CreateTable { table, columns, .. } => columns.iter().map(|c| (table, c)).collect(),
-            OpKind::AddColumn { table, column, .. } => vec![(table, column)],
-            _ => return None,
-        };
         let _ = ctx;
+        let columns = super::new_columns(op);
         let hit = columns.iter().find(|(_, c)| c.type_name == "bpchar")?;
         Some(finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{}.{} is char(n)", hit.0, hit.1.name), "use text".into()))
     }

@@ -166,6 +166,15 @@ pub trait Rule: Sync {
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding>;
 }
 
+/// The columns an operation creates (a new table's, an added one), each with its table.
+pub(crate) fn new_columns(op: &Op) -> Vec<(&crate::model::QName, &crate::op::ColumnSpec)> {
+    match &op.kind {
+        OpKind::CreateTable { table, columns, .. } => columns.iter().map(|c| (table, c)).collect(),
+        OpKind::AddColumn { table, column, .. } => vec![(table, column)],
+        _ => Vec::new(),
+    }
+}
+
 /// Builds a finding from a rule's metadata.
 pub(crate) fn finding(meta: &'static RuleMeta, op: &Op, risk: Risk, strategy: Strategy, message: String, help: String) -> Finding {
     Finding { rule: meta.id, name: meta.name, risk, message, help, strategy, pos: op.pos }

@@ -200,13 +200,14 @@ pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig)
     if !before.is_known() {
         assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
     }
-    for op in &change {
+    let facts = rules::ChangeFacts::new(&change);
+    for (index, op) in change.iter().enumerate() {
         if schema.is_known() {
             typo_guard(&schema, op)?;
         }
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
-        let ctx = RuleCtx { schema: &schema, table: table_before.as_ref(), pg: config.pg, stats, change: &change };
+        let ctx = RuleCtx { schema: &schema, table: table_before.as_ref(), pg: config.pg, stats, change: &change, index, facts: &facts };
         let findings = rules::check_all(op, &ctx);
         let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
         let deciding = findings.iter().find(|f| f.strategy != Strategy::AsWritten).or_else(|| findings.iter().find(|f| rules::counts(f)));

@@ -39,7 +39,7 @@ impl super::Rule for Rule {
         if ctx.table_is_new() {
             return None;
         }
-        let paired = ctx.change.iter().any(|o| matches!(&o.kind, OpKind::SetNotNull { table: t, column: c } if t == table && c == column));
+        let paired = ctx.facts.set_not_null.contains(&(table.key(), column.clone()));
         paired.then(|| {
             finding(
                 &META,

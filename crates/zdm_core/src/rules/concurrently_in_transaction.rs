@@ -40,7 +40,7 @@ impl super::Rule for Rule {
             OpKind::DropIndex { concurrently, .. } | OpKind::Reindex { concurrently, .. } => *concurrently,
             _ => false,
         };
-        let in_block = ctx.before(op).iter().any(|o| matches!(&o.kind, OpKind::Transaction { what } if what == "BEGIN" || what == "START"));
+        let in_block = ctx.facts.in_block[ctx.index];
         (concurrent && (in_block || ctx.change.len() > 1)).then(|| {
             finding(
                 &META,

@@ -36,7 +36,7 @@ impl super::Rule for Rule {
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let OpKind::AddEnumValue { name, value, .. } = &op.kind else { return None };
-        let new_type = ctx.before(op).iter().any(|o| matches!(&o.kind, OpKind::CreateEnum { name: n, .. } if n == name));
+        let new_type = ctx.before().iter().any(|o| matches!(&o.kind, OpKind::CreateEnum { name: n, .. } if n == name));
         if new_type {
             return None;
         }

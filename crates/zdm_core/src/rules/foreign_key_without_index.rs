@@ -39,7 +39,7 @@ impl super::Rule for Rule {
         let ConstraintKind::ForeignKey { columns, ref_table, .. } = &constraint.kind else { return None };
         let key = table.key();
         let indexed = ctx.schema.indexes_on(&key).any(|i| i.columns.first() == columns.first())
-            || ctx.change.iter().any(|o| matches!(&o.kind, OpKind::CreateIndex(s) if s.table == *table && s.columns.first() == columns.first()));
+            || columns.first().is_some_and(|c| ctx.facts.indexed.contains(&(key.clone(), c.clone())));
         (!indexed && ctx.schema.is_known()).then(|| {
             finding(
                 &META,

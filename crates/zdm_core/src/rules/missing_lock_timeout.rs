@@ -35,12 +35,10 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        if ctx.table_is_new() || ctx.change.iter().any(|o| o.sql.to_lowercase().contains("lock_timeout")) {
+        if ctx.table_is_new() || ctx.facts.sets_lock_timeout {
             return None;
         }
-        let (lock, _) = super::base_effect(&op.kind);
-        let first = ctx.before(op).iter().all(|o| super::base_effect(&o.kind).0 < LockLevel::AccessExclusive);
-        (lock == LockLevel::AccessExclusive && first && op.kind.table().is_some()).then(|| {
+        (ctx.facts.first_access_exclusive == Some(ctx.index)).then(|| {
             finding(&META, op, Risk::Info, Strategy::AsWritten, "no lock_timeout in the change: zdm adds one to every step".into(), "nothing to do".into())
         })
     }

@@ -35,7 +35,7 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        if ctx.change.iter().any(|o| o.sql.to_lowercase().contains("statement_timeout")) || ctx.index_of(op) != Some(0) || ctx.change.iter().all(|o| o.kind.table().is_none()) {
+        if ctx.facts.sets_statement_timeout || ctx.index != 0 || !ctx.facts.touches_tables {
             return None;
         }
         Some(finding(&META, op, Risk::Info, Strategy::AsWritten, "no statement_timeout in the change: zdm sets one per step".into(), "nothing to do".into()))

@@ -35,14 +35,8 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let outside = |o: &Op| {
-            let s = o.sql.to_uppercase();
-            s.contains("CONCURRENTLY") || s.starts_with("VACUUM")
-        };
-        if ctx.change.len() < 2 || !outside(op) {
-            return None;
-        }
-        let first = ctx.before(op).iter().all(|o| !outside(o));
+        let _ = op;
+        let first = ctx.change.len() >= 2 && ctx.facts.first_outside_transaction == Some(ctx.index);
         first.then(|| finding(&META, op, Risk::Info, Strategy::AsWritten, "statements here cannot share one transaction: zdm splits the files".into(), "nothing to do".into()))
     }
 }

@@ -124,6 +124,105 @@ pub struct RuleCtx<'a> {
     pub stats: Option<&'a TableStats>,
     /// Every operation of the change, in order (for rules that look for a companion statement).
     pub change: &'a [Op],
+    /// Position of the operation being checked in `change`.
+    pub index: usize,
+    /// Facts about the whole change, computed once (so no rule rescans the change per operation).
+    pub facts: &'a ChangeFacts,
+}
+
+/// Facts about a whole change that rules would otherwise recompute for every operation.
+#[derive(Debug, Default)]
+pub struct ChangeFacts {
+    /// The change sets `lock_timeout` itself.
+    pub sets_lock_timeout: bool,
+    /// The change sets `statement_timeout` itself.
+    pub sets_statement_timeout: bool,
+    /// Some operation names a table.
+    pub touches_tables: bool,
+    /// First operation that takes ACCESS EXCLUSIVE on a table.
+    pub first_access_exclusive: Option<usize>,
+    /// First operation that must run outside a transaction (CONCURRENTLY, VACUUM).
+    pub first_outside_transaction: Option<usize>,
+    /// Per operation: inside a BEGIN … COMMIT written in the change.
+    pub in_block: Vec<bool>,
+    /// Per operation: inside such a block after a statement that took ACCESS EXCLUSIVE on a table.
+    pub after_lock_in_block: Vec<bool>,
+    /// Per operation: how many earlier ALTER TABLE statements name the same table.
+    pub earlier_alters: Vec<usize>,
+    /// Per operation: a COMMIT / END / ROLLBACK follows it.
+    pub closed_later: Vec<bool>,
+    /// (table key, column) pairs that get SET NOT NULL in the change.
+    pub set_not_null: std::collections::BTreeSet<(String, String)>,
+    /// (table key, first column) of every index the change creates.
+    pub indexed: std::collections::BTreeSet<(String, String)>,
+}
+
+impl ChangeFacts {
+    /// One pass over the change.
+    #[must_use]
+    pub fn new(change: &[Op]) -> ChangeFacts {
+        let mut f = ChangeFacts::default();
+        let mut open = false;
+        let mut locked = false;
+        let mut alters: std::collections::BTreeMap<String, Vec<crate::model::Pos>> = std::collections::BTreeMap::new();
+        for (i, op) in change.iter().enumerate() {
+            let lower = op.sql.to_lowercase();
+            f.sets_lock_timeout |= lower.contains("lock_timeout");
+            f.sets_statement_timeout |= lower.contains("statement_timeout");
+            f.touches_tables |= op.kind.table().is_some();
+            let (lock, _) = base_effect(&op.kind);
+            if lock == LockLevel::AccessExclusive && op.kind.table().is_some() && f.first_access_exclusive.is_none() {
+                f.first_access_exclusive = Some(i);
+            }
+            if (lower.contains("concurrently") || lower.trim_start().starts_with("vacuum")) && f.first_outside_transaction.is_none() {
+                f.first_outside_transaction = Some(i);
+            }
+            if let OpKind::Transaction { what } = &op.kind {
+                match what.as_str() {
+                    "BEGIN" | "START" => open = true,
+                    _ => {
+                        open = false;
+                        locked = false;
+                    }
+                }
+            }
+            f.in_block.push(open);
+            f.after_lock_in_block.push(open && locked);
+            locked |= open && lock == LockLevel::AccessExclusive && op.kind.table().is_some();
+            let earlier = match op.kind.table() {
+                Some(t) if lower.trim_start().starts_with("alter table") => {
+                    let seen = alters.entry(t.key()).or_default();
+                    let n = seen.iter().filter(|p| **p != op.pos).count();
+                    if !seen.contains(&op.pos) {
+                        seen.push(op.pos);
+                    }
+                    n
+                }
+                _ => 0,
+            };
+            f.earlier_alters.push(earlier);
+            match &op.kind {
+                OpKind::SetNotNull { table, column } => {
+                    f.set_not_null.insert((table.key(), column.clone()));
+                }
+                OpKind::CreateIndex(spec) => {
+                    if let Some(first) = spec.columns.first() {
+                        f.indexed.insert((spec.table.key(), first.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut closed = false;
+        f.closed_later = vec![false; change.len()];
+        for (i, op) in change.iter().enumerate().rev() {
+            f.closed_later[i] = closed;
+            if matches!(&op.kind, OpKind::Transaction { what } if what == "COMMIT" || what == "END" || what == "ROLLBACK") {
+                closed = true;
+            }
+        }
+        f
+    }
 }
 
 impl RuleCtx<'_> {
@@ -133,22 +232,10 @@ impl RuleCtx<'_> {
         self.table.is_some_and(|t| t.created_in_change) || self.stats.is_some_and(|s| s.rows == 0)
     }
 
-    /// Position of `op` in the change (rules receive references into [`RuleCtx::change`]).
+    /// The operations of the change before the one being checked.
     #[must_use]
-    pub fn index_of(&self, op: &Op) -> Option<usize> {
-        self.change.iter().position(|o| std::ptr::eq(o, op))
-    }
-
-    /// The operations of the change before `op`.
-    #[must_use]
-    pub fn before(&self, op: &Op) -> &[Op] {
-        self.index_of(op).map_or(&[], |i| &self.change[..i])
-    }
-
-    /// The operations of the change after `op`.
-    #[must_use]
-    pub fn after(&self, op: &Op) -> &[Op] {
-        self.index_of(op).map_or(&[], |i| &self.change[i + 1..])
+    pub fn before(&self) -> &[Op] {
+        &self.change[..self.index.min(self.change.len())]
     }
 
     /// `schema.table.column` for messages.

@@ -36,11 +36,10 @@ impl super::Rule for Rule {
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let table = op.kind.table()?;
-        let is_alter = |o: &Op| o.sql.trim_start().to_uppercase().starts_with("ALTER TABLE");
-        if !is_alter(op) || ctx.table_is_new() {
+        if ctx.table_is_new() {
             return None;
         }
-        let earlier = ctx.before(op).iter().filter(|o| is_alter(o) && o.kind.table() == Some(table) && o.pos != op.pos).count();
+        let earlier = ctx.facts.earlier_alters[ctx.index];
         (earlier == 1).then(|| {
             finding(&META, op, Risk::Info, Strategy::AsWritten, format!("second ALTER TABLE on {table}: each takes the lock again"), "merge actions into one ALTER TABLE where zdm runs them together".into())
         })

@@ -10,7 +10,7 @@
 
 use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
-use crate::op::{Op, OpKind};
+use crate::op::Op;
 
 pub(super) struct Rule;
 
@@ -35,12 +35,8 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let before = ctx.before(op);
-        let open = before.iter().rposition(|o| matches!(&o.kind, OpKind::Transaction { what } if what == "BEGIN" || what == "START"));
-        let start = open?;
-        let closed = before[start..].iter().any(|o| matches!(&o.kind, OpKind::Transaction { what } if what == "COMMIT" || what == "END" || what == "ROLLBACK"));
-        let held = before[start..].iter().any(|o| super::base_effect(&o.kind).0 == LockLevel::AccessExclusive && o.kind.table().is_some());
-        (!closed && held && !ctx.table_is_new()).then(|| {
+        let _ = op;
+        (ctx.facts.after_lock_in_block[ctx.index] && !ctx.table_is_new()).then(|| {
             finding(&META, op, Risk::Info, Strategy::AsWritten, "runs while ACCESS EXCLUSIVE is held by an earlier statement of the transaction".into(), "zdm splits the transaction".into())
         })
     }

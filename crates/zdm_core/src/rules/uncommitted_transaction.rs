@@ -39,8 +39,6 @@ impl super::Rule for Rule {
         if what != "BEGIN" && what != "START" {
             return None;
         }
-        let after = ctx.after(op);
-        let committed = after.iter().any(|o| matches!(&o.kind, OpKind::Transaction { what } if what == "COMMIT" || what == "END" || what == "ROLLBACK"));
-        (!committed).then(|| finding(&META, op, Risk::Risky, Strategy::AsWritten, "BEGIN without COMMIT: the transaction would stay open".into(), "add COMMIT".into()))
+        (!ctx.facts.closed_later[ctx.index]).then(|| finding(&META, op, Risk::Risky, Strategy::AsWritten, "BEGIN without COMMIT: the transaction would stay open".into(), "add COMMIT".into()))
     }
 }

@@ -36,7 +36,7 @@ impl super::Rule for Rule {
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let OpKind::ValidateConstraint { table, name } = &op.kind else { return None };
-        let added_here = ctx.before(op).iter().any(|o| {
+        let added_here = ctx.before().iter().any(|o| {
             matches!(&o.kind, OpKind::AddConstraint { table: t, constraint } if t == table && constraint.not_valid
                 && crate::schema::constraint_name_of(t, constraint) == *name)
         });

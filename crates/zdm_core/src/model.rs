@@ -425,6 +425,9 @@ pub struct Schema {
     pub domains: BTreeMap<String, usize>,
     /// Where the facts came from.
     pub source: SchemaSource,
+    /// Every statement replayed was understood: an absent table or column is a typo, not a gap in zdm's
+    /// knowledge (false after a file that failed to parse, a DO block, CREATE TABLE … AS, LIKE …).
+    pub complete: bool,
 }
 
 impl Schema {
@@ -438,13 +441,20 @@ impl Schema {
             views: BTreeMap::new(),
             domains: BTreeMap::new(),
             source: SchemaSource::Unknown,
+            complete: false,
         }
     }
 
-    /// True when facts came from somewhere (so absent tables are typos, not unknowns).
+    /// True when facts came from somewhere.
     #[must_use]
     pub fn is_known(&self) -> bool {
         !matches!(self.source, SchemaSource::Unknown)
+    }
+
+    /// True when an absent table or column is a typo rather than something zdm could not see.
+    #[must_use]
+    pub fn checks_names(&self) -> bool {
+        self.is_known() && self.complete
     }
 
     /// The table with this name.

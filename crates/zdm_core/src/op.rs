@@ -195,6 +195,10 @@ pub enum OpKind {
         partitioned: bool,
         /// `PARTITION OF parent FOR VALUES …`: the parent and the bound clause as SQL.
         partition_of: Option<(QName, String)>,
+        /// INHERITS / PARTITION OF parents: their columns come first.
+        inherits: Vec<QName>,
+        /// LIKE or OF type: columns zdm does not see.
+        like: bool,
     },
     /// DROP TABLE of one table.
     DropTable {

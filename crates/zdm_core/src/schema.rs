@@ -22,18 +22,35 @@ pub struct ReplayWarning {
 pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarning>) {
     let mut schema = Schema::unknown();
     schema.source = SchemaSource::Migrations { dir: dir.to_string(), files: files.len() };
+    schema.complete = true;
     let mut warnings = Vec::new();
     for (path, up) in files {
         match sql::parse(up) {
             Ok(stmts) => {
                 for op in stmts.iter().flat_map(|s| &s.ops) {
+                    if creates_unseen_objects(&op.kind) {
+                        schema.complete = false;
+                    }
                     apply(&mut schema, &op.kind, false);
                 }
             }
-            Err(e) => warnings.push(ReplayWarning { path: path.clone(), message: e.to_string() }),
+            Err(e) => {
+                schema.complete = false;
+                warnings.push(ReplayWarning { path: path.clone(), message: e.to_string() });
+            }
         }
     }
     (schema, warnings)
+}
+
+/// True for statements that may create tables or columns zdm does not model (DO blocks, CREATE TABLE …
+/// AS / LIKE, CREATE MATERIALIZED VIEW, SELECT INTO, IMPORT FOREIGN SCHEMA…). Plain DML does not count.
+fn creates_unseen_objects(kind: &OpKind) -> bool {
+    match kind {
+        OpKind::DoBlock | OpKind::CreateTable { like: true, .. } => true,
+        OpKind::Other { what, .. } => ["CREATE", "ALTER", "SELECT", "IMPORT"].iter().any(|w| what.starts_with(w)),
+        _ => false,
+    }
 }
 
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, shortened to 63 bytes the way the server does.
@@ -200,15 +217,21 @@ fn quoted_list(columns: &[String]) -> String {
 /// Applies one operation to the schema. `in_change` marks tables created by it as new (and empty).
 pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
     match kind {
-        OpKind::CreateTable { table, columns, constraints, partitioned, partition_of, .. } => {
+        OpKind::CreateTable { table, columns, constraints, partitioned, partition_of, inherits, .. } => {
             if schema.tables.contains_key(&table.key()) {
                 return;
+            }
+            let mut all: Vec<Column> = inherits.iter().filter_map(|p| schema.table(p)).flat_map(|p| p.columns.clone()).collect();
+            for c in columns {
+                if !all.iter().any(|a| a.name == c.name) {
+                    all.push(column_of(c));
+                }
             }
             schema.tables.insert(
                 table.key(),
                 Table {
                     name: table.clone(),
-                    columns: columns.iter().map(column_of).collect(),
+                    columns: all,
                     constraints: Vec::new(),
                     created_in_change: in_change,
                     partitioned: *partitioned,
@@ -377,4 +400,47 @@ pub fn create_table_sql(table: &Table) -> String {
         .collect();
     lines.extend(table.constraints.iter().map(|c| format!("CONSTRAINT {} {}", crate::model::quote_ident(&c.name), c.definition)));
     format!("CREATE TABLE {} (\n  {}\n)", table.name.sql(), lines.join(",\n  "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replayed(sql: &str) -> Schema {
+        replay("m", &[("m/1.sql".into(), sql.into())]).0
+    }
+
+    #[test]
+    fn partitions_and_children_inherit_columns() {
+        let s = replayed(
+            "CREATE TABLE m (id bigint, at date) PARTITION BY RANGE (at);\nCREATE TABLE m1 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\nCREATE TABLE c (extra int) INHERITS (m);",
+        );
+        let names = |t: &str| s.tables[t].columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names("m1"), ["id", "at"]);
+        assert_eq!(names("c"), ["id", "at", "extra"]);
+        assert_eq!(s.tables["m1"].partition_of.as_ref().map(|p| p.1.as_str()), Some("FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"));
+        assert!(s.checks_names());
+    }
+
+    #[test]
+    fn statements_zdm_cannot_see_into_turn_name_checks_off() {
+        assert!(replayed("CREATE TABLE a (id int); INSERT INTO a VALUES (1); DELETE FROM a;").checks_names());
+        assert!(!replayed("CREATE TABLE a (id int); CREATE MATERIALIZED VIEW v AS SELECT * FROM a;").checks_names());
+        assert!(!replayed("CREATE TABLE b (LIKE a);").checks_names());
+        assert!(!replayed("DO $$ BEGIN EXECUTE 'CREATE TABLE x (id int)'; END $$;").checks_names());
+        let (s, warnings) =
+            replay("m", &[("m/1.sql".into(), "CREATE TABLE a (id int);".into()), ("m/2.sql".into(), "CREATE TABLE (".into())]);
+        assert_eq!(warnings.len(), 1);
+        assert!(!s.checks_names());
+    }
+
+    #[test]
+    fn default_names_follow_postgres() {
+        assert_eq!(index_name("users", &["email".into()], "idx"), "users_email_idx");
+        assert_eq!(index_name("users", &["id".into()], "pkey"), "users_pkey");
+        let long = "a".repeat(40);
+        let name = index_name(&long, &["b".repeat(40)], "idx");
+        assert_eq!(name.len(), 63);
+        assert!(name.ends_with("_idx"));
+    }
 }

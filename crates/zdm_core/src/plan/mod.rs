@@ -199,10 +199,12 @@ pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig)
     let mut assumptions = Vec::new();
     if !before.is_known() {
         assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
+    } else if !before.complete {
+        assumptions.push("the migrations hold statements zdm does not model: table and column names are not checked".to_string());
     }
     let facts = rules::ChangeFacts::new(&change);
     for (index, op) in change.iter().enumerate() {
-        if schema.is_known() {
+        if schema.checks_names() {
             typo_guard(&schema, op)?;
         }
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();

@@ -378,12 +378,14 @@ fn constraint_spec(k: &protobuf::Constraint) -> ConstraintSpec {
 }
 
 fn create_table(s: &protobuf::CreateStmt) -> OpKind {
+    let mut like = s.of_typename.is_some();
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
     for elt in &s.table_elts {
         match elt.node.as_ref() {
             Some(NodeEnum::ColumnDef(c)) => columns.push(column_spec(c)),
             Some(NodeEnum::Constraint(k)) => constraints.push(constraint_spec(k)),
+            Some(NodeEnum::TableLikeClause(_)) => like = true,
             _ => {}
         }
     }
@@ -398,6 +400,15 @@ fn create_table(s: &protobuf::CreateStmt) -> OpKind {
         if_not_exists: s.if_not_exists,
         partitioned: s.partspec.is_some(),
         partition_of: partition_of(s),
+        inherits: s
+            .inh_relations
+            .iter()
+            .filter_map(|r| match r.node.as_ref() {
+                Some(NodeEnum::RangeVar(r)) => Some(qname(r)),
+                _ => None,
+            })
+            .collect(),
+        like,
     }
 }
 

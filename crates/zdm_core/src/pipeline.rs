@@ -81,7 +81,8 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         let pairs: Vec<(String, String)> = sources.into_iter().map(|s| (s.path, s.up)).collect();
         schema::replay(&detection.dir, &pairs)
     };
-    let analysis = plan::analyze(statements, &schema, &input.config).map_err(Error::Plan)?;
+    let ignores = sql::suppressions(input.change);
+    let analysis = plan::analyze(statements, &ignores, &schema, &input.config).map_err(Error::Plan)?;
     let mut plan = plan::build(&analysis, &input.config).map_err(Error::Plan)?;
     if let Some(name) = input.name {
         let count = plan.steps.iter().filter(|s| s.phase != Phase::Code).count();

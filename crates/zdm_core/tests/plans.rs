@@ -163,6 +163,34 @@ fn unknown_statements_are_never_safe() {
 }
 
 #[test]
+fn a_waiver_runs_the_statement_as_written_and_is_reported() {
+    let out =
+        plan_with(SETUP, "-- zdm-ignore C08: users is 40 rows in every environment\nALTER TABLE users ALTER COLUMN email SET NOT NULL", 15)
+            .unwrap();
+    assert_eq!(out.files.len(), 1, "waived: runs as written");
+    assert!(out.files[0].contents.contains("ALTER TABLE users ALTER COLUMN email SET NOT NULL;"));
+    let c08 = out.analysis.ops[0].findings.iter().find(|f| f.rule == "C08").unwrap();
+    assert_eq!(c08.suppressed.as_deref(), Some("users is 40 rows in every environment"));
+    assert_eq!(out.analysis.ops[0].risk, zdm_core::model::Risk::Safe);
+    let json = report::json_report(&out, &RunInfo::default());
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "C08" && f["suppressed"].is_string()));
+}
+
+#[test]
+fn bad_waivers_are_errors() {
+    for (change, message) in [
+        ("-- zdm-ignore C99: because\nALTER TABLE users ADD COLUMN n text", "unknown rule `C99`"),
+        ("-- zdm-ignore C08\nALTER TABLE users ADD COLUMN n text", "needs rule IDs and a reason"),
+        ("-- zdm-ignore : why\nALTER TABLE users ADD COLUMN n text", "needs rule IDs and a reason"),
+    ] {
+        let err = plan_with(SETUP, change, 15).err().unwrap();
+        let pipeline::Error::Plan(e) = err else { panic!("{err}") };
+        assert!(e.message.contains(message), "{}", e.message);
+        assert_eq!((e.pos.line, e.pos.col), (1, 1));
+    }
+}
+
+#[test]
 fn not_null_without_a_value_is_refused() {
     let err = plan_with(SETUP, "ALTER TABLE users ADD COLUMN t bigint NOT NULL", 15).err().unwrap();
     assert!(err.to_string().contains("existing rows need a value"), "{err}");

@@ -207,6 +207,12 @@ const CASES: &[(&str, u32, &str, bool)] = &[
     ("S08", 15, "CREATE TABLE b (id int)", false),
     ("S09", 15, "UPDATE users SET score = 1, score = 2", true),
     ("S09", 15, "UPDATE users SET score = 1, email = 'x'", false),
+    ("S10", 15, "CREATE TABLE \"UserEvents\" (id bigint)", true),
+    ("S10", 15, "ALTER TABLE users ADD COLUMN \"order\" int", true),
+    ("S10", 15, "CREATE TABLE user_events (id bigint)", false),
+    ("S11", 15, "-- zdm-ignore C08: tiny table\nALTER TABLE users ADD COLUMN n text", true),
+    ("S11", 15, "-- zdm-ignore-file I01: built off-peak\nALTER TABLE users ADD COLUMN n text", true),
+    ("S11", 15, "-- zdm-ignore C08: tiny table\nALTER TABLE users ALTER COLUMN email SET NOT NULL", false),
 ];
 
 fn project() -> ProjectFiles {

@@ -11,6 +11,7 @@ use crate::model::{LockLevel, PgVersion, Pos, QName, Rewrite, Risk, Schema, Tabl
 use crate::op::{Op, OpKind, Statement};
 use crate::rules::{self, Finding, RuleCtx, Strategy};
 use crate::schema;
+use crate::sql::Suppression;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -192,7 +193,8 @@ pub struct Plan {
 ///
 /// # Errors
 /// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
-pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
+pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
+    let waivers = Waivers::new(ignores, &statements)?;
     let change: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
     let mut schema = before.clone();
     let mut ops = Vec::with_capacity(change.len());
@@ -209,10 +211,23 @@ pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig)
         }
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
-        let ctx = RuleCtx { schema: &schema, table: table_before.as_ref(), pg: config.pg, stats, change: &change, index, facts: &facts };
-        let findings = rules::check_all(op, &ctx);
+        let ctx = RuleCtx {
+            schema: &schema,
+            table: table_before.as_ref(),
+            pg: config.pg,
+            stats,
+            change: &change,
+            index,
+            facts: &facts,
+            unused_ignores: &[],
+        };
+        let mut findings = rules::check_all(op, &ctx);
+        waivers.apply(op, &mut findings);
         let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
-        let deciding = findings.iter().find(|f| f.strategy != Strategy::AsWritten).or_else(|| findings.iter().find(|f| rules::counts(f)));
+        let deciding = findings
+            .iter()
+            .find(|f| f.strategy != Strategy::AsWritten && f.suppressed.is_none())
+            .or_else(|| findings.iter().find(|f| rules::counts(f)));
         if let Some(f) = findings.first() {
             let meta = rules::meta_of(f);
             lock = lock.max(meta.lock);
@@ -226,7 +241,91 @@ pub fn analyze(statements: Vec<Statement>, before: &Schema, config: &PlanConfig)
         schema::apply(&mut schema, &op.kind, true);
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
+    for (index, c) in ops.iter_mut().enumerate() {
+        let unused = waivers.unused_on(&c.op, index == 0);
+        if unused.is_empty() {
+            continue;
+        }
+        let ctx = RuleCtx {
+            schema: before,
+            table: None,
+            pg: config.pg,
+            stats: None,
+            change: &change,
+            index,
+            facts: &facts,
+            unused_ignores: &unused,
+        };
+        if let Some(f) = rules::rule("S11").and_then(|r| r.check(&c.op, &ctx)) {
+            c.findings.push(f);
+        }
+    }
     Ok(Analysis { statements, ops, before: before.clone(), assumptions })
+}
+
+/// The change's `-- zdm-ignore` comments, each tied to its statement (or to all, for the file form),
+/// remembering which of them waived something.
+struct Waivers {
+    /// (statement start, rule IDs, reason); `None` start: the whole change.
+    entries: Vec<(Option<Pos>, Vec<&'static str>, String)>,
+    used: std::cell::RefCell<std::collections::BTreeSet<(usize, &'static str)>>,
+    reported: std::cell::RefCell<std::collections::BTreeSet<usize>>,
+}
+
+impl Waivers {
+    fn new(ignores: &[Suppression], statements: &[Statement]) -> Result<Waivers, PlanError> {
+        let mut entries = Vec::new();
+        for s in ignores {
+            let help = Some("write `-- zdm-ignore RULE[, RULE]: reason` (`zdm rules` lists the IDs)".to_string());
+            if s.rules.is_empty() || s.reason.is_empty() {
+                return Err(PlanError { message: "zdm-ignore needs rule IDs and a reason".into(), pos: s.pos, help });
+            }
+            let mut ids = Vec::new();
+            for r in &s.rules {
+                let Some(rule) = rules::rule(r) else {
+                    return Err(PlanError { message: format!("zdm-ignore names an unknown rule `{r}`"), pos: s.pos, help });
+                };
+                ids.push(rule.meta().id);
+            }
+            let target = if s.file { None } else { statements.iter().find(|st| st.pos.line >= s.pos.line).map(|st| st.pos) };
+            if s.file || target.is_some() {
+                entries.push((target, ids, s.reason.clone()));
+            }
+        }
+        Ok(Waivers { entries, used: std::cell::RefCell::default(), reported: std::cell::RefCell::default() })
+    }
+
+    /// Marks the findings on `op` that a waiver covers.
+    fn apply(&self, op: &Op, findings: &mut [Finding]) {
+        for (i, (target, ids, reason)) in self.entries.iter().enumerate() {
+            if target.is_some_and(|p| p != op.pos) {
+                continue;
+            }
+            for f in findings.iter_mut().filter(|f| ids.contains(&f.rule)) {
+                f.suppressed = Some(reason.clone());
+                self.used.borrow_mut().insert((i, f.rule));
+            }
+        }
+    }
+
+    /// Rule IDs waived on `op`'s statement that waived nothing (file waivers report on the first operation).
+    fn unused_on(&self, op: &Op, first: bool) -> Vec<String> {
+        let used = self.used.borrow();
+        let mut out = Vec::new();
+        for (i, (target, ids, _)) in self.entries.iter().enumerate() {
+            let here = match target {
+                Some(p) => *p == op.pos,
+                None => first,
+            };
+            // A statement with several operations reports its stale waiver once.
+            if here && self.reported.borrow_mut().insert(i) {
+                out.extend(ids.iter().filter(|id| !used.contains(&(i, **id))).map(|id| (*id).to_string()));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {

@@ -65,6 +65,7 @@ pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
                 "breaks_app": meta.breaks_app,
                 "line": f.pos.line,
                 "column": f.pos.col,
+                "suppressed": f.suppressed,
             })
         })
         .collect();

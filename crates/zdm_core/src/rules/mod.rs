@@ -110,6 +110,9 @@ pub struct Finding {
     pub strategy: Strategy,
     /// Where the statement is in the change.
     pub pos: Pos,
+    /// The reason of the `-- zdm-ignore` comment that waives it, if one does: a waived finding counts for
+    /// nothing (risk, strategy, verdict) but stays in the JSON and the report.
+    pub suppressed: Option<String>,
 }
 
 /// What a rule may look at besides the operation.
@@ -128,6 +131,8 @@ pub struct RuleCtx<'a> {
     pub index: usize,
     /// Facts about the whole change, computed once (so no rule rescans the change per operation).
     pub facts: &'a ChangeFacts,
+    /// `-- zdm-ignore` rules on this statement that waived nothing (filled for a second pass of S11).
+    pub unused_ignores: &'a [String],
 }
 
 /// Facts about a whole change that rules would otherwise recompute for every operation.
@@ -264,7 +269,7 @@ pub(crate) fn new_columns(op: &Op) -> Vec<(&crate::model::QName, &crate::op::Col
 
 /// Builds a finding from a rule's metadata.
 pub(crate) fn finding(meta: &'static RuleMeta, op: &Op, risk: Risk, strategy: Strategy, message: String, help: String) -> Finding {
-    Finding { rule: meta.id, name: meta.name, risk, message, help, strategy, pos: op.pos }
+    Finding { rule: meta.id, name: meta.name, risk, message, help, strategy, pos: op.pos, suppressed: None }
 }
 
 /// Declares every rule module and registers it, in catalogue order, in [`RULES`] (with its source, for
@@ -364,6 +369,8 @@ rules! {
     identifier_too_long,
     require_table_schema,
     duplicate_column_assignment,
+    naming_policy,
+    unused_ignore,
 }
 
 /// A rule's documentation: the `//!` header of its file, as Markdown.
@@ -462,7 +469,7 @@ pub fn check_all(op: &Op, ctx: &RuleCtx<'_>) -> Vec<Finding> {
 #[must_use]
 pub fn counts(f: &Finding) -> bool {
     let meta = meta_of(f);
-    !meta.autofix && !meta.advisory
+    !meta.autofix && !meta.advisory && f.suppressed.is_none()
 }
 
 /// The metadata of the rule a finding came from.

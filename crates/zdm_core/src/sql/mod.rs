@@ -81,6 +81,46 @@ fn trim_statement(s: &str) -> (usize, String) {
     (i, s[i..].trim_end().trim_end_matches(';').trim_end().to_string())
 }
 
+/// A `-- zdm-ignore RULE[, RULE]: reason` comment (or `-- zdm-ignore-file …` for the whole change).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// Where the comment is.
+    pub pos: Pos,
+    /// Rule IDs or names, as written.
+    pub rules: Vec<String>,
+    /// The reason after the colon (empty when missing).
+    pub reason: String,
+    /// `zdm-ignore-file`: applies to every statement.
+    pub file: bool,
+}
+
+/// The suppression comments of a change, in order. Only `--` comments count; a statement-scope one applies
+/// to the statement on its line or to the next statement below it.
+#[must_use]
+pub fn suppressions(text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(at) = line.find("-- zdm-ignore") else { continue };
+        let rest = &line[at + "-- zdm-ignore".len()..];
+        let (file, rest) = match rest.strip_prefix("-file") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        if !rest.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let (list, reason) = rest.split_once(':').unwrap_or((rest, ""));
+        let rules = list.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+        out.push(Suppression {
+            pos: Pos { line: i + 1, col: line[..at].chars().count() + 1 },
+            rules,
+            reason: reason.trim().to_string(),
+            file,
+        });
+    }
+    out
+}
+
 /// True for words PostgreSQL will not take as a bare identifier (any keyword that is not unreserved).
 #[must_use]
 pub fn is_reserved_keyword(word: &str) -> bool {

@@ -191,6 +191,19 @@ fn bad_waivers_are_errors() {
 }
 
 #[test]
+fn risky_statements_kept_as_written_get_their_own_file() {
+    let out = plan_with(
+        SETUP,
+        "ALTER TABLE users ADD COLUMN a text;\nALTER TABLE audit_log SET UNLOGGED;\nALTER TABLE users ADD COLUMN b text;",
+        15,
+    )
+    .unwrap();
+    assert_eq!(out.files.len(), 3, "{:?}", out.files.iter().map(|f| &f.path).collect::<Vec<_>>());
+    let rewrite = out.files.iter().find(|f| f.contents.contains("SET UNLOGGED;")).unwrap();
+    assert!(rewrite.contents.contains("SET LOCAL statement_timeout = 0;"), "a rewrite must not be cut off by a 30 s timeout");
+}
+
+#[test]
 fn not_null_without_a_value_is_refused() {
     let err = plan_with(SETUP, "ALTER TABLE users ADD COLUMN t bigint NOT NULL", 15).err().unwrap();
     assert!(err.to_string().contains("existing rows need a value"), "{err}");

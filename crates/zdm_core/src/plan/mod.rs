@@ -491,9 +491,12 @@ fn merge(mut group: Vec<Step>) -> Step {
     if first.phase == Phase::Code {
         return merged;
     }
-    let mut up = vec![header(&first.up)];
+    // The shared header must let the longest statement finish: no statement_timeout if any part has none.
+    let unlimited = |sql: &str| sql.lines().any(|l| l == "SET LOCAL statement_timeout = 0;");
+    let pick = |f: fn(&Step) -> &str| group.iter().map(f).find(|s| unlimited(s)).unwrap_or(f(first));
+    let mut up = vec![header(pick(|s| s.up.as_str()))];
     up.extend(group.iter().map(|s| body(&s.up)));
-    let mut down = vec![header(&first.down)];
+    let mut down = vec![header(pick(|s| s.down.as_str()))];
     down.extend(group.iter().rev().map(|s| body(&s.down)));
     merged.up = up.join("\n");
     merged.down = down.join("\n");

@@ -252,7 +252,8 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
     let (up, down) = inverse(ctx);
     let transaction = !needs_no_transaction(&c.op.kind, &c.op.sql) && c.strategy != Strategy::OwnNonTransactionalFile;
     // Scans, builds and rewrites run as long as the table is big: no statement_timeout for them.
-    let timeout = if c.rewrite == crate::model::Rewrite::None { BRIEF } else { None };
+    let new_table = c.table_before.as_ref().is_some_and(|t| t.created_in_change);
+    let timeout = if c.rewrite == crate::model::Rewrite::None || new_table { BRIEF } else { None };
     let (up, down) = if transaction { (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])) } else { (stmt(up), stmt(down)) };
     let reversible = !down.contains("zdm: no automatic rollback");
     let loss = matches!(c.op.kind, OpKind::CreateTable { .. } | OpKind::AddColumn { .. } | OpKind::Update { .. });
@@ -272,7 +273,9 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
             risk: c.risk,
         },
     );
-    d.mergeable = transaction;
+    // Only harmless statements share a file: anything risky keeps its own step, so it can be run (or
+    // retried) on its own.
+    d.mergeable = transaction && c.risk <= Risk::Info;
     d
 }
 

@@ -119,3 +119,19 @@ fn roundtrip_allowing_same_schema(
     }
     (db, c, out)
 }
+
+#[test]
+fn backfills_walk_composite_primary_keys() {
+    let setup = format!(
+        "{}\nCREATE TABLE memberships (org_id bigint, user_id bigint, role text, PRIMARY KEY (org_id, user_id));\n\
+         INSERT INTO memberships SELECT g % 37, g, 'member' FROM generate_series(1, 12000) g;",
+        setup()
+    );
+    let db = zdm_pg::testing::TestDb::new("composite");
+    let mut c = db.connect();
+    c.batch_execute(&setup).unwrap();
+    let out = support::plan(&setup, "UPDATE memberships SET role = upper(role)", 15);
+    assert!(out.files[0].contents.contains("(org_id, user_id) >= (zdm_lo1, zdm_lo2)"));
+    support::apply_all(&mut c, &out, zdm_pg::runner::Direction::Up);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM memberships WHERE role = 'MEMBER'"), 12000);
+}

@@ -3,6 +3,7 @@
 
 use crate::model::{GeneratedFile, PgVersion, ProjectFiles, Schema};
 use crate::plan::{self, Analysis, Phase, Plan, PlanConfig, PlanError};
+
 use crate::schema::{self, ReplayWarning};
 use crate::sql::{self, SyntaxError};
 use crate::tools::{self, Detection, WriteError};
@@ -81,6 +82,13 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         let pairs: Vec<(String, String)> = sources.into_iter().map(|s| (s.path, s.up)).collect();
         schema::replay(&detection.dir, &pairs)
     };
+    if statements.iter().all(|s| s.ops.iter().all(|o| matches!(o.kind, crate::op::OpKind::Transaction { .. }))) {
+        return Err(Error::Plan(PlanError {
+            message: "the change holds no SQL statement to plan".into(),
+            pos: crate::model::Pos { line: 1, col: 1 },
+            help: Some("zdm plan \"ALTER TABLE …\", zdm plan --file change.sql, or zdm plan - < change.sql".into()),
+        }));
+    }
     let ignores = sql::suppressions(input.change);
     let analysis = plan::analyze(statements, &ignores, &schema, &input.config).map_err(Error::Plan)?;
     let mut plan = plan::build(&analysis, &input.config).map_err(Error::Plan)?;

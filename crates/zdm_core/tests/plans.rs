@@ -204,6 +204,14 @@ fn risky_statements_kept_as_written_get_their_own_file() {
 }
 
 #[test]
+fn a_change_without_statements_is_an_error() {
+    for change in ["", "-- just a comment\n", "BEGIN; COMMIT;"] {
+        let err = plan_with(SETUP, change, 15).err().unwrap_or_else(|| panic!("{change:?} planned"));
+        assert!(err.to_string().contains("no SQL statement"), "{err}");
+    }
+}
+
+#[test]
 fn not_null_without_a_value_is_refused() {
     let err = plan_with(SETUP, "ALTER TABLE users ADD COLUMN t bigint NOT NULL", 15).err().unwrap();
     assert!(err.to_string().contains("existing rows need a value"), "{err}");

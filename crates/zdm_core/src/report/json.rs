@@ -92,7 +92,7 @@ pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
         "steps": steps,
         "files": outcome.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
         "dry_run": info.dry_run,
-        "report": info.report,
+        "report": if info.dry_run { None } else { info.report.clone() },
         "findings": findings,
         "notes": plan.notes,
         "checklist": plan.checklist,

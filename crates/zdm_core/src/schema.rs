@@ -28,7 +28,7 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
         match sql::parse(up) {
             Ok(stmts) => {
                 for op in stmts.iter().flat_map(|s| &s.ops) {
-                    if creates_unseen_objects(&op.kind) {
+                    if creates_unseen_objects(op) {
                         schema.complete = false;
                     }
                     apply(&mut schema, &op.kind, false);
@@ -44,10 +44,12 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
 }
 
 /// True for statements that may create tables or columns zdm does not model (DO blocks, CREATE TABLE …
-/// AS / LIKE, CREATE MATERIALIZED VIEW, SELECT INTO, IMPORT FOREIGN SCHEMA…). Plain DML does not count.
-fn creates_unseen_objects(kind: &OpKind) -> bool {
-    match kind {
-        OpKind::DoBlock | OpKind::CreateTable { like: true, .. } => true,
+/// AS / LIKE, CREATE MATERIALIZED VIEW, SELECT INTO, IMPORT FOREIGN SCHEMA…). Plain DML does not count,
+/// nor do zdm's own `DO $zdm$` blocks that only move data (backfills, constraint clean-up).
+fn creates_unseen_objects(op: &crate::op::Op) -> bool {
+    match &op.kind {
+        OpKind::DoBlock => !(op.sql.starts_with("DO $zdm$") && !op.sql.contains("ADD COLUMN")),
+        OpKind::CreateTable { like: true, .. } => true,
         OpKind::Other { what, .. } => ["CREATE", "ALTER", "SELECT", "IMPORT"].iter().any(|w| what.starts_with(w)),
         _ => false,
     }
@@ -428,6 +430,7 @@ mod tests {
         assert!(!replayed("CREATE TABLE a (id int); CREATE MATERIALIZED VIEW v AS SELECT * FROM a;").checks_names());
         assert!(!replayed("CREATE TABLE b (LIKE a);").checks_names());
         assert!(!replayed("DO $$ BEGIN EXECUTE 'CREATE TABLE x (id int)'; END $$;").checks_names());
+        assert!(replayed("CREATE TABLE a (id int); DO $zdm$ BEGIN UPDATE a SET id = id; END $zdm$;").checks_names());
         let (s, warnings) =
             replay("m", &[("m/1.sql".into(), "CREATE TABLE a (id int);".into()), ("m/2.sql".into(), "CREATE TABLE (".into())]);
         assert_eq!(warnings.len(), 1);

@@ -408,6 +408,11 @@ pub enum SchemaSource {
         /// Number of files replayed.
         files: usize,
     },
+    /// Replayed from a schema dump (`db/schema.sql`, `structure.sql`), when there are no migrations.
+    Dump {
+        /// The dump file.
+        path: String,
+    },
 }
 
 /// The schema model: what exists before the change runs.

@@ -76,7 +76,10 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     let statements = sql::parse(input.change).map_err(Error::Syntax)?;
     let (tool, detection) = tools::detect(input.files);
     let sources: Vec<_> = tool.read(input.files, &detection).into_iter().filter(|s| Some(s.path.as_str()) != input.change_path).collect();
-    let (schema, warnings) = if sources.is_empty() {
+    let dump = schema::DUMP_PATHS.iter().find_map(|p| input.files.files.iter().find(|f| f.path == *p));
+    let (schema, warnings) = if let (true, Some(dump)) = (sources.is_empty(), dump) {
+        schema::replay_dump(&dump.path, &dump.contents)
+    } else if sources.is_empty() {
         (Schema::unknown(), Vec::new())
     } else {
         let pairs: Vec<(String, String)> = sources.into_iter().map(|s| (s.path, s.up)).collect();

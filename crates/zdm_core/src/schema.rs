@@ -25,7 +25,7 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
     schema.complete = true;
     let mut warnings = Vec::new();
     for (path, up) in files {
-        match sql::parse(up) {
+        match sql::parse(&without_psql_commands(up)) {
             Ok(stmts) => {
                 for op in stmts.iter().flat_map(|s| &s.ops) {
                     if creates_unseen_objects(op) {
@@ -50,9 +50,33 @@ fn creates_unseen_objects(op: &crate::op::Op) -> bool {
     match &op.kind {
         OpKind::DoBlock => !(op.sql.starts_with("DO $zdm$") && !op.sql.contains("ADD COLUMN")),
         OpKind::CreateTable { like: true, .. } => true,
-        OpKind::Other { what, .. } => ["CREATE", "ALTER", "SELECT", "IMPORT"].iter().any(|w| what.starts_with(w)),
+        OpKind::Other { what, .. } => {
+            ["CREATE TABLE", "CREATE MATERIALIZED", "CREATE FOREIGN", "CREATE UNLOGGED", "CREATE TEMP", "SELECT", "IMPORT"]
+                .iter()
+                .any(|w| what.starts_with(w))
+        }
         _ => false,
     }
+}
+
+/// Blanks psql meta-commands (`\\restrict`, `\\connect`, …), which pg_dump writes and SQL parsers refuse;
+/// line numbers stay those of the file.
+fn without_psql_commands(text: &str) -> String {
+    if !text.lines().any(|l| l.starts_with('\\')) {
+        return text.to_string();
+    }
+    text.lines().map(|l| if l.starts_with('\\') { "" } else { l }).collect::<Vec<_>>().join("\n")
+}
+
+/// The schema dumps zdm reads when a project has no migration files to replay (dbmate, Rails, hand-kept).
+pub const DUMP_PATHS: &[&str] = &["db/schema.sql", "db/structure.sql", "schema.sql", "structure.sql"];
+
+/// Replays a schema dump (`pg_dump --schema-only` output) into a schema.
+#[must_use]
+pub fn replay_dump(path: &str, text: &str) -> (Schema, Vec<ReplayWarning>) {
+    let (mut schema, warnings) = replay("", &[(path.to_string(), text.to_string())]);
+    schema.source = SchemaSource::Dump { path: path.to_string() };
+    (schema, warnings)
 }
 
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, shortened to 63 bytes the way the server does.

@@ -204,6 +204,29 @@ fn risky_statements_kept_as_written_get_their_own_file() {
 }
 
 #[test]
+fn a_schema_dump_is_read_when_there_are_no_migrations() {
+    let dump = include_str!("../../../tests/fixtures/schema_dump.sql");
+    let files = ProjectFiles { files: vec![ProjectFile { path: "db/schema.sql".into(), contents: dump.into() }] };
+    let run = |change: &str| {
+        pipeline::run(pipeline::Input {
+            change,
+            files: &files,
+            config: PlanConfig::default(),
+            now: "20261125140000",
+            name: None,
+            change_path: None,
+        })
+    };
+    let out = run("ALTER TABLE users RENAME COLUMN name TO full_name").unwrap();
+    assert!(matches!(&out.schema.source, zdm_core::model::SchemaSource::Dump { path } if path == "db/schema.sql"));
+    assert!(out.schema.checks_names(), "a pg_dump holds nothing zdm cannot model");
+    assert_eq!(out.schema.tables["users"].primary_key(), Some(&["id".to_string()][..]));
+    assert!(out.schema.indexes.contains_key("users_score_idx"));
+    assert!(out.files[0].contents.contains("ALTER TABLE users ADD COLUMN full_name text;"));
+    assert!(run("ALTER TABLE users DROP COLUMN emial").is_err());
+}
+
+#[test]
 fn a_change_without_statements_is_an_error() {
     for change in ["", "-- just a comment\n", "BEGIN; COMMIT;"] {
         let err = plan_with(SETUP, change, 15).err().unwrap_or_else(|| panic!("{change:?} planned"));

@@ -57,6 +57,7 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
         .collect();
     let schema = match &outcome.schema.source {
         SchemaSource::Unknown => "none found: every fact assumed".to_string(),
+        SchemaSource::Dump { path } => format!("schema dump {path} ({} tables)", outcome.schema.tables.len()),
         SchemaSource::Migrations { dir, files } => {
             format!("{files} migration files replayed from {dir}/ ({} tables)", outcome.schema.tables.len())
         }

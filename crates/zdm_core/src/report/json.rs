@@ -71,6 +71,7 @@ pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
         .collect();
     let schema = match &outcome.schema.source {
         SchemaSource::Unknown => json!({"source": "unknown", "tables": 0}),
+        SchemaSource::Dump { path } => json!({"source": "dump", "path": path, "tables": outcome.schema.tables.len()}),
         SchemaSource::Migrations { dir, files } => {
             json!({"source": "migrations", "dir": dir, "files": files, "tables": outcome.schema.tables.len()})
         }

@@ -48,7 +48,7 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
 /// nor do zdm's own `DO $zdm$` blocks that only move data (backfills, constraint clean-up).
 fn creates_unseen_objects(op: &crate::op::Op) -> bool {
     match &op.kind {
-        OpKind::DoBlock => !(op.sql.starts_with("DO $zdm$") && !op.sql.contains("ADD COLUMN")),
+        OpKind::DoBlock => !op.sql.starts_with("DO $zdm$") || op.sql.contains("ADD COLUMN"),
         OpKind::CreateTable { like: true, .. } => true,
         OpKind::Other { what, .. } => {
             ["CREATE TABLE", "CREATE MATERIALIZED", "CREATE FOREIGN", "CREATE UNLOGGED", "CREATE TEMP", "SELECT", "IMPORT"]

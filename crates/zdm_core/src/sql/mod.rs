@@ -293,7 +293,7 @@ fn alter_sql(stmt: &protobuf::AlterTableStmt, cmd: &Node) -> String {
     deparse_stmt(NodeEnum::AlterTableStmt(single))
 }
 
-/// Renders an ALTER TABLE action against a placeholder table and returns the text after `prefix`.
+/// Renders an ALTER TABLE action against a stand-in table `x` and returns the text after `prefix`.
 fn action_text(cmd: protobuf::AlterTableCmd, prefix: &str) -> String {
     let stmt = protobuf::AlterTableStmt {
         relation: Some(protobuf::RangeVar { relname: "x".into(), inh: true, relpersistence: "p".into(), ..Default::default() }),

@@ -103,6 +103,15 @@ fn a_change_too_big_for_40_lines_gets_the_short_form() {
 }
 
 #[test]
+fn ascii_receipts_are_pure_ascii() {
+    let out = plan_with(SETUP, "ALTER TABLE users RENAME COLUMN name TO full_name", 15).unwrap();
+    let receipt = report::receipt(&out, &Style { color: false, ascii: true }, &RunInfo::default()).unwrap();
+    assert!(receipt.is_ascii(), "{receipt}");
+    assert!(receipt.starts_with("+- Migration: rename users.name -> users.full_name"));
+    assert!(receipt.contains("! RISKY"));
+}
+
+#[test]
 fn the_html_report_is_self_contained_and_escaped() {
     let out = plan_with(SETUP, "ALTER TABLE users ADD COLUMN note text DEFAULT '<script>alert(1)</script>'", 15).unwrap();
     let html = report::html_report(&out, &RunInfo::default(), "2026-11-25 14:00:00 UTC");

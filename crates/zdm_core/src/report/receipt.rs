@@ -27,7 +27,7 @@ pub fn receipt(outcome: &Outcome, style: &Style, info: &RunInfo) -> Option<Strin
         lines.push(String::new());
         let written = if info.dry_run { "dry run: nothing written" } else { "files written" };
         lines.push(format!("Full plan ({} steps, {written}): {report}", plan.steps.len()));
-        return Some(finish(lines));
+        return Some(finish(lines, style));
     }
     lines.push(String::new());
     lines.push(if info.dry_run { "Deployment Sequence (dry run: nothing written)".into() } else { "Deployment Sequence".into() });
@@ -64,14 +64,18 @@ pub fn receipt(outcome: &Outcome, style: &Style, info: &RunInfo) -> Option<Strin
     for c in &plan.checklist {
         lines.push(format!(" [ ] {c}"));
     }
-    (lines.len() <= RECEIPT_MAX_LINES).then(|| finish(lines))
+    (lines.len() <= RECEIPT_MAX_LINES).then(|| finish(lines, style))
 }
 
-fn finish(lines: Vec<String>) -> String {
+fn finish(lines: Vec<String>, style: &Style) -> String {
     let mut out = String::new();
     for l in lines {
         out.push_str(&truncate(&l));
         out.push('\n');
+    }
+    if style.ascii {
+        out = out.replace('→', "->").replace('—', "-").replace('…', "...").replace('│', "|").replace('▲', "!");
+        out = out.chars().map(|c| if c.is_ascii() { c } else { '?' }).collect();
     }
     out
 }

@@ -135,3 +135,21 @@ fn backfills_walk_composite_primary_keys() {
     support::apply_all(&mut c, &out, zdm_pg::runner::Direction::Up);
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM memberships WHERE role = 'MEMBER'"), 12000);
 }
+
+#[test]
+fn rename_table_keeps_a_writable_view_for_running_code() {
+    use zdm_pg::runner::{self, Direction};
+    let (db, mut c, out) = roundtrip("rename_table", &setup(), "ALTER TABLE audit_log RENAME TO audit_events", 15);
+    assert_eq!(out.plan.deploys, 1);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM audit_events"), 100);
+    // Between expand and contract, old code keeps writing through the old name.
+    let live = zdm_pg::testing::TestDb::new("rename_table_live");
+    let mut fresh = live.connect();
+    fresh.batch_execute(&setup()).unwrap();
+    runner::apply(&mut fresh, &out.files[0].contents, Direction::Up).unwrap();
+    fresh.batch_execute("INSERT INTO audit_log (msg) VALUES ('old code'); UPDATE audit_log SET msg = 'old update' WHERE id = 1;").unwrap();
+    runner::apply(&mut fresh, &out.files[1].contents, Direction::Up).unwrap();
+    assert_eq!(scalar::<i64>(&mut fresh, "SELECT count(*) FROM audit_events WHERE msg IN ('old code', 'old update')"), 2);
+    assert_eq!(scalar::<i64>(&mut fresh, "SELECT count(*) FROM pg_class WHERE relname = 'audit_log'"), 0);
+    drop(db);
+}

@@ -88,6 +88,7 @@ case!(
 );
 case!(unknown_statement, "ALTER TABLE users CLUSTER ON users_pkey");
 case!(set_logged, "ALTER TABLE users SET LOGGED");
+case!(rename_table, "ALTER TABLE audit_log RENAME TO audit_events");
 
 #[test]
 fn a_change_too_big_for_40_lines_gets_the_short_form() {

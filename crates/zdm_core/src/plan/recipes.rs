@@ -145,6 +145,7 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
                 out.push(d);
             }
             Strategy::DomainNotValid => out.extend(domain_not_valid(&ctx)),
+            Strategy::RenameTableWithView => out.extend(rename_table_with_view(&ctx)),
         }
     }
     Ok(out)
@@ -1240,4 +1241,51 @@ fn domain_not_valid(ctx: &Ctx<'_>) -> Vec<Draft> {
         },
     );
     vec![add, validate]
+}
+
+/// RENAME TABLE made safe: the table takes its new name and a view keeps the old one until the code moved.
+fn rename_table_with_view(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let OpKind::RenameTable { table, to } = &ctx.c.op.kind else { unreachable!("rule T01 only fires on RENAME TABLE") };
+    let renamed = QName { schema: table.schema.clone(), name: to.clone() };
+    let options = if ctx.config.pg >= PgVersion(15) { " WITH (security_invoker = true)" } else { "" };
+    let view = format!("CREATE VIEW {}{options} AS SELECT * FROM {}", table.sql(), renamed.sql());
+    let expand = draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: format!("rename {table} → {to}, view {table} for running code"),
+            slug: format!("expand_rename_{}_{to}", table.name),
+            transaction: true,
+            up: ctx.tx(BRIEF, &[format!("ALTER TABLE {} RENAME TO {}", table.sql(), quote_ident(to)), view.clone()]),
+            down: ctx.tx(
+                BRIEF,
+                &[
+                    format!("DROP VIEW IF EXISTS {}", table.sql()),
+                    format!("ALTER TABLE {} RENAME TO {}", renamed.sql(), quote_ident(&table.name)),
+                ],
+            ),
+            lock: LockLevel::AccessExclusive,
+            duration: "brief",
+            rollback: format!("drop the view, rename {to} back to {}", table.name),
+            loss: false,
+            risk: Risk::Info,
+        },
+    );
+    let contract = draft(
+        R_CONTRACT,
+        StepSpec {
+            phase: Phase::Contract,
+            title: format!("drop view {table}"),
+            slug: format!("contract_view_{}", table.name),
+            transaction: true,
+            up: ctx.tx(BRIEF, &[format!("DROP VIEW {}", table.sql())]),
+            down: ctx.tx(BRIEF, &[view]),
+            lock: LockLevel::AccessExclusive,
+            duration: "brief; old code breaks",
+            rollback: format!("re-create view {table}"),
+            loss: false,
+            risk: Risk::Risky,
+        },
+    );
+    vec![expand, code(R_READERS, format!("use {to} instead of {table}")), contract]
 }

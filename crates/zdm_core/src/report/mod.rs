@@ -81,6 +81,7 @@ fn describe_op(kind: &crate::op::OpKind) -> String {
             format!("add {} on {table}", crate::schema::constraint_name_of(table, constraint))
         }
         OpKind::DropTable { table, .. } => format!("drop table {table}"),
+        OpKind::RenameTable { table, to } => format!("rename table {table} → {to}"),
         OpKind::Update { table, .. } => format!("update {table}"),
         OpKind::CreateTable { table, .. } => format!("create table {table}"),
         OpKind::AlterAction { table, action } => format!("{table} {}", action.words()),

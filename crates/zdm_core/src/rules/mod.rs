@@ -91,6 +91,8 @@ pub enum Strategy {
     SeparateTransaction,
     /// `ALTER DOMAIN … ADD CONSTRAINT … NOT VALID`, then `VALIDATE CONSTRAINT`.
     DomainNotValid,
+    /// Rename plus an updatable view under the old name; drop the view after the code deploy.
+    RenameTableWithView,
 }
 
 /// One thing a rule found about one operation.

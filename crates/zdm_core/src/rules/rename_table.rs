@@ -5,9 +5,11 @@
 //! **Why it's risky:** the lock is brief, but every running instance still queries the old name and fails
 //! the moment the rename commits.
 //!
-//! **Safe strategy:** rename, and create an updatable view under the old name in the same transaction;
-//! deploy code that uses the new name; drop the view in a later step. zdm does not write this recipe yet:
-//! the plan keeps the statement as written and marks it dangerous.
+//! **Safe strategy:** rename, and create a view under the old name in the same transaction. A view over
+//! one table is automatically updatable: old code keeps reading and writing through it (INSERT defaults,
+//! UPDATE, DELETE and ON CONFLICT work; TRUNCATE, LOCK and ALTER TABLE on the old name do not). Deploy
+//! code that uses the new name, then drop the view. The view is `security_invoker` on 15+ so row-level
+//! security still applies.
 //!
 //! **Version notes:** views over RLS tables need `security_invoker` (PostgreSQL 15+).
 
@@ -26,7 +28,7 @@ static META: RuleMeta = RuleMeta {
     breaks_app: true,
     versions: "15+: security_invoker views for RLS tables",
     strategy: "rename plus an updatable view under the old name, deploy, drop the view",
-    risk: Risk::Dangerous,
+    risk: Risk::Risky,
     autofix: false,
     advisory: false,
     probe: Some(Probe { setup: "", sql: "ALTER TABLE audit_log RENAME TO audit_events", table: "audit_log" }),
@@ -42,14 +44,7 @@ impl super::Rule for Rule {
             return None;
         };
         (!ctx.table_is_new()).then(|| {
-            finding(
-                &META,
-                op,
-                Risk::Dangerous,
-                Strategy::AsWritten,
-                format!("RENAME {table} → {to} breaks running code that uses {table}"),
-                format!("no staged recipe yet: keep a view named {table} until every instance uses {to}"),
-            )
+            finding(&META, op, Risk::Risky, Strategy::RenameTableWithView, format!("RENAME {table} → {to} breaks running code"), format!("keep a view named {table} until every instance uses {to}"))
         })
     }
 }

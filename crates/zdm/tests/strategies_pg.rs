@@ -153,3 +153,22 @@ fn rename_table_keeps_a_writable_view_for_running_code() {
     assert_eq!(scalar::<i64>(&mut fresh, "SELECT count(*) FROM pg_class WHERE relname = 'audit_log'"), 0);
     drop(db);
 }
+
+#[test]
+fn serial_and_identity_columns_are_staged_with_a_sequence() {
+    let (_db, mut c, out) = roundtrip("serial", &setup(), "ALTER TABLE users ADD COLUMN seq bigserial", 15);
+    assert!(out.plan.steps.iter().any(|s| s.phase == Phase::Backfill));
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(DISTINCT seq) FROM users"), 12000);
+    assert_eq!(scalar::<String>(&mut c, "SELECT pg_get_serial_sequence('users', 'seq')"), "public.users_seq_seq");
+    c.batch_execute("INSERT INTO users (name) VALUES ('after')").unwrap();
+    assert!(scalar::<bool>(&mut c, "SELECT seq > 12000 FROM users WHERE name = 'after'"));
+
+    let (_db, mut c, _) = roundtrip("identity", &setup(), "ALTER TABLE users ADD COLUMN ident bigint GENERATED ALWAYS AS IDENTITY", 15);
+    assert_eq!(
+        scalar::<String>(&mut c, "SELECT attidentity::text FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'ident'"),
+        "a"
+    );
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(DISTINCT ident) FROM users"), 12000);
+    c.batch_execute("INSERT INTO users (name) VALUES ('after')").unwrap();
+    assert!(scalar::<bool>(&mut c, "SELECT ident > (SELECT max(ident) FROM users WHERE name <> 'after') FROM users WHERE name = 'after'"));
+}

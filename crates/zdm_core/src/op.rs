@@ -63,6 +63,8 @@ pub struct ColumnSpec {
     pub check: Option<String>,
     /// Generated or identity column.
     pub generated: Option<Generated>,
+    /// `GENERATED ALWAYS AS IDENTITY` (rather than BY DEFAULT).
+    pub identity_always: bool,
     /// The full column definition as SQL (`name type constraints…`).
     pub definition: String,
 }

@@ -89,6 +89,8 @@ case!(
 case!(unknown_statement, "ALTER TABLE users CLUSTER ON users_pkey");
 case!(set_logged, "ALTER TABLE users SET LOGGED");
 case!(rename_table, "ALTER TABLE audit_log RENAME TO audit_events");
+case!(add_serial_column, "ALTER TABLE users ADD COLUMN seq bigserial");
+case!(add_identity_column, "ALTER TABLE users ADD COLUMN ident bigint GENERATED ALWAYS AS IDENTITY");
 
 #[test]
 fn a_change_too_big_for_40_lines_gets_the_short_form() {

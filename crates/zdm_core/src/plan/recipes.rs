@@ -5,8 +5,8 @@
 
 use super::sqlgen::{self, BRIEF, Backfill, Walk};
 use super::{Analysis, Classified, Phase, PlanConfig, PlanError, Step};
-use crate::model::{Column, ConstraintKind, LockLevel, PgVersion, QName, Risk, Table, quote_ident};
-use crate::op::{IndexSpec, OpKind, TableAction};
+use crate::model::{Column, ConstraintKind, LockLevel, PgVersion, QName, Risk, Table, quote_ident, quote_literal};
+use crate::op::{Generated, IndexSpec, OpKind, TableAction};
 use crate::rules::Strategy;
 use crate::schema::{self, object_name};
 use crate::sql;
@@ -712,8 +712,20 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         }
         _ => None,
     });
-    let (value, filter) = match (&column.default, companion) {
-        (_, Some((j, expr, filter, 1))) => {
+    // serial and identity columns get their values from a sequence of their own while staged.
+    let serial = serial_base_type(&column.type_name);
+    let identity = column.generated == Some(Generated::Identity);
+    let sequence = (serial.is_some() || identity).then(|| QName {
+        schema: table.schema.clone(),
+        name: object_name(&table.name, &column.name, if identity { "zdm_seq" } else { "seq" }),
+    });
+    let type_sql = serial.map_or_else(|| column.type_sql.clone(), str::to_string);
+    let default = match &sequence {
+        Some(seq) => Some(format!("nextval({}::regclass)", quote_literal(&seq.sql()))),
+        None => column.default.clone(),
+    };
+    let (value, filter) = match (&default, companion) {
+        (_, Some((j, expr, filter, 1))) if sequence.is_none() => {
             consumed[j] = true;
             (expr, filter)
         }
@@ -730,15 +742,18 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         }
     };
     let col = quote_ident(&column.name);
-    let mut expand = vec![table_alter(table, &format!("ADD COLUMN {col} {}", column.type_sql))];
-    if let Some(d) = &column.default {
+    let mut expand = vec![table_alter(table, &format!("ADD COLUMN {col} {type_sql}"))];
+    if let Some(seq) = &sequence {
+        expand.push(format!("CREATE SEQUENCE {} AS {type_sql} OWNED BY {}.{col}", seq.sql(), table.sql()));
+    }
+    if let Some(d) = &default {
         expand.push(table_alter(table, &format!("ALTER COLUMN {col} SET DEFAULT {d}")));
     }
     let mut out = vec![draft(
         R_EXPAND,
         StepSpec {
             phase: Phase::Expand,
-            title: format!("add {table}.{} nullable{}", column.name, if column.default.is_some() { " + default for new rows" } else { "" }),
+            title: format!("add {table}.{} nullable{}", column.name, if default.is_some() { " + default for new rows" } else { "" }),
             slug: format!("expand_{}_{}", table.name, column.name),
             transaction: true,
             up: ctx.tx(BRIEF, &expand),
@@ -750,7 +765,7 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
             risk: Risk::Info,
         },
     )];
-    if column.default.is_none() {
+    if default.is_none() {
         out.push(code(R_WRITERS, format!("write {table}.{} on every INSERT", column.name)));
     }
     out.push(backfill_draft(
@@ -759,10 +774,63 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         format!("fill {table}.{} in {}-row batches", column.name, thousands(ctx.config.batch_size)),
         false,
     ));
-    if column.not_null {
+    if column.not_null || sequence.is_some() {
         out.extend(not_null_steps(ctx, table, &column.name, [R_CHECK, R_VALIDATE, R_CONTRACT]));
     }
+    if let (true, Some(seq)) = (identity, &sequence) {
+        out.push(to_identity(ctx, table, &column.name, &type_sql, seq, column.identity_always));
+    }
     Ok(out)
+}
+
+/// `serial` → `integer` and so on; None for other types.
+fn serial_base_type(type_name: &str) -> Option<&'static str> {
+    match type_name {
+        "serial" | "serial4" => Some("integer"),
+        "bigserial" | "serial8" => Some("bigint"),
+        "smallserial" | "serial2" => Some("smallint"),
+        _ => None,
+    }
+}
+
+/// The last step of a staged identity column: the staging sequence's default becomes the identity, which
+/// continues from the staging sequence's value (no scan: NOT NULL is already set).
+fn to_identity(ctx: &Ctx<'_>, table: &QName, column: &str, type_sql: &str, seq: &QName, always: bool) -> Draft {
+    let col = quote_ident(column);
+    let kind = if always { "ALWAYS" } else { "BY DEFAULT" };
+    let identity_seq = format!("pg_get_serial_sequence({}, {})", quote_literal(&table.sql()), quote_literal(column));
+    let seq_lit = quote_literal(&seq.sql());
+    // The staging sequence is released first: pg_get_serial_sequence must find the identity's own.
+    let up = [
+        table_alter(table, &format!("ALTER COLUMN {col} DROP DEFAULT")),
+        format!("ALTER SEQUENCE {} OWNED BY NONE", seq.sql()),
+        table_alter(table, &format!("ALTER COLUMN {col} ADD GENERATED {kind} AS IDENTITY")),
+        format!("SELECT setval({identity_seq}, coalesce(pg_sequence_last_value({seq_lit}::regclass), 1))"),
+        format!("DROP SEQUENCE {}", seq.sql()),
+    ];
+    let down = [
+        format!("CREATE SEQUENCE {} AS {type_sql}", seq.sql()),
+        format!("SELECT setval({seq_lit}, coalesce(pg_sequence_last_value({identity_seq}::regclass), 1))"),
+        table_alter(table, &format!("ALTER COLUMN {col} DROP IDENTITY")),
+        format!("ALTER SEQUENCE {} OWNED BY {}.{col}", seq.sql(), table.sql()),
+        table_alter(table, &format!("ALTER COLUMN {col} SET DEFAULT nextval({seq_lit}::regclass)")),
+    ];
+    draft(
+        R_CONTRACT,
+        StepSpec {
+            phase: Phase::Contract,
+            title: format!("{table}.{column} becomes GENERATED {kind} AS IDENTITY"),
+            slug: format!("identity_{}_{column}", table.name),
+            transaction: true,
+            up: ctx.tx(BRIEF, &up),
+            down: ctx.tx(BRIEF, &down),
+            lock: LockLevel::AccessExclusive,
+            duration: "brief",
+            rollback: "back to the staging sequence default".into(),
+            loss: false,
+            risk: Risk::Info,
+        },
+    )
 }
 
 fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) -> Draft {

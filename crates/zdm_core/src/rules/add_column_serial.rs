@@ -4,7 +4,7 @@
 //!
 //! **Why it's risky:** each value is computed per row, so PostgreSQL rewrites the table and all its indexes under ACCESS EXCLUSIVE: no reads, no writes until it finishes.
 //!
-//! **Safe strategy:** add a plain nullable column, give new rows their value (a sequence default or a trigger), backfill existing rows in key-range batches, then enforce NOT NULL through a validated CHECK. zdm keeps the statement as written and marks it dangerous: that recipe is not automated yet.
+//! **Safe strategy:** add a plain nullable column, give new rows their value (a sequence default or a trigger), backfill existing rows in key-range batches, then enforce NOT NULL through a validated CHECK. zdm writes that recipe; the column ends as bigserial would leave it: NOT NULL, DEFAULT nextval of its owned sequence.
 //!
 //! **Version notes:** all versions
 
@@ -43,9 +43,9 @@ impl super::Rule for Rule {
             &META,
             op,
             Risk::Dangerous,
-            Strategy::AsWritten,
+            Strategy::AddColumnStaged,
             format!("{}: serial column rewrites {table} under ACCESS EXCLUSIVE", ctx.describe(table, &column.name)),
-            "no staged recipe yet: maintenance window, or a plain column + backfill".into(),
+            "plain column + sequence default, batched backfill, NOT NULL via CHECK".into(),
         ))
     }
 }

@@ -318,6 +318,7 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
         references: None,
         check: None,
         generated: None,
+        identity_always: false,
         definition: String::new(),
     };
     if !c.identity.is_empty() {
@@ -340,7 +341,10 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
             ConstrType::ConstrUnique => spec.unique = true,
             ConstrType::ConstrForeign => spec.references = k.pktable.as_ref().map(qname),
             ConstrType::ConstrCheck => spec.check = k.raw_expr.as_deref().map(expr_sql),
-            ConstrType::ConstrIdentity => spec.generated = Some(Generated::Identity),
+            ConstrType::ConstrIdentity => {
+                spec.generated = Some(Generated::Identity);
+                spec.identity_always = k.generated_when == "a";
+            }
             ConstrType::ConstrGenerated => {
                 spec.generated = Some(if k.generated_kind == "v" { Generated::Virtual } else { Generated::Stored });
             }

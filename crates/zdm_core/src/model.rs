@@ -140,12 +140,6 @@ impl LockLevel {
             LockLevel::AccessExclusive => "AccessExclusiveLock",
         })
     }
-
-    /// True when the lock stops writes (and so, held for long, takes the application down).
-    #[must_use]
-    pub fn blocks_writes(self) -> bool {
-        self >= LockLevel::Share
-    }
 }
 
 /// How bad an operation is when run as written on a large, live table.

@@ -26,6 +26,18 @@ pub struct Op {
     pub kind: OpKind,
 }
 
+impl Op {
+    /// True for statements PostgreSQL refuses inside a transaction block (CONCURRENTLY, VACUUM): they must
+    /// run alone, outside one.
+    #[must_use]
+    pub fn runs_outside_transaction(&self) -> bool {
+        let upper = self.sql.to_uppercase();
+        matches!(self.kind, OpKind::CreateIndex(IndexSpec { concurrently: true, .. }) | OpKind::DropIndex { concurrently: true, .. })
+            || upper.starts_with("VACUUM")
+            || upper.contains(" CONCURRENTLY")
+    }
+}
+
 /// How a generated or identity column is produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -180,12 +180,6 @@ impl Cluster {
         format!("postgres://postgres@/{db}?socket={}&port={}&sslmode=disable", self.dir.display(), self.port)
     }
 
-    /// Directory of the server binaries in use.
-    #[must_use]
-    pub fn bin_dir(&self) -> &Path {
-        &self.bin
-    }
-
     /// Stops the server and removes its directory.
     pub fn stop(&mut self) {
         if self.stopped {

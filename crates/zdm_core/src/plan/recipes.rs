@@ -6,7 +6,7 @@
 use super::sqlgen::{self, BRIEF, Backfill, Walk};
 use super::{Analysis, Classified, Phase, PlanConfig, PlanError, Step};
 use crate::model::{Column, ConstraintKind, LockLevel, PgVersion, QName, Risk, Table, quote_ident, quote_literal};
-use crate::op::{Generated, IndexSpec, OpKind, TableAction};
+use crate::op::{Generated, OpKind, TableAction};
 use crate::rules::Strategy;
 use crate::schema::{self, object_name};
 use crate::sql;
@@ -240,18 +240,11 @@ fn table_alter(table: &QName, action: &str) -> String {
     format!("ALTER TABLE {} {action}", table.sql())
 }
 
-fn needs_no_transaction(kind: &OpKind, sql_text: &str) -> bool {
-    let upper = sql_text.to_uppercase();
-    matches!(kind, OpKind::CreateIndex(IndexSpec { concurrently: true, .. }) | OpKind::DropIndex { concurrently: true, .. })
-        || upper.starts_with("VACUUM")
-        || upper.contains(" CONCURRENTLY")
-}
-
 /// The statement as written (made explicit where PostgreSQL would pick a name), with its inverse.
 fn as_written(ctx: &Ctx<'_>) -> Draft {
     let c = ctx.c;
     let (up, down) = inverse(ctx);
-    let transaction = !needs_no_transaction(&c.op.kind, &c.op.sql) && c.strategy != Strategy::OwnNonTransactionalFile;
+    let transaction = !c.op.runs_outside_transaction() && c.strategy != Strategy::OwnNonTransactionalFile;
     // Scans, builds and rewrites run as long as the table is big: no statement_timeout for them.
     let new_table = c.table_before.as_ref().is_some_and(|t| t.created_in_change);
     let timeout = if c.rewrite == crate::model::Rewrite::None || new_table { BRIEF } else { None };

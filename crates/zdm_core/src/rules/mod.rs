@@ -181,7 +181,7 @@ impl ChangeFacts {
             if lock == LockLevel::AccessExclusive && op.kind.table().is_some() && f.first_access_exclusive.is_none() {
                 f.first_access_exclusive = Some(i);
             }
-            if (lower.contains("concurrently") || lower.trim_start().starts_with("vacuum")) && f.first_outside_transaction.is_none() {
+            if op.runs_outside_transaction() && f.first_outside_transaction.is_none() {
                 f.first_outside_transaction = Some(i);
             }
             if let OpKind::Transaction { what } = &op.kind {

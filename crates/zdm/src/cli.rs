@@ -92,9 +92,12 @@ pub struct PlanArgs {
     /// PostgreSQL major version to plan for.
     #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u32).range(i64::from(PgVersion::MIN)..=i64::from(PgVersion::MAX)))]
     pub pg_version: u32,
-    /// lock_timeout set at the top of every transactional step.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    /// Longest wait for a lock per attempt: the longest any application query queues behind a step.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
     pub lock_timeout: String,
+    /// Attempts a step makes to take its locks, with backoff, before it fails (1: no retries).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub lock_retries: u32,
     /// Rows per backfill batch.
     #[arg(long, value_name = "ROWS", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     pub batch_size: u32,
@@ -180,6 +183,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     let config = PlanConfig {
         pg: PgVersion(args.pg_version),
         lock_timeout: args.lock_timeout.clone(),
+        lock_retries: args.lock_retries,
         batch_size: args.batch_size,
         ..PlanConfig::default()
     };

@@ -86,12 +86,12 @@ fn plan_writes_the_files_and_prints_a_short_receipt() {
     assert!(receipt.starts_with("┌─ Migration: rename users.name → users.full_name"));
     assert!(receipt.contains("Deployment Sequence") && receipt.contains("Rollback") && receipt.contains("Pre-Deploy Checklist"));
     let files = p.listing();
-    assert_eq!(files.len(), 1 + 5, "{files:?}");
+    assert_eq!(files.len(), 1 + 6, "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("_expand_users_full_name.sql")));
     // A second run continues the numbering: it never overwrites.
     let again = zdm(&p, &["ALTER TABLE users ADD COLUMN nickname text"], None);
     assert!(again.status.success());
-    assert_eq!(p.listing().len(), 7);
+    assert_eq!(p.listing().len(), 8);
 }
 
 #[test]

@@ -25,8 +25,12 @@ pub fn project(setup: &str) -> ProjectFiles {
 
 /// Plans `change` against a project whose history is `setup`.
 pub fn plan(setup: &str, change: &str, pg: u32) -> Outcome {
+    plan_with(setup, change, PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() })
+}
+
+/// Plans `change` against a project whose history is `setup`, with these settings.
+pub fn plan_with(setup: &str, change: &str, config: PlanConfig) -> Outcome {
     let files = project(setup);
-    let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
     pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
         .unwrap_or_else(|e| panic!("plan failed: {e}"))
 }

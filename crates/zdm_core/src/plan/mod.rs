@@ -4,6 +4,7 @@
 //! Two stages: [`analyze`] walks the change against the schema (typo guard, rules, schema advanced op by
 //! op); [`build`] turns each operation's strategy into step drafts, orders them by phase and numbers them.
 
+pub mod locking;
 mod recipes;
 mod sqlgen;
 
@@ -21,8 +22,11 @@ use std::fmt;
 pub struct PlanConfig {
     /// Target PostgreSQL major version.
     pub pg: PgVersion,
-    /// `lock_timeout` set at the top of every transactional step.
+    /// `lock_timeout` of each attempt to take a step's locks: the longest any application query queues
+    /// behind the step.
     pub lock_timeout: String,
+    /// Attempts a step makes to take its locks (with backoff) before it fails; 1 turns retries off.
+    pub lock_retries: u32,
     /// Rows per backfill batch.
     pub batch_size: u32,
     /// Pause between backfill batches, in seconds.
@@ -33,7 +37,14 @@ pub struct PlanConfig {
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        PlanConfig { pg: PgVersion::DEFAULT, lock_timeout: "2s".into(), batch_size: 5000, batch_pause: 0.05, stats: BTreeMap::new() }
+        PlanConfig {
+            pg: PgVersion::DEFAULT,
+            lock_timeout: "200ms".into(),
+            lock_retries: 20,
+            batch_size: 5000,
+            batch_pause: 0.05,
+            stats: BTreeMap::new(),
+        }
     }
 }
 
@@ -427,6 +438,10 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     let mut steps: Vec<Step> = groups.into_iter().map(|(_, _, g)| merge(g)).collect();
     for (i, s) in steps.iter_mut().enumerate() {
         s.n = i + 1;
+        if s.transaction {
+            s.up = locking::with_lock_retries(&s.up, config);
+            s.down = locking::with_lock_retries(&s.down, config);
+        }
     }
     let findings: Vec<Finding> = {
         let mut all: Vec<Finding> = analysis.ops.iter().flat_map(|c| c.findings.iter().cloned()).collect();
@@ -530,7 +545,14 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         "Backup verified and tested".to_string(),
         "Tested against a copy of production data, not just a few rows".to_string(),
         "Not deploying during the peak traffic window".to_string(),
-        format!("On `lock timeout` ({}): nothing changed; rerun the same step", config.lock_timeout),
+        if config.lock_retries > 1 {
+            format!(
+                "No lock after {} tries of {}: the step fails, nothing changed; rerun it later",
+                config.lock_retries, config.lock_timeout
+            )
+        } else {
+            format!("On `lock timeout` ({}): nothing changed; rerun the same step", config.lock_timeout)
+        },
     ];
     let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
     if !outside.is_empty() {

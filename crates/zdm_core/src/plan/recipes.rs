@@ -16,6 +16,8 @@ pub(super) struct Draft {
     pub rank: u32,
     /// May be merged into the previous single-file step.
     pub mergeable: bool,
+    /// The table a backfill step writes (vacuumed right after it).
+    pub backfills: Option<QName>,
     pub step: Step,
 }
 
@@ -46,6 +48,7 @@ fn draft(rank: u32, s: StepSpec<'_>) -> Draft {
     Draft {
         rank,
         mergeable: false,
+        backfills: None,
         step: Step {
             n: 0,
             phase: s.phase,
@@ -148,7 +151,41 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
             Strategy::RenameTableWithView => out.extend(rename_table_with_view(&ctx)),
         }
     }
-    Ok(out)
+    Ok(vacuum_after_backfills(out))
+}
+
+/// A backfill leaves a dead version of every row it updated, and autovacuum starts on the table soon after.
+/// A later step waiting for ACCESS EXCLUSIVE behind that autovacuum would queue the application's queries
+/// (autovacuum gives way only after `deadlock_timeout`, longer than a step's lock budget), so each
+/// backfilled table is vacuumed by a step of its own right after the backfill: it holds only SHARE UPDATE
+/// EXCLUSIVE (reads and writes go on) and is done before the next step asks for a lock.
+fn vacuum_after_backfills(drafts: Vec<Draft>) -> Vec<Draft> {
+    let mut out = Vec::with_capacity(drafts.len());
+    let mut vacuumed = std::collections::BTreeSet::new();
+    for d in drafts {
+        let table = d.backfills.clone();
+        let rank = d.rank;
+        out.push(d);
+        if let Some(table) = table.filter(|t| vacuumed.insert(t.key())) {
+            out.push(draft(
+                rank,
+                StepSpec {
+                    phase: Phase::Backfill,
+                    title: format!("vacuum {table} after the backfill"),
+                    slug: format!("vacuum_{}", table.name),
+                    transaction: false,
+                    up: format!("VACUUM (ANALYZE) {};", table.sql()),
+                    down: sqlgen::nothing("VACUUM changes no definition and no data: nothing to undo"),
+                    lock: LockLevel::ShareUpdateExclusive,
+                    duration: "whole table; reads & writes go on",
+                    rollback: "nothing to undo".into(),
+                    loss: false,
+                    risk: Risk::Info,
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// Notes for the receipt and report: carried-over objects, assumptions made by recipes.
@@ -827,7 +864,7 @@ fn to_identity(ctx: &Ctx<'_>, table: &QName, column: &str, type_sql: &str, seq: 
 }
 
 fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) -> Draft {
-    draft(
+    let mut d = draft(
         R_BACKFILL,
         StepSpec {
             phase: Phase::Backfill,
@@ -846,7 +883,9 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
             loss,
             risk: Risk::Info,
         },
-    )
+    );
+    d.backfills = Some(b.table.clone());
+    d
 }
 
 fn batched_update(ctx: &Ctx<'_>) -> Draft {

@@ -237,3 +237,13 @@ pub(super) fn nothing(reason: &str) -> String {
 pub(super) fn refuse(reason: &str) -> String {
     format!("DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;", quote_literal(&format!("zdm: no automatic rollback: {reason}")))
 }
+
+/// `$tag$body$tag$` with a tag that does not occur in `body` (`base`, then `base_1`, `base_2`…), so no
+/// text inside — a user's literal, an inner dollar-quoted body — can close the quote early.
+pub(super) fn dollar_quote(body: &str, base: &str) -> String {
+    let tag = std::iter::once(base.to_string())
+        .chain((1..).map(|i| format!("{base}_{i}")))
+        .find(|t| !body.contains(&format!("${t}$")) && !body.ends_with(&format!("${t}")))
+        .expect("some tag is free");
+    format!("${tag}${body}${tag}$")
+}

@@ -4,6 +4,9 @@
 //! Imports `model` and `op`.
 
 mod ffi;
+mod markers;
+
+pub use markers::guard_line_starts;
 
 use crate::model::{ConstraintKind, LineIndex, Pos, QName};
 use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement, TableAction};

@@ -84,6 +84,13 @@ fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<
             });
         }
         let opt = if step.transaction { "" } else { " transaction:false" };
+        // A line of the user's text that reads as a section marker would split the file: re-emit it.
+        let marker = |l: &str| l.strip_prefix("--").is_some_and(|r| r.trim_start().starts_with("migrate:"));
+        let guard = |sql: &str| {
+            crate::sql::guard_line_starts(sql.trim_end(), marker)
+                .map_err(|e| WriteError { message: format!("step {} ({}): {e}", step.n, step.title) })
+        };
+        let (up, down) = (guard(&step.up)?, guard(&step.down)?);
         let contents = format!(
             "-- zdm: step {n} of {total} ({phase}): {title}\n-- lock: {lock}, {duration}\n-- migrate:up{opt}\n{up}\n\n-- migrate:down{opt}\n{down}\n",
             n = step.n,
@@ -91,8 +98,8 @@ fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<
             title = step.title,
             lock = step.lock.name(),
             duration = step.duration,
-            up = step.up.trim_end(),
-            down = step.down.trim_end(),
+            up = up,
+            down = down,
         );
         out.push(GeneratedFile { path, contents });
     }

@@ -223,3 +223,28 @@ fn a_naive_migration_in_the_project_is_planned_not_replayed() {
     assert!(receipt.contains("is the migration being planned: delete it"), "{receipt}");
     assert!(p.listing().iter().any(|f| f.ends_with("_contract_users_name.sql")));
 }
+
+#[test]
+fn a_history_zdm_cannot_read_is_said_in_the_verdict() {
+    let p = Project::new(
+        "alembic",
+        &[
+            ("alembic.ini", "[alembic]\nscript_location = alembic\n"),
+            ("alembic/versions/001_create_users.py", "def upgrade():\n    pass\n"),
+            ("alembic/versions/002_add_email.py", "def upgrade():\n    pass\n"),
+            ("alembic/versions/003_add_score.py", "def upgrade():\n    pass\n"),
+        ],
+    );
+    let out = zdm(&p, &["ALTER TABLE madeup ADD COLUMN x int", "--dry-run", "--format", "json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdict = json["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with("Schema unknown (3 Alembic migrations (alembic/versions) zdm cannot read yet; 2 assumptions)"),
+        "{verdict}"
+    );
+    assert_eq!(json["schema"]["source"], "unknown");
+    assert_eq!(json["schema"]["assumptions"].as_array().unwrap().len(), 2);
+    let receipt = text(&zdm(&p, &["ALTER TABLE madeup ADD COLUMN x int", "--dry-run"], None).stdout);
+    assert!(receipt.contains("Schema unknown (3 Alembic migrations"), "{receipt}");
+}

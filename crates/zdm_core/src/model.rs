@@ -239,6 +239,17 @@ pub fn quote_ident(ident: &str) -> String {
     if plain { ident.to_string() } else { format!("\"{}\"", ident.replace('"', "\"\"")) }
 }
 
+/// `$tag$body$tag$` with a tag that does not occur in `body` (`base`, then `base_1`, `base_2`…), so no
+/// text inside — a user's literal, an inner dollar-quoted body — can close the quote early.
+#[must_use]
+pub fn dollar_quote(body: &str, base: &str) -> String {
+    let tag = std::iter::once(base.to_string())
+        .chain((1..).map(|i| format!("{base}_{i}")))
+        .find(|t| !body.contains(&format!("${t}$")) && !body.ends_with(&format!("${t}")))
+        .expect("some tag is free");
+    format!("${tag}${body}${tag}$")
+}
+
 /// Quotes a string literal.
 #[must_use]
 pub fn quote_literal(text: &str) -> String {
@@ -424,9 +435,48 @@ pub struct Schema {
     pub domains: BTreeMap<String, usize>,
     /// Where the facts came from.
     pub source: SchemaSource,
-    /// Every statement replayed was understood: an absent table or column is a typo, not a gap in zdm's
-    /// knowledge (false after a file that failed to parse, a DO block, CREATE TABLE … AS, LIKE …).
+    /// Every statement replayed was understood (no blind spot).
     pub complete: bool,
+    /// What the history holds that zdm could not see into, each with what it may have changed.
+    pub blind_spots: Vec<BlindSpot>,
+}
+
+/// A statement of the history zdm could not see into, and how far its effect may reach.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BlindSpot {
+    /// The file.
+    pub path: String,
+    /// Line of the statement in the file.
+    pub line: usize,
+    /// What it is (`DO block`, `CREATE TABLE … (LIKE …)`, `file does not parse`).
+    pub what: String,
+    /// What it may have changed.
+    pub reach: Reach,
+}
+
+/// How far an unseen statement's effect may reach.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "tables")]
+pub enum Reach {
+    /// The columns of these tables (keys).
+    Columns(Vec<String>),
+    /// The columns of any table.
+    AnyColumns,
+    /// Which tables exist, and their columns.
+    Everything,
+}
+
+impl BlindSpot {
+    /// One line for notes: where, what, and what is no longer checked.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let reach = match &self.reach {
+            Reach::Columns(t) => format!("may change columns of {}: their column names are not checked", t.join(", ")),
+            Reach::AnyColumns => "may change columns of any table: column names are not checked".to_string(),
+            Reach::Everything => "may create or rename tables: table and column names are not checked".to_string(),
+        };
+        format!("{}:{}: {} zdm cannot see into {reach}", self.path, self.line, self.what)
+    }
 }
 
 impl Schema {
@@ -441,6 +491,7 @@ impl Schema {
             domains: BTreeMap::new(),
             source: SchemaSource::Unknown,
             complete: false,
+            blind_spots: Vec::new(),
         }
     }
 
@@ -450,10 +501,22 @@ impl Schema {
         !matches!(self.source, SchemaSource::Unknown)
     }
 
-    /// True when an absent table or column is a typo rather than something zdm could not see.
+    /// True when an absent table is a typo rather than something zdm could not see.
     #[must_use]
     pub fn checks_names(&self) -> bool {
-        self.is_known() && self.complete
+        self.is_known() && !self.blind_spots.iter().any(|b| b.reach == Reach::Everything)
+    }
+
+    /// True when names used on `table` (the table, its columns, its constraints) can be checked: the
+    /// schema is known and nothing unseen in the history may have changed that table.
+    #[must_use]
+    pub fn checks_names_on(&self, table: &QName) -> bool {
+        let key = table.key();
+        self.checks_names()
+            && !self.blind_spots.iter().any(|b| match &b.reach {
+                Reach::Columns(tables) => tables.contains(&key),
+                Reach::AnyColumns | Reach::Everything => true,
+            })
     }
 
     /// The table with this name.

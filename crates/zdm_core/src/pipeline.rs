@@ -93,8 +93,17 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         }));
     }
     let ignores = sql::suppressions(input.change);
-    let analysis = plan::analyze(statements, &ignores, &schema, &input.config).map_err(Error::Plan)?;
+    let mut analysis = plan::analyze(statements, &ignores, &schema, &input.config).map_err(Error::Plan)?;
+    let unreadable = if schema.is_known() { None } else { tools::unreadable_migrations(input.files) };
+    if let Some(u) = &unreadable {
+        analysis.assumptions.insert(0, format!("schema unknown: {u}"));
+    }
     let mut plan = plan::build(&analysis, &input.config).map_err(Error::Plan)?;
+    if !schema.is_known() {
+        let n = analysis.assumptions.len();
+        let why = unreadable.as_deref().unwrap_or("no migrations or schema dump found");
+        plan.verdict = format!("Schema unknown ({why}; {n} assumption{}): {}", if n == 1 { "" } else { "s" }, plan.verdict);
+    }
     if let Some(name) = input.name {
         let count = plan.steps.iter().filter(|s| s.phase != Phase::Code).count();
         for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {

@@ -1,7 +1,7 @@
 //! The schema model: built by replaying migration files (their `up` parts) in order, then advanced
 //! operation by operation while a change is analysed. Imports `model`, `op` and `sql`.
 
-use crate::model::{Column, Constraint, ConstraintKind, EnumType, Index, QName, Schema, SchemaSource, Table, View};
+use crate::model::{BlindSpot, Column, Constraint, ConstraintKind, EnumType, Index, QName, Reach, Schema, SchemaSource, Table, View};
 use crate::op::{ColumnSpec, ConstraintSpec, IndexSpec, OpKind};
 use crate::sql;
 
@@ -17,46 +17,91 @@ pub struct ReplayWarning {
     pub message: String,
 }
 
-/// Replays the `up` SQL of each file, in the order given, into a schema.
+/// Replays the `up` SQL of each file, in the order given, into a schema. What zdm cannot see into (a
+/// `DO` block's dynamic SQL, `CREATE TABLE … (LIKE …)`, a file that does not parse) becomes a
+/// [`BlindSpot`] that turns off only the name checks it may affect.
 #[must_use]
 pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarning>) {
     let mut schema = Schema::unknown();
     schema.source = SchemaSource::Migrations { dir: dir.to_string(), files: files.len() };
-    schema.complete = true;
     let mut warnings = Vec::new();
     for (path, up) in files {
         match sql::parse(&without_psql_commands(up)) {
             Ok(stmts) => {
                 for op in stmts.iter().flat_map(|s| &s.ops) {
-                    if creates_unseen_objects(op) {
-                        schema.complete = false;
-                    }
-                    apply(&mut schema, &op.kind, false);
+                    replay_op(&mut schema, path, op, 0);
                 }
             }
             Err(e) => {
-                schema.complete = false;
+                schema.blind_spots.push(BlindSpot {
+                    path: path.clone(),
+                    line: e.pos.line,
+                    what: "a file that does not parse".into(),
+                    reach: Reach::Everything,
+                });
                 warnings.push(ReplayWarning { path: path.clone(), message: e.to_string() });
             }
         }
     }
+    schema.complete = schema.blind_spots.is_empty();
     (schema, warnings)
 }
 
-/// True for statements that may create tables or columns zdm does not model (DO blocks, CREATE TABLE …
-/// AS / LIKE, CREATE MATERIALIZED VIEW, SELECT INTO, IMPORT FOREIGN SCHEMA…). Plain DML does not count,
-/// nor do zdm's own `DO $zdm$` blocks that only move data (backfills, constraint clean-up).
-fn creates_unseen_objects(op: &crate::op::Op) -> bool {
+/// Applies one replayed operation, looking inside `DO` blocks (their static SQL is replayed too).
+fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) {
+    let spot = |what: &str, reach: Reach| BlindSpot { path: path.to_string(), line: op.pos.line, what: what.to_string(), reach };
     match &op.kind {
-        OpKind::DoBlock => !op.sql.starts_with("DO $zdm$") || op.sql.contains("ADD COLUMN"),
-        OpKind::CreateTable { like: true, .. } => true,
-        OpKind::Other { what, .. } => {
-            ["CREATE TABLE", "CREATE MATERIALIZED", "CREATE FOREIGN", "CREATE UNLOGGED", "CREATE TEMP", "SELECT", "IMPORT"]
-                .iter()
-                .any(|w| what.starts_with(w))
+        OpKind::DoBlock => match sql::do_block(&op.sql).filter(|_| depth < 3) {
+            None => schema.blind_spots.push(spot("a DO block", Reach::Everything)),
+            Some(body) => {
+                for text in &body.statements {
+                    match sql::parse(text) {
+                        Ok(stmts) => {
+                            for inner in stmts.iter().flat_map(|s| &s.ops) {
+                                let inner = crate::op::Op { pos: op.pos, ..inner.clone() };
+                                replay_op(schema, path, &inner, depth + 1);
+                            }
+                        }
+                        Err(_) => schema.blind_spots.push(spot("a DO block", Reach::Everything)),
+                    }
+                }
+                for expr in &body.dynamic {
+                    if let Some(reach) = dynamic_reach(schema, expr) {
+                        schema.blind_spots.push(spot("a DO block's dynamic EXECUTE", reach));
+                    }
+                }
+            }
+        },
+        OpKind::CreateTable { table, like: true, .. } => {
+            apply(schema, &op.kind, false);
+            schema.blind_spots.push(spot("CREATE TABLE … (LIKE …)", Reach::Columns(vec![table.key()])));
         }
-        _ => false,
+        OpKind::Other { what, .. }
+            if ["CREATE TABLE", "CREATE FOREIGN", "CREATE UNLOGGED", "CREATE TEMP", "SELECT", "IMPORT"]
+                .iter()
+                .any(|w| what.starts_with(w)) =>
+        {
+            schema.blind_spots.push(spot(&what.to_lowercase(), Reach::Everything));
+        }
+        _ => apply(schema, &op.kind, false),
     }
+}
+
+/// What a dynamic `EXECUTE` may change: nothing (no DDL words), tables it may create or rename, or the
+/// columns of the known tables it names (of any table when it names none).
+fn dynamic_reach(schema: &Schema, expr: &str) -> Option<Reach> {
+    let lower = expr.to_lowercase();
+    let ddl = ["alter", "create", "drop", "rename", "add ", "column"].iter().any(|w| lower.contains(w));
+    if !ddl {
+        return None;
+    }
+    if (lower.contains("create") || lower.contains("rename")) && (lower.contains("table") || lower.contains(" to ")) {
+        return Some(Reach::Everything);
+    }
+    let words: std::collections::BTreeSet<&str> =
+        lower.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).filter(|w| !w.is_empty()).collect();
+    let named: Vec<String> = schema.tables.keys().filter(|k| words.contains(k.to_lowercase().as_str())).cloned().collect();
+    Some(if named.is_empty() { Reach::AnyColumns } else { Reach::Columns(named) })
 }
 
 /// Blanks psql meta-commands (`\\restrict`, `\\connect`, …), which pg_dump writes and SQL parsers refuse;
@@ -449,12 +494,30 @@ mod tests {
     }
 
     #[test]
-    fn statements_zdm_cannot_see_into_turn_name_checks_off() {
-        assert!(replayed("CREATE TABLE a (id int); INSERT INTO a VALUES (1); DELETE FROM a;").checks_names());
-        assert!(!replayed("CREATE TABLE a (id int); CREATE MATERIALIZED VIEW v AS SELECT * FROM a;").checks_names());
-        assert!(!replayed("CREATE TABLE b (LIKE a);").checks_names());
-        assert!(!replayed("DO $$ BEGIN EXECUTE 'CREATE TABLE x (id int)'; END $$;").checks_names());
-        assert!(replayed("CREATE TABLE a (id int); DO $zdm$ BEGIN UPDATE a SET id = id; END $zdm$;").checks_names());
+    fn statements_zdm_cannot_see_into_turn_only_their_name_checks_off() {
+        let a = QName::bare("a");
+        let b = QName::bare("b");
+        assert!(replayed("CREATE TABLE a (id int); INSERT INTO a VALUES (1); DELETE FROM a;").checks_names_on(&a));
+        let like = replayed("CREATE TABLE a (id int); CREATE TABLE b (LIKE a);");
+        assert!(like.checks_names_on(&a) && !like.checks_names_on(&b) && like.checks_names());
+        // A DO block's static SQL and literal EXECUTEs are replayed; only dynamic SQL makes blind spots.
+        let s = replayed("DO $$ BEGIN EXECUTE 'CREATE TABLE x (id int)'; CREATE TABLE y (id int); END $$;");
+        assert!(s.checks_names() && s.tables.contains_key("x") && s.tables.contains_key("y"));
+        let s = replayed(
+            "CREATE TABLE a (id int); CREATE TABLE b (id int); DO $$ BEGIN EXECUTE 'ALTER TABLE b ADD COLUMN ' || 'x int'; END $$;",
+        );
+        assert!(s.checks_names_on(&a) && !s.checks_names_on(&b), "{:?}", s.blind_spots);
+        assert!(
+            s.blind_spots[0].describe().starts_with("m/1.sql:1: a DO block's dynamic EXECUTE zdm cannot see into may change columns of b")
+        );
+        let s = replayed(
+            "CREATE TABLE a (id int); DO $$ DECLARE t text; BEGIN FOR t IN SELECT 1 LOOP EXECUTE format('ALTER TABLE %I ADD c int', t); END LOOP; END $$;",
+        );
+        assert!(s.checks_names() && !s.checks_names_on(&a));
+        let s = replayed("DO $$ DECLARE n text := 'x'; BEGIN EXECUTE 'CREATE TABLE ' || n || ' (id int)'; END $$;");
+        assert!(!s.checks_names());
+        assert!(!replayed("DO LANGUAGE plpython3u $$ pass $$;").checks_names());
+        assert!(replayed("CREATE TABLE a (id int); DO $zdm$ BEGIN UPDATE a SET id = id; END $zdm$;").checks_names_on(&a));
         let (s, warnings) =
             replay("m", &[("m/1.sql".into(), "CREATE TABLE a (id int);".into()), ("m/2.sql".into(), "CREATE TABLE (".into())]);
         assert_eq!(warnings.len(), 1);

@@ -251,3 +251,22 @@ fn not_null_without_a_value_is_refused() {
     let err = plan_with(SETUP, "ALTER TABLE users ADD COLUMN t bigint NOT NULL", 15).err().unwrap();
     assert!(err.to_string().contains("existing rows need a value"), "{err}");
 }
+
+#[test]
+fn a_do_block_in_the_history_turns_off_only_the_checks_it_may_affect() {
+    let history = format!(
+        "{SETUP}\nDO $$ BEGIN\n  EXECUTE 'ALTER TABLE users ADD COLUMN ' || 'legacy_flag boolean';\nEND $$;\nDO $$ BEGIN CREATE TABLE teams (id bigint PRIMARY KEY); END $$;"
+    );
+    // users may have columns zdm cannot see: a column it does not know is not called a typo there…
+    let out = plan_with(&history, "ALTER TABLE users DROP COLUMN legacy_flag", 15).unwrap();
+    assert!(
+        out.plan.notes.iter().any(|n| n.contains("a DO block's dynamic EXECUTE zdm cannot see into may change columns of users")),
+        "{:?}",
+        out.plan.notes
+    );
+    // …but every other table is still checked, and the DO block's static CREATE TABLE was replayed.
+    let err = plan_with(&history, "ALTER TABLE orders DROP COLUMN totl", 15).err().expect("typo on orders");
+    assert!(err.to_string().contains("column `totl` does not exist on `orders`"), "{err}");
+    assert!(plan_with(&history, "ALTER TABLE teams ADD COLUMN name text", 15).is_ok());
+    assert!(plan_with(&history, "ALTER TABLE teams DROP COLUMN nme", 15).is_err());
+}

@@ -212,12 +212,16 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
     let mut assumptions = Vec::new();
     if !before.is_known() {
         assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
-    } else if !before.complete {
-        assumptions.push("the migrations hold statements zdm does not model: table and column names are not checked".to_string());
+    } else {
+        let spots = &before.blind_spots;
+        assumptions.extend(spots.iter().take(3).map(crate::model::BlindSpot::describe));
+        if spots.len() > 3 {
+            assumptions.push(format!("and {} more statements zdm cannot see into (JSON: schema.blind_spots)", spots.len() - 3));
+        }
     }
     let facts = rules::ChangeFacts::new(&change);
     for (index, op) in change.iter().enumerate() {
-        if schema.checks_names() {
+        if op.kind.table().map_or_else(|| schema.checks_names(), |t| schema.checks_names_on(t)) {
             typo_guard(&schema, op)?;
         }
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();

@@ -2,6 +2,7 @@
 //! columns copied from another column's type. Every fragment runs as written.
 
 use super::PlanConfig;
+pub(super) use crate::model::dollar_quote;
 use crate::model::{QName, quote_ident, quote_literal};
 use crate::schema::object_name;
 
@@ -236,14 +237,4 @@ pub(super) fn nothing(reason: &str) -> String {
 /// A rollback that cannot be automated: fails loudly rather than pretending.
 pub(super) fn refuse(reason: &str) -> String {
     format!("DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;", quote_literal(&format!("zdm: no automatic rollback: {reason}")))
-}
-
-/// `$tag$body$tag$` with a tag that does not occur in `body` (`base`, then `base_1`, `base_2`…), so no
-/// text inside — a user's literal, an inner dollar-quoted body — can close the quote early.
-pub(super) fn dollar_quote(body: &str, base: &str) -> String {
-    let tag = std::iter::once(base.to_string())
-        .chain((1..).map(|i| format!("{base}_{i}")))
-        .find(|t| !body.contains(&format!("${t}$")) && !body.ends_with(&format!("${t}")))
-        .expect("some tag is free");
-    format!("${tag}${body}${tag}$")
 }

@@ -69,13 +69,16 @@ pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
             })
         })
         .collect();
-    let schema = match &outcome.schema.source {
+    let mut schema = match &outcome.schema.source {
         SchemaSource::Unknown => json!({"source": "unknown", "tables": 0}),
         SchemaSource::Dump { path } => json!({"source": "dump", "path": path, "tables": outcome.schema.tables.len()}),
         SchemaSource::Migrations { dir, files } => {
             json!({"source": "migrations", "dir": dir, "files": files, "tables": outcome.schema.tables.len()})
         }
     };
+    schema["replay_failures"] = json!(outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>());
+    schema["blind_spots"] = json!(outcome.schema.blind_spots);
+    schema["assumptions"] = json!(outcome.analysis.assumptions);
     json!({
         "stack": {
             "tool": outcome.detection.tool,

@@ -5,8 +5,10 @@
 
 mod ffi;
 mod markers;
+mod plpgsql;
 
 pub use markers::guard_line_starts;
+pub use plpgsql::{DoBody, do_block};
 
 use crate::model::{ConstraintKind, LineIndex, Pos, QName};
 use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement, TableAction};

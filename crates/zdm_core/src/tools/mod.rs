@@ -85,3 +85,36 @@ pub fn detect(files: &ProjectFiles) -> (&'static dyn Tool, Detection) {
         Detection { tool: "raw-sql", dir: "migrations".into(), evidence: "no migration tool found; new migrations/ directory".into() },
     )
 }
+
+/// Migration files zdm cannot read yet (code migrations, SQL in per-migration folders): the largest group,
+/// as `27 Alembic migrations (alembic/versions)`. `None` when there are none.
+#[must_use]
+pub fn unreadable_migrations(files: &ProjectFiles) -> Option<String> {
+    let kind = |path: &str| -> Option<&'static str> {
+        let dir = crate::model::parent_dir(path);
+        let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+        let in_migrations = dir.split('/').any(|d| d.contains("migrat"));
+        Some(match ext {
+            "py" if dir.ends_with("versions") => "Alembic",
+            "py" if in_migrations && !path.ends_with("__init__.py") => "Django",
+            "rb" if dir.ends_with("db/migrate") || in_migrations => "Rails",
+            "js" | "ts" | "cjs" | "mjs" if in_migrations => "JavaScript/TypeScript",
+            "exs" if in_migrations => "Ecto",
+            "go" if in_migrations => "Go",
+            "rs" if in_migrations && !path.ends_with("lib.rs") && !path.ends_with("main.rs") => "SeaORM",
+            "sql" if in_migrations && (path.ends_with("/migration.sql") || path.ends_with("/up.sql")) => "SQL-folder",
+            _ => return None,
+        })
+    };
+    let mut groups: std::collections::BTreeMap<(&str, &str), usize> = std::collections::BTreeMap::new();
+    for f in &files.files {
+        if let Some(k) = kind(&f.path) {
+            let dir = crate::model::parent_dir(&f.path);
+            let dir = if k == "SQL-folder" { crate::model::parent_dir(dir) } else { dir };
+            *groups.entry((k, dir)).or_default() += 1;
+        }
+    }
+    let ((kind, dir), n) = groups.into_iter().max_by_key(|(_, n)| *n)?;
+    let what = if kind == "SQL-folder" { "SQL".to_string() } else { kind.to_string() };
+    Some(format!("{n} {what} migration{} ({dir}) zdm cannot read yet", if n == 1 { "" } else { "s" }))
+}

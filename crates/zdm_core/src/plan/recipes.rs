@@ -700,7 +700,7 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         });
     }
     let companion = ctx.analysis.ops.iter().enumerate().skip(index + 1).find_map(|(j, other)| match &other.op.kind {
-        OpKind::Update { table: t, assignments, filter, batchable: true } if t == table => {
+        OpKind::Update { table: t, assignments, filter, batchable: true, .. } if t == table => {
             assignments.iter().find(|a| a.column == column.name).map(|a| (j, a.expr.clone(), filter.clone(), assignments.len()))
         }
         _ => None,
@@ -851,24 +851,44 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
 
 fn batched_update(ctx: &Ctx<'_>) -> Draft {
     let OpKind::Update { table, assignments, filter, .. } = &ctx.c.op.kind else { unreachable!("rule H10 only fires on UPDATE") };
+    let walk = ctx.walk(table);
+    let key = match &walk {
+        Walk::Key(k) => Some(k.as_slice()),
+        Walk::Pages => None,
+    };
+    // Rule H10 only asks for batches when they mean the same as the statement.
+    let mode = crate::rules::batch_mode(&ctx.c.op.kind, key).unwrap_or(crate::rules::BatchMode::Idempotent);
     let cols = assignments.iter().map(|a| quote_ident(&a.column)).collect::<Vec<_>>().join(", ");
     let exprs = assignments.iter().map(|a| a.expr.clone()).collect::<Vec<_>>().join(", ");
-    let needs =
-        if assignments.len() == 1 { format!("{cols} IS DISTINCT FROM ({exprs})") } else { format!("({cols}) IS DISTINCT FROM ({exprs})") };
-    let mut d = backfill_draft(
-        ctx,
-        &Backfill {
-            table,
-            set: assignments.iter().map(|a| (a.column.clone(), a.expr.clone())).collect(),
-            filter: filter.clone(),
-            needs,
-            walk: ctx.walk(table),
-        },
-        format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)),
-        true,
-    );
+    let needs = match mode {
+        crate::rules::BatchMode::Resumable => String::new(),
+        crate::rules::BatchMode::Idempotent if assignments.len() == 1 => format!("{cols} IS DISTINCT FROM ({exprs})"),
+        crate::rules::BatchMode::Idempotent => format!("({cols}) IS DISTINCT FROM ({exprs})"),
+    };
+    let b = Backfill {
+        table,
+        set: assignments.iter().map(|a| (a.column.clone(), a.expr.clone())).collect(),
+        filter: filter.clone(),
+        needs,
+        walk,
+    };
+    let mut d = backfill_draft(ctx, &b, format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)), true);
+    if mode == crate::rules::BatchMode::Resumable {
+        d.step.up = stmt(sqlgen::resumable_backfill(&b, ctx.config, &progress_key(table, &ctx.c.op.sql)));
+    }
     d.rank = R_EXPAND;
     d
+}
+
+/// The progress row of a resumable backfill: the table and a hash of the statement (FNV-1a), stable
+/// across runs of the same file.
+fn progress_key(table: &QName, sql_text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in sql_text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{} {h:016x}", table.key())
 }
 
 /// An index rebuilt CONCURRENTLY on `to` for each plain index on `from`; (drafts, (temporary, final) names).

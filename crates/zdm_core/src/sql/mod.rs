@@ -6,7 +6,7 @@
 mod ffi;
 
 use crate::model::{ConstraintKind, LineIndex, Pos, QName};
-use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
+use crate::op::{Assignment, ColumnSpec, ConstraintSpec, ExprReads, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
 use pg_query::protobuf::{self, AlterTableType, ConstrType, DropBehavior, ObjectType};
 use pg_query::{Node, NodeEnum, NodeRef};
 use std::fmt;
@@ -743,7 +743,7 @@ fn update(s: &protobuf::UpdateStmt) -> OpKind {
         plain &= r.indirection.is_empty();
         match r.val.as_deref() {
             Some(v) if !matches!(v.node, Some(NodeEnum::MultiAssignRef(_))) => {
-                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v) });
+                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v), reads: reads_of(v) });
             }
             _ => plain = false,
         }
@@ -755,8 +755,27 @@ fn update(s: &protobuf::UpdateStmt) -> OpKind {
         table,
         assignments,
         filter,
+        filter_reads: s.where_clause.as_deref().map(reads_of).unwrap_or_default(),
         batchable: plain && !aliased && !current_of && s.from_clause.is_empty() && s.with_clause.is_none() && s.returning_clause.is_none(),
     }
+}
+
+/// The columns, functions and (subquery) tables an expression reads.
+fn reads_of(expr: &Node) -> ExprReads {
+    let Some(e) = expr.node.as_ref() else {
+        return ExprReads::default();
+    };
+    let mut tables: Vec<String> = e
+        .nodes()
+        .into_iter()
+        .filter_map(|(n, _, _, _)| match n {
+            NodeRef::RangeVar(r) => Some(qname(r).key()),
+            _ => None,
+        })
+        .collect();
+    tables.sort();
+    tables.dedup();
+    ExprReads { columns: column_refs(e), calls: calls_in(expr), tables }
 }
 
 /// Rewrites a `CREATE INDEX` definition so it indexes column `to` instead of `from`, named `new_name`

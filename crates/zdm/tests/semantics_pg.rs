@@ -87,3 +87,53 @@ fn an_idempotent_batched_update_rerun_after_a_lock_timeout_skips_done_rows() {
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE code = name || '!'"), 12000);
     let _ = setup();
 }
+
+#[test]
+fn comment_set_drop_type_and_function_rollbacks_run_and_restore() {
+    let setup = format!("{}\nCOMMENT ON TABLE users IS 'people';", setup());
+    let files = support::project(&setup);
+    for (name, change, check_up, check_down) in [
+        (
+            "comment",
+            "COMMENT ON TABLE users IS 'accounts'",
+            "SELECT obj_description('users'::regclass) = 'accounts'",
+            "SELECT obj_description('users'::regclass) = 'people'",
+        ),
+        (
+            "comment_col",
+            "COMMENT ON COLUMN users.email IS 'contact'",
+            "SELECT col_description('users'::regclass, 3) = 'contact'",
+            "SELECT col_description('users'::regclass, 3) IS NULL",
+        ),
+        ("set", "SET work_mem = '7MB'", "SELECT current_setting('work_mem') = '7MB'", "SELECT current_setting('work_mem') <> '7MB'"),
+        ("drop_type", "DROP TYPE mood3", "SELECT to_regtype('mood3') IS NULL", "SELECT enum_range(NULL::mood3)::text = '{happy,ok,sad}'"),
+        (
+            "function",
+            "CREATE FUNCTION plus1(a int, OUT b int) LANGUAGE sql AS 'SELECT a + 1'",
+            "SELECT to_regprocedure('plus1(int)') IS NOT NULL",
+            "SELECT to_regprocedure('plus1(int)') IS NULL",
+        ),
+        // Data is gone: the down is a no-op that says so, and the rollback of the project goes on.
+        ("truncate", "TRUNCATE audit_log", "SELECT count(*) = 0 FROM audit_log", "SELECT count(*) = 0 FROM audit_log"),
+    ] {
+        let db = TestDb::new(name);
+        let mut c = db.connect();
+        c.batch_execute(&setup).unwrap();
+        let out = plan(&files, change);
+        for (direction, check) in [(Direction::Up, check_up), (Direction::Down, check_down), (Direction::Up, check_up)] {
+            apply_all(&mut c, &out, direction);
+            assert!(scalar::<bool>(&mut c, check), "{name} {direction:?}: {check}\n{}", out.files[0].contents);
+        }
+    }
+}
+
+#[test]
+fn without_a_schema_a_dropped_columns_rollback_runs_and_says_the_data_is_gone() {
+    let db = TestDb::new("drop_no_schema");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let out = plan(&ProjectFiles::default(), "ALTER TABLE users DROP COLUMN email");
+    up_down_up(&mut c, &out);
+    assert!(out.plan.steps.iter().any(|s| s.rollback.contains("the column and its data are gone")));
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users"), 12000);
+}

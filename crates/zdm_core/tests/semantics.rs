@@ -82,3 +82,62 @@ fn updates_whose_batches_would_mean_something_else_run_as_written() {
     assert_eq!(out.plan.kind, PlanType::Backfill);
     let _ = setup();
 }
+
+#[test]
+fn no_rollback_raises() {
+    let setup = format!("{}\nCOMMENT ON TABLE users IS 'people';", setup());
+    for change in [
+        "COMMENT ON TABLE users IS 'accounts'",
+        "COMMENT ON COLUMN users.email IS 'where we write'",
+        "SET search_path = public",
+        "RESET search_path",
+        "DROP TYPE mood3",
+        "DROP TYPE mood3 CASCADE",
+        "DROP DOMAIN plain_int",
+        "TRUNCATE audit_log",
+        "DELETE FROM audit_log",
+        "ALTER TABLE users CLUSTER ON users_pkey",
+        "CREATE FUNCTION f(a int, OUT b int) LANGUAGE sql AS 'SELECT a'",
+        "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    ] {
+        for out in [plan(&setup, change), plan("", change)] {
+            for f in &out.files {
+                assert!(!f.contents.contains("RAISE EXCEPTION"), "{change}: {}", f.contents);
+            }
+            for s in out.plan.steps.iter().filter(|s| s.down.contains("cannot be undone")) {
+                assert!(s.rollback.starts_with("cannot be undone: "), "{change}: {}", s.rollback);
+            }
+        }
+    }
+}
+
+#[test]
+fn rollbacks_restore_the_previous_comment_setting_and_type() {
+    let setup = format!("{}\nCOMMENT ON TABLE users IS 'people';", setup());
+    let down = |change: &str| plan(&setup, change).plan.steps[0].down.clone();
+    assert!(down("COMMENT ON TABLE users IS 'accounts'").contains("COMMENT ON TABLE users IS 'people'"));
+    assert!(down("COMMENT ON COLUMN users.email IS 'x'").contains("COMMENT ON COLUMN users.email IS NULL"));
+    let twice = plan(&setup, "COMMENT ON TABLE users IS 'a';\nCOMMENT ON TABLE users IS 'b'");
+    assert!(
+        twice.plan.steps[0].down.contains("IS 'a'") && twice.plan.steps[0].down.contains("IS 'people'"),
+        "{}",
+        twice.plan.steps[0].down
+    );
+    assert!(down("SET search_path = billing, public").contains("RESET search_path"));
+    assert!(down("SET statement_timeout = '5s'").contains("RESET statement_timeout"));
+    assert!(down("DROP TYPE mood3").contains("CREATE TYPE mood3 AS ENUM ('happy', 'ok', 'sad')"));
+    assert!(down("CREATE FUNCTION f(a int, OUT b int) LANGUAGE sql AS 'SELECT a'").contains("DROP FUNCTION f(int)"));
+    let cascade = plan(&setup, "DROP TYPE mood CASCADE");
+    assert!(cascade.plan.steps[0].rollback_data_loss);
+    assert!(cascade.plan.steps[0].rollback.contains("CASCADE dropped the columns"), "{}", cascade.plan.steps[0].rollback);
+}
+
+#[test]
+fn without_a_schema_a_dropped_column_says_the_data_is_gone() {
+    let out = plan("", "ALTER TABLE users DROP COLUMN email");
+    let drop = out.plan.steps.iter().find(|s| s.up.contains("DROP COLUMN")).expect("drop step");
+    assert!(drop.rollback_data_loss);
+    assert!(drop.rollback.contains("cannot be undone") && drop.rollback.contains("the column and its data are gone"), "{}", drop.rollback);
+    assert!(!drop.down.contains("RAISE"));
+    insta::assert_snapshot!("drop_column_no_schema", rendered(&out));
+}

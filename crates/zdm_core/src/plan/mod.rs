@@ -238,7 +238,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         let risk = findings.iter().filter(|f| rules::counts(f)).map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
-        schema::apply(&mut schema, &op.kind, true);
+        schema::apply_op(&mut schema, op, true);
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
     for (index, c) in ops.iter_mut().enumerate() {

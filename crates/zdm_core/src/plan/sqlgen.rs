@@ -290,7 +290,17 @@ pub(super) fn nothing(reason: &str) -> String {
     format!("-- {reason}\nSELECT 1;")
 }
 
-/// A rollback that cannot be automated: fails loudly rather than pretending.
+/// Marks a rollback zdm cannot write; the receipt's rollback line repeats the reason.
+pub(super) const CANNOT_UNDO: &str = "zdm: cannot be undone: ";
+
+/// A rollback that cannot be automated: a no-op saying why (a down that raised would stop every rollback
+/// of the project, even past safe steps).
 pub(super) fn refuse(reason: &str) -> String {
-    format!("DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;", quote_literal(&format!("zdm: no automatic rollback: {reason}")))
+    format!("-- {CANNOT_UNDO}{}\nSELECT 1;", reason.replace(['\n', '\r'], " "))
+}
+
+/// The reason a rollback written by [`refuse`] gives, if it is one.
+pub(super) fn refused(down: &str) -> Option<&str> {
+    let at = down.find(CANNOT_UNDO)? + CANNOT_UNDO.len();
+    Some(down[at..].lines().next().unwrap_or(""))
 }

@@ -811,6 +811,100 @@ pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) 
     Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
 }
 
+fn only_statement(text: &str) -> Option<NodeEnum> {
+    let parsed = pg_query::parse(text, 0).ok()?;
+    if parsed.protobuf.stmts.len() != 1 {
+        return None;
+    }
+    parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.clone()
+}
+
+/// For a `COMMENT ON … IS …` statement: the same statement setting `text` instead (None: `IS NULL`), and the
+/// comment it sets. `comment_sql(sql, None)` also names the commented object (the key of `Schema::comments`).
+#[must_use]
+pub fn comment_sql(sql: &str, text: Option<&str>) -> Option<(String, Option<String>)> {
+    let Some(NodeEnum::CommentStmt(c)) = only_statement(sql) else {
+        return None;
+    };
+    let written = (!c.comment.is_empty()).then(|| c.comment.clone());
+    let mut other = c.clone();
+    other.comment = text.unwrap_or_default().to_string();
+    let out = deparse_stmt(NodeEnum::CommentStmt(other));
+    // The deparser writes an empty comment as `''`; PostgreSQL treats '' as NULL as well.
+    let out = if text.is_none() { out.strip_suffix("IS ''").map_or(out.clone(), |head| format!("{head}IS NULL")) } else { out };
+    Some((out, written))
+}
+
+/// For `SET` / `RESET` statements: the statement that undoes it (`RESET name` after a session-level SET),
+/// `Ok(None)` when there is nothing to undo (SET LOCAL ends with its transaction), `Err(why)` when the
+/// previous value is unknown (RESET, RESET ALL).
+///
+/// # Errors
+/// Why the setting cannot be restored.
+pub fn set_inverse(sql: &str) -> Option<Result<Option<String>, String>> {
+    let Some(NodeEnum::VariableSetStmt(v)) = only_statement(sql) else {
+        return None;
+    };
+    use protobuf::VariableSetKind as K;
+    let kind = K::try_from(v.kind).unwrap_or(K::Undefined);
+    Some(match kind {
+        _ if v.is_local => Ok(None),
+        K::VarSetMulti if v.name.starts_with("TRANSACTION") || v.name.starts_with("SESSION CHARACTERISTICS") => Ok(None),
+        K::VarSetValue | K::VarSetDefault | K::VarSetCurrent => Ok(Some(match v.name.as_str() {
+            "role" => "RESET ROLE".to_string(),
+            "session_authorization" => "RESET SESSION AUTHORIZATION".to_string(),
+            "timezone" => "RESET TIME ZONE".to_string(),
+            name => format!("RESET {}", crate::model::quote_ident(name)),
+        })),
+        _ => Err(format!("the value before `{}` is not known", sql.split_whitespace().take(3).collect::<Vec<_>>().join(" "))),
+    })
+}
+
+/// For `DROP TYPE` / `DROP DOMAIN`: each dropped name, whether it is a domain, and CASCADE.
+#[must_use]
+pub fn dropped_types(sql: &str) -> Option<(Vec<QName>, bool, bool)> {
+    let Some(NodeEnum::DropStmt(s)) = only_statement(sql) else {
+        return None;
+    };
+    let domain = match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+        ObjectType::ObjectType => false,
+        ObjectType::ObjectDomain => true,
+        _ => return None,
+    };
+    let names = s
+        .objects
+        .iter()
+        .filter_map(|o| match o.node.as_ref() {
+            Some(NodeEnum::TypeName(t)) => Some(qname_of_list(&t.names)),
+            Some(NodeEnum::List(l)) => Some(qname_of_list(&l.items)),
+            _ => None,
+        })
+        .collect();
+    Some((names, domain, s.behavior == DropBehavior::DropCascade as i32))
+}
+
+/// For `CREATE FUNCTION` / `CREATE PROCEDURE` without OR REPLACE: the `DROP` that removes exactly it.
+#[must_use]
+pub fn drop_of_created_function(sql: &str) -> Option<String> {
+    let Some(NodeEnum::CreateFunctionStmt(f)) = only_statement(sql) else {
+        return None;
+    };
+    if f.replace {
+        return None;
+    }
+    let mut args = Vec::new();
+    for p in &f.parameters {
+        let Some(NodeEnum::FunctionParameter(p)) = p.node.as_ref() else { continue };
+        use protobuf::FunctionParameterMode as M;
+        match M::try_from(p.mode).unwrap_or(M::Undefined) {
+            M::FuncParamOut | M::FuncParamTable => continue,
+            _ => args.push(p.arg_type.as_ref().map(type_sql)?),
+        }
+    }
+    let what = if f.is_procedure { "PROCEDURE" } else { "FUNCTION" };
+    Some(format!("DROP {what} {}({})", qname_of_list(&f.funcname).sql(), args.join(", ")))
+}
+
 /// The same `CREATE INDEX` definition, built CONCURRENTLY (for re-creating a dropped index online).
 #[must_use]
 pub fn concurrent_index(definition: &str) -> Option<String> {

@@ -433,6 +433,8 @@ pub struct Schema {
     pub views: BTreeMap<String, View>,
     /// Domains by key, with how many CHECK constraints each has.
     pub domains: BTreeMap<String, usize>,
+    /// Comments set by `COMMENT ON`, by the statement that clears them (`COMMENT ON COLUMN users.email IS NULL`).
+    pub comments: BTreeMap<String, String>,
     /// Where the facts came from.
     pub source: SchemaSource,
     /// Every statement replayed was understood (no blind spot).
@@ -489,6 +491,7 @@ impl Schema {
             enums: BTreeMap::new(),
             views: BTreeMap::new(),
             domains: BTreeMap::new(),
+            comments: BTreeMap::new(),
             source: SchemaSource::Unknown,
             complete: false,
             blind_spots: Vec::new(),

@@ -189,6 +189,19 @@ pub struct Assignment {
     pub column: String,
     /// Expression SQL.
     pub expr: String,
+    /// What the expression reads.
+    pub reads: ExprReads,
+}
+
+/// What an expression reads: columns, functions and tables (through subqueries).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ExprReads {
+    /// Column names it mentions (last part, also inside subqueries), sorted.
+    pub columns: Vec<String>,
+    /// Functions it calls (lower case, unqualified), sorted; SQL value functions count as `now`.
+    pub calls: Vec<String>,
+    /// Keys of the tables its subqueries read, sorted.
+    pub tables: Vec<String>,
 }
 
 /// What an operation does.
@@ -360,6 +373,8 @@ pub enum OpKind {
         assignments: Vec<Assignment>,
         /// WHERE clause SQL.
         filter: Option<String>,
+        /// What the WHERE clause reads.
+        filter_reads: ExprReads,
         /// No FROM, WITH, RETURNING or WHERE CURRENT OF: can be rewritten as key-range batches.
         batchable: bool,
     },

@@ -73,7 +73,7 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
             }
         },
         OpKind::CreateTable { table, like: true, .. } => {
-            apply(schema, &op.kind, false);
+            apply_op(schema, op, false);
             schema.blind_spots.push(spot("CREATE TABLE … (LIKE …)", Reach::Columns(vec![table.key()])));
         }
         OpKind::Other { what, .. }
@@ -83,7 +83,7 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
         {
             schema.blind_spots.push(spot(&what.to_lowercase(), Reach::Everything));
         }
-        _ => apply(schema, &op.kind, false),
+        _ => apply_op(schema, op, false),
     }
 }
 
@@ -283,6 +283,27 @@ fn add_constraint(schema: &mut Schema, table: &QName, spec: &ConstraintSpec) {
 
 fn quoted_list(columns: &[String]) -> String {
     columns.iter().map(|c| crate::model::quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// Applies one operation to the schema, including what only its SQL tells (comments, dropped types).
+pub fn apply_op(schema: &mut Schema, op: &crate::op::Op, in_change: bool) {
+    if let OpKind::Catalog { .. } = &op.kind {
+        if let Some((key, text)) = sql::comment_sql(&op.sql, None) {
+            match text {
+                Some(t) => schema.comments.insert(key, t),
+                None => schema.comments.remove(&key),
+            };
+        } else if let Some((names, domain, _)) = sql::dropped_types(&op.sql) {
+            for n in names {
+                if domain {
+                    schema.domains.remove(&n.key());
+                } else {
+                    schema.enums.remove(&n.key());
+                }
+            }
+        }
+    }
+    apply(schema, &op.kind, in_change);
 }
 
 /// Applies one operation to the schema. `in_change` marks tables created by it as new (and empty).

@@ -253,7 +253,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         let risk = findings.iter().filter(|f| rules::counts(f)).map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
-        schema::apply(&mut schema, &op.kind, true);
+        schema::apply_op(&mut schema, op, true);
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
     for (index, c) in ops.iter_mut().enumerate() {
@@ -549,15 +549,8 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         "Backup verified and tested".to_string(),
         "Tested against a copy of production data, not just a few rows".to_string(),
         "Not deploying during the peak traffic window".to_string(),
-        if config.lock_retries > 1 {
-            format!(
-                "No lock after {} tries of {}: the step fails, nothing changed; rerun it later",
-                config.lock_retries, config.lock_timeout
-            )
-        } else {
-            format!("On `lock timeout` ({}): nothing changed; rerun the same step", config.lock_timeout)
-        },
     ];
+    out.extend(rerun_lines(steps, config));
     let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
     if !outside.is_empty() {
         out.push(format!(
@@ -575,6 +568,46 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         && !contracts.is_empty()
     {
         out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&contracts), contracts.join(", "), code.n));
+    }
+    out
+}
+
+/// What a lock timeout leaves behind and how to rerun, true for each step it names.
+fn rerun_lines(steps: &[Step], config: &PlanConfig) -> Vec<String> {
+    let files = || steps.iter().filter(|s| s.phase != Phase::Code);
+    let timeout = if config.lock_retries > 1 {
+        format!("{} tries of {}", config.lock_retries, config.lock_timeout)
+    } else {
+        config.lock_timeout.clone()
+    };
+    if files().all(|s| s.transaction) {
+        return vec![format!("On `lock timeout` ({timeout}): nothing changed; rerun the same step")];
+    }
+    let mut out = Vec::new();
+    if files().any(|s| s.transaction) {
+        out.push(format!("On `lock timeout` ({timeout}) in a transactional step: nothing changed; rerun it"));
+    }
+    let numbers = |resumable: bool| -> Vec<String> {
+        files()
+            .filter(|s| s.phase == Phase::Backfill && s.up.contains(sqlgen::PROGRESS_TABLE) == resumable)
+            .map(|s| s.n.to_string())
+            .collect()
+    };
+    let resumable = numbers(true);
+    if !resumable.is_empty() {
+        out.push(format!(
+            "Step{} {}: a failed batch keeps earlier batches; rerun: resumes after the last committed one",
+            plural(&resumable),
+            resumable.join(", ")
+        ));
+    }
+    let idempotent = numbers(false);
+    if !idempotent.is_empty() {
+        out.push(format!(
+            "Step{} {}: a failed batch keeps earlier batches; rerun: rows already updated are skipped",
+            plural(&idempotent),
+            idempotent.join(", ")
+        ));
     }
     out
 }

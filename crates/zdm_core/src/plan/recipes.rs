@@ -286,8 +286,15 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
     let new_table = c.table_before.as_ref().is_some_and(|t| t.created_in_change);
     let timeout = if c.rewrite == crate::model::Rewrite::None || new_table { BRIEF } else { None };
     let (up, down) = if transaction { (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])) } else { (stmt(up), stmt(down)) };
-    let reversible = !down.contains("zdm: no automatic rollback");
-    let loss = matches!(c.op.kind, OpKind::CreateTable { .. } | OpKind::AddColumn { .. } | OpKind::Update { .. });
+    let refused = sqlgen::refused(&down).map(str::to_string);
+    let loss = matches!(
+        c.op.kind,
+        OpKind::CreateTable { .. }
+            | OpKind::AddColumn { .. }
+            | OpKind::Update { .. }
+            | OpKind::DropColumn { .. }
+            | OpKind::DropTable { .. }
+    ) || (refused.is_some() && destroys_data(&c.op.kind, &c.op.sql));
     let mut d = draft(
         R_EXPAND,
         StepSpec {
@@ -299,7 +306,10 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
             down,
             lock: c.lock,
             duration: if c.rewrite == crate::model::Rewrite::None { "brief" } else { "whole statement" },
-            rollback: if reversible { format!("undo: {}", describe(&c.op.kind, &c.op.sql)) } else { "manual: zdm cannot invert it".into() },
+            rollback: match &refused {
+                None => format!("undo: {}", describe(&c.op.kind, &c.op.sql)),
+                Some(why) => format!("cannot be undone: {why}"),
+            },
             loss,
             risk: c.risk,
         },
@@ -308,6 +318,17 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
     // retried) on its own.
     d.mergeable = transaction && c.risk <= Risk::Info;
     d
+}
+
+/// Statements whose effect on rows a no-op rollback cannot give back.
+fn destroys_data(kind: &OpKind, sql_text: &str) -> bool {
+    match kind {
+        OpKind::DropColumn { .. } | OpKind::DropTable { .. } | OpKind::Truncate { .. } | OpKind::Update { .. } => true,
+        OpKind::DropNamespace { .. } | OpKind::DropSequence { .. } => true,
+        OpKind::Other { what, .. } => ["DELETE", "MERGE", "INSERT"].iter().any(|w| what.starts_with(w)),
+        OpKind::Catalog { .. } => sql::dropped_types(sql_text).is_some_and(|(_, _, cascade)| cascade),
+        _ => false,
+    }
 }
 
 /// Short words for what an operation does.
@@ -488,11 +509,65 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
         OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
             (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
         }
+        OpKind::Catalog { .. } => {
+            let down = catalog_inverse(ctx).unwrap_or_else(|| {
+                let what = describe(&c.op.kind, &sql_text);
+                refuse(&format!("{what} has no known inverse"))
+            });
+            (sql_text, down)
+        }
         _ => {
             let what = describe(&c.op.kind, &sql_text);
             (sql_text, refuse(&format!("{what} has no known inverse")))
         }
     }
+}
+
+/// The rollback of a catalog statement zdm can read: the previous comment, RESET, a re-created enum, DROP
+/// FUNCTION; a `refuse` no-op saying why when the previous state is not known.
+fn catalog_inverse(ctx: &Ctx<'_>) -> Option<String> {
+    let c = ctx.c;
+    let sql_text = &c.op.sql;
+    if let Some((key, _)) = sql::comment_sql(sql_text, None) {
+        // The comment just before this statement: an earlier COMMENT of the change, else the schema's.
+        let index = ctx.analysis.ops.iter().position(|o| std::ptr::eq(o, c)).unwrap_or(0);
+        let earlier = ctx.analysis.ops[..index].iter().rev().find_map(|o| match sql::comment_sql(&o.op.sql, None) {
+            Some((k, text)) if k == key => Some(text),
+            _ => None,
+        });
+        let previous = earlier.unwrap_or_else(|| ctx.analysis.before.comments.get(&key).cloned());
+        if previous.is_none() && !ctx.analysis.before.is_known() {
+            return Some(sqlgen::refuse("the previous comment is not known (no schema found)"));
+        }
+        return sql::comment_sql(sql_text, previous.as_deref()).map(|(down, _)| down);
+    }
+    if let Some(inverse) = sql::set_inverse(sql_text) {
+        return Some(match inverse {
+            Ok(Some(reset)) => reset,
+            Ok(None) => {
+                sqlgen::nothing("SET LOCAL / SET TRANSACTION end with their transaction: nothing to undo").trim_end_matches(';').to_string()
+            }
+            Err(why) => sqlgen::refuse(&why),
+        });
+    }
+    if let Some((names, domain, cascade)) = sql::dropped_types(sql_text) {
+        if cascade {
+            return Some(sqlgen::refuse("CASCADE dropped the columns and objects using the type, with their data"));
+        }
+        if domain {
+            return Some(sqlgen::refuse("zdm does not keep domain definitions"));
+        }
+        let mut creates = Vec::new();
+        for n in &names {
+            let Some(e) = ctx.analysis.before.enums.get(&n.key()) else {
+                return Some(sqlgen::refuse(&format!("the definition of type {n} is not known")));
+            };
+            let labels = e.values.iter().map(|v| quote_literal(v)).collect::<Vec<_>>().join(", ");
+            creates.push(format!("CREATE TYPE {} AS ENUM ({labels})", n.sql()));
+        }
+        return Some(creates.join(";\n"));
+    }
+    sql::drop_of_created_function(sql_text)
 }
 
 /// `ADD COLUMN` that re-creates a dropped column (empty; NOT NULL only when a default fills it).
@@ -554,8 +629,8 @@ fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
             slug: format!("drop_index_{}", name.name),
             transaction: false,
             up: format!("DROP INDEX CONCURRENTLY {}{};", if *if_exists { "IF EXISTS " } else { "" }, name.sql()),
-            rollback: if down.contains("zdm: no automatic") {
-                "manual: index definition unknown".into()
+            rollback: if let Some(why) = sqlgen::refused(&down) {
+                format!("cannot be undone: {why}")
             } else {
                 format!("rebuild {} CONCURRENTLY", name.name)
             },
@@ -737,7 +812,7 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         });
     }
     let companion = ctx.analysis.ops.iter().enumerate().skip(index + 1).find_map(|(j, other)| match &other.op.kind {
-        OpKind::Update { table: t, assignments, filter, batchable: true } if t == table => {
+        OpKind::Update { table: t, assignments, filter, batchable: true, .. } if t == table => {
             assignments.iter().find(|a| a.column == column.name).map(|a| (j, a.expr.clone(), filter.clone(), assignments.len()))
         }
         _ => None,
@@ -890,24 +965,44 @@ fn backfill_draft(ctx: &Ctx<'_>, b: &Backfill<'_>, title: String, loss: bool) ->
 
 fn batched_update(ctx: &Ctx<'_>) -> Draft {
     let OpKind::Update { table, assignments, filter, .. } = &ctx.c.op.kind else { unreachable!("rule H10 only fires on UPDATE") };
+    let walk = ctx.walk(table);
+    let key = match &walk {
+        Walk::Key(k) => Some(k.as_slice()),
+        Walk::Pages => None,
+    };
+    // Rule H10 only asks for batches when they mean the same as the statement.
+    let mode = crate::rules::batch_mode(&ctx.c.op.kind, key).unwrap_or(crate::rules::BatchMode::Idempotent);
     let cols = assignments.iter().map(|a| quote_ident(&a.column)).collect::<Vec<_>>().join(", ");
     let exprs = assignments.iter().map(|a| a.expr.clone()).collect::<Vec<_>>().join(", ");
-    let needs =
-        if assignments.len() == 1 { format!("{cols} IS DISTINCT FROM ({exprs})") } else { format!("({cols}) IS DISTINCT FROM ({exprs})") };
-    let mut d = backfill_draft(
-        ctx,
-        &Backfill {
-            table,
-            set: assignments.iter().map(|a| (a.column.clone(), a.expr.clone())).collect(),
-            filter: filter.clone(),
-            needs,
-            walk: ctx.walk(table),
-        },
-        format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)),
-        true,
-    );
+    let needs = match mode {
+        crate::rules::BatchMode::Resumable => String::new(),
+        crate::rules::BatchMode::Idempotent if assignments.len() == 1 => format!("{cols} IS DISTINCT FROM ({exprs})"),
+        crate::rules::BatchMode::Idempotent => format!("({cols}) IS DISTINCT FROM ({exprs})"),
+    };
+    let b = Backfill {
+        table,
+        set: assignments.iter().map(|a| (a.column.clone(), a.expr.clone())).collect(),
+        filter: filter.clone(),
+        needs,
+        walk,
+    };
+    let mut d = backfill_draft(ctx, &b, format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)), true);
+    if mode == crate::rules::BatchMode::Resumable {
+        d.step.up = stmt(sqlgen::resumable_backfill(&b, ctx.config, &progress_key(table, &ctx.c.op.sql)));
+    }
     d.rank = R_EXPAND;
     d
+}
+
+/// The progress row of a resumable backfill: the table and a hash of the statement (FNV-1a), stable
+/// across runs of the same file.
+fn progress_key(table: &QName, sql_text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in sql_text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{} {h:016x}", table.key())
 }
 
 /// An index rebuilt CONCURRENTLY on `to` for each plain index on `from`; (drafts, (temporary, final) names).
@@ -1192,17 +1287,26 @@ fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
     let (what, up, down) = match &c.op.kind {
         OpKind::DropColumn { table, column, .. } => (
             format!("{table}.{column}"),
-            table_alter(table, &format!("DROP COLUMN {}", quote_ident(column))),
+            // A rollback that cannot re-create the column leaves it gone: running the step again is a no-op.
+            table_alter(
+                table,
+                &format!("DROP COLUMN {}{}", if ctx.column(column).is_none() { "IF EXISTS " } else { "" }, quote_ident(column)),
+            ),
             ctx.column(column).map_or_else(
-                || sqlgen::refuse(&format!("the type of {table}.{column} is unknown")),
+                || sqlgen::refuse(&format!("the type of {table}.{column} is unknown (no schema found): the column and its data are gone")),
                 |col| ctx.tx(BRIEF, &[table_alter(table, &readd_column(col))]),
             ),
         ),
         OpKind::DropTable { table, cascade, .. } => (
             table.key(),
-            format!("DROP TABLE {}{}", table.sql(), if *cascade { " CASCADE" } else { "" }),
+            format!(
+                "DROP TABLE {}{}{}",
+                if c.table_before.is_none() { "IF EXISTS " } else { "" },
+                table.sql(),
+                if *cascade { " CASCADE" } else { "" }
+            ),
             c.table_before.as_ref().map_or_else(
-                || sqlgen::refuse(&format!("the definition of {table} is unknown")),
+                || sqlgen::refuse(&format!("the definition of {table} is unknown (no schema found): the table and its data are gone")),
                 |t| ctx.tx(BRIEF, &[recreate_table(ctx, t)]),
             ),
         ),
@@ -1218,10 +1322,9 @@ fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
                 slug: format!("drop_{}", what.replace('.', "_")),
                 transaction: true,
                 up: ctx.tx(BRIEF, &[up]),
-                rollback: if down.contains("zdm: no automatic") {
-                    "manual; data is gone".into()
-                } else {
-                    format!("re-create {what} empty; data is gone")
+                rollback: match sqlgen::refused(&down) {
+                    Some(why) => format!("cannot be undone: {why}"),
+                    None => format!("re-create {what} empty; data is gone"),
                 },
                 down,
                 lock: LockLevel::AccessExclusive,

@@ -143,13 +143,31 @@ pub(super) struct Backfill<'a> {
     pub walk: Walk,
 }
 
+/// The table where resumable backfills record their progress (one row per running step, dropped when empty).
+pub(super) const PROGRESS_TABLE: &str = "zdm_backfill_progress";
+
 /// A single `DO` statement that runs the backfill in batches, one transaction each, pausing between them.
 pub(super) fn backfill(b: &Backfill<'_>, config: &PlanConfig) -> String {
+    backfill_with(b, config, None)
+}
+
+/// Like [`backfill`], walking the key; each batch also records its last key under `step` in
+/// [`PROGRESS_TABLE`] in its own transaction, so a rerun after a failure resumes after the last committed
+/// batch instead of updating those rows again. The row (and the table, once empty) goes at the end.
+pub(super) fn resumable_backfill(b: &Backfill<'_>, config: &PlanConfig, step: &str) -> String {
+    backfill_with(b, config, Some(step))
+}
+
+fn backfill_with(b: &Backfill<'_>, config: &PlanConfig, progress: Option<&str>) -> String {
     let set = b.set.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect::<Vec<_>>().join(", ");
-    let mut cond = vec![format!("({})", b.needs)];
+    let mut cond = Vec::new();
+    if !b.needs.is_empty() {
+        cond.push(format!("({})", b.needs));
+    }
     if let Some(f) = &b.filter {
         cond.push(format!("({f})"));
     }
+    let cond = if cond.is_empty() { String::new() } else { format!(" AND {}", cond.join(" AND ")) };
     let table = b.table.sql();
     let timeouts = format!(
         "    PERFORM set_config('lock_timeout', {}, true);\n    PERFORM set_config('statement_timeout', '1min', true);",
@@ -170,35 +188,76 @@ pub(super) fn backfill(b: &Backfill<'_>, config: &PlanConfig) -> String {
             }
             let order = cols.join(", ");
             let order_desc = cols.iter().map(|c| format!("{c} DESC")).collect::<Vec<_>>().join(", ");
+            let (lo_s, stop_s, up_s) = (lo.join(", "), stop.join(", "), up.join(", "));
+            let (lo_t, up_t, stop_t) = (tuple(&lo), tuple(&up), tuple(&stop));
+            let first_lo = format!("SELECT {order} INTO {lo_s} FROM {table} ORDER BY {order} LIMIT 1;");
+            let find_stop = format!("SELECT {order} INTO {stop_s} FROM {table} ORDER BY {order_desc} LIMIT 1;");
+            let (start, record, finish) = match progress {
+                None => (format!("  {first_lo}\n  {find_stop}\n"), String::new(), String::new()),
+                Some(step) => {
+                    decl.push_str("  zdm_saved text[];\n  zdm_done text[];\n");
+                    let prog = QName { schema: b.table.schema.clone(), name: PROGRESS_TABLE.into() }.sql();
+                    let step = quote_literal(step);
+                    let as_text =
+                        |v: &[String]| format!("ARRAY[{}]", v.iter().map(|x| format!("{x}::text")).collect::<Vec<_>>().join(", "));
+                    let from_array = |v: &[String], a: &str| {
+                        v.iter().enumerate().map(|(i, x)| format!("    {x} := {a}[{}];\n", i + 1)).collect::<String>()
+                    };
+                    (
+                        format!(
+                            "{timeouts}
+  CREATE TABLE IF NOT EXISTS {prog} (step text PRIMARY KEY, stop text[], done text[]);
+  SELECT stop, done INTO zdm_saved, zdm_done FROM {prog} WHERE step = {step};
+  IF NOT FOUND THEN
+    -- First run: the rows to update end at today's last key.
+    {find_stop}
+    INSERT INTO {prog} (step, stop) VALUES ({step}, {stop_arr});
+    COMMIT;
+  ELSE
+    -- Rerun after a failure: the same end, and resume after the last committed batch.
+{restore_stop}  END IF;
+  IF zdm_done IS NULL THEN
+    SELECT {order} INTO {lo_s} FROM {table} WHERE {row} <= {stop_t} ORDER BY {order} LIMIT 1;
+  ELSE
+{restore_done}    SELECT {order} INTO {lo_s} FROM {table} WHERE {row} > {up_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT 1;
+  END IF;
+",
+                            timeouts = timeouts.replacen("    ", "  ", 2).replace("\n    ", "\n  "),
+                            stop_arr = as_text(&stop),
+                            restore_stop = from_array(&stop, "zdm_saved"),
+                            restore_done = from_array(&up, "zdm_done"),
+                        ),
+                        format!("    UPDATE {prog} SET done = {} WHERE step = {step};\n", as_text(&up)),
+                        format!(
+                            "  DELETE FROM {prog} WHERE step = {step};
+  IF NOT EXISTS (SELECT FROM {prog}) THEN
+    DROP TABLE {prog};
+  END IF;
+"
+                        ),
+                    )
+                }
+            };
             format!(
                 "DO $zdm$
 DECLARE
   zdm_batch CONSTANT integer := {batch};
 {decl}BEGIN
-  SELECT {order} INTO {lo} FROM {table} ORDER BY {order} LIMIT 1;
-  SELECT {order} INTO {stop} FROM {table} ORDER BY {order_desc} LIMIT 1;
-  WHILE {lo0} IS NOT NULL LOOP
+{start}  WHILE {lo0} IS NOT NULL LOOP
 {timeouts}
-    SELECT {order} INTO {up} FROM (
+    SELECT {order} INTO {up_s} FROM (
       SELECT {order} FROM {table} WHERE {row} >= {lo_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT zdm_batch
     ) AS zdm_b ORDER BY {order_desc} LIMIT 1;
     UPDATE {table} SET {set}
-     WHERE {row} >= {lo_t} AND {row} <= {up_t} AND {cond};
-    COMMIT;
-    SELECT {order} INTO {lo} FROM {table} WHERE {row} > {up_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT 1;
+     WHERE {row} >= {lo_t} AND {row} <= {up_t}{cond};
+{record}    COMMIT;
+    SELECT {order} INTO {lo_s} FROM {table} WHERE {row} > {up_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT 1;
     PERFORM pg_sleep({pause});
   END LOOP;
-END
+{finish}END
 $zdm$",
                 batch = config.batch_size,
-                lo = lo.join(", "),
-                stop = stop.join(", "),
-                up = up.join(", "),
                 lo0 = lo[0],
-                lo_t = tuple(&lo),
-                up_t = tuple(&up),
-                stop_t = tuple(&stop),
-                cond = cond.join(" AND "),
                 pause = config.batch_pause,
             )
         }
@@ -213,8 +272,7 @@ BEGIN
   WHILE zdm_page <= zdm_last LOOP
 {timeouts}
     UPDATE {table} SET {set}
-     WHERE ctid >= format('(%s,0)', zdm_page)::tid AND ctid < format('(%s,0)', zdm_page + zdm_pages)::tid
-       AND {cond};
+     WHERE ctid >= format('(%s,0)', zdm_page)::tid AND ctid < format('(%s,0)', zdm_page + zdm_pages)::tid{cond};
     COMMIT;
     zdm_page := zdm_page + zdm_pages;
     PERFORM pg_sleep({pause});
@@ -223,7 +281,6 @@ END
 $zdm$",
             batch = config.batch_size,
             reg = quote_literal(&table),
-            cond = cond.join(" AND "),
             pause = config.batch_pause,
         ),
     }
@@ -234,7 +291,17 @@ pub(super) fn nothing(reason: &str) -> String {
     format!("-- {reason}\nSELECT 1;")
 }
 
-/// A rollback that cannot be automated: fails loudly rather than pretending.
+/// Marks a rollback zdm cannot write; the receipt's rollback line repeats the reason.
+pub(super) const CANNOT_UNDO: &str = "zdm: cannot be undone: ";
+
+/// A rollback that cannot be automated: a no-op saying why (a down that raised would stop every rollback
+/// of the project, even past safe steps).
 pub(super) fn refuse(reason: &str) -> String {
-    format!("DO $zdm$\nBEGIN\n  RAISE EXCEPTION {};\nEND\n$zdm$;", quote_literal(&format!("zdm: no automatic rollback: {reason}")))
+    format!("-- {CANNOT_UNDO}{}\nSELECT 1;", reason.replace(['\n', '\r'], " "))
+}
+
+/// The reason a rollback written by [`refuse`] gives, if it is one.
+pub(super) fn refused(down: &str) -> Option<&str> {
+    let at = down.find(CANNOT_UNDO)? + CANNOT_UNDO.len();
+    Some(down[at..].lines().next().unwrap_or(""))
 }

@@ -8,6 +8,7 @@
 mod volatility;
 mod volatility_table;
 
+pub use large_update::{BatchMode, batch_mode, walk_key};
 pub use volatility::{Volatility, volatility_of};
 
 use crate::model::{LockLevel, PgVersion, Pos, Rewrite, Risk, Schema, Table, TableStats};

@@ -11,7 +11,7 @@ pub use markers::guard_line_starts;
 pub use plpgsql::{DoBody, do_block};
 
 use crate::model::{ConstraintKind, LineIndex, Pos, QName};
-use crate::op::{Assignment, ColumnSpec, ConstraintSpec, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
+use crate::op::{Assignment, ColumnSpec, ConstraintSpec, ExprReads, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
 use pg_query::protobuf::{self, AlterTableType, ConstrType, DropBehavior, ObjectType};
 use pg_query::{Node, NodeEnum, NodeRef};
 use std::fmt;
@@ -748,7 +748,7 @@ fn update(s: &protobuf::UpdateStmt) -> OpKind {
         plain &= r.indirection.is_empty();
         match r.val.as_deref() {
             Some(v) if !matches!(v.node, Some(NodeEnum::MultiAssignRef(_))) => {
-                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v) });
+                assignments.push(Assignment { column: r.name.clone(), expr: expr_sql(v), reads: reads_of(v) });
             }
             _ => plain = false,
         }
@@ -760,8 +760,27 @@ fn update(s: &protobuf::UpdateStmt) -> OpKind {
         table,
         assignments,
         filter,
+        filter_reads: s.where_clause.as_deref().map(reads_of).unwrap_or_default(),
         batchable: plain && !aliased && !current_of && s.from_clause.is_empty() && s.with_clause.is_none() && s.returning_clause.is_none(),
     }
+}
+
+/// The columns, functions and (subquery) tables an expression reads.
+fn reads_of(expr: &Node) -> ExprReads {
+    let Some(e) = expr.node.as_ref() else {
+        return ExprReads::default();
+    };
+    let mut tables: Vec<String> = e
+        .nodes()
+        .into_iter()
+        .filter_map(|(n, _, _, _)| match n {
+            NodeRef::RangeVar(r) => Some(qname(r).key()),
+            _ => None,
+        })
+        .collect();
+    tables.sort();
+    tables.dedup();
+    ExprReads { columns: column_refs(e), calls: calls_in(expr), tables }
 }
 
 /// Rewrites a `CREATE INDEX` definition so it indexes column `to` instead of `from`, named `new_name`
@@ -795,6 +814,100 @@ pub fn index_for_column(definition: &str, from: &str, to: &str, new_name: &str) 
     stmt.concurrent = true;
     stmt.if_not_exists = false;
     Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
+}
+
+fn only_statement(text: &str) -> Option<NodeEnum> {
+    let parsed = pg_query::parse(text, 0).ok()?;
+    if parsed.protobuf.stmts.len() != 1 {
+        return None;
+    }
+    parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.clone()
+}
+
+/// For a `COMMENT ON … IS …` statement: the same statement setting `text` instead (None: `IS NULL`), and the
+/// comment it sets. `comment_sql(sql, None)` also names the commented object (the key of `Schema::comments`).
+#[must_use]
+pub fn comment_sql(sql: &str, text: Option<&str>) -> Option<(String, Option<String>)> {
+    let Some(NodeEnum::CommentStmt(c)) = only_statement(sql) else {
+        return None;
+    };
+    let written = (!c.comment.is_empty()).then(|| c.comment.clone());
+    let mut other = c.clone();
+    other.comment = text.unwrap_or_default().to_string();
+    let out = deparse_stmt(NodeEnum::CommentStmt(other));
+    // The deparser writes an empty comment as `''`; PostgreSQL treats '' as NULL as well.
+    let out = if text.is_none() { out.strip_suffix("IS ''").map_or(out.clone(), |head| format!("{head}IS NULL")) } else { out };
+    Some((out, written))
+}
+
+/// For `SET` / `RESET` statements: the statement that undoes it (`RESET name` after a session-level SET),
+/// `Ok(None)` when there is nothing to undo (SET LOCAL ends with its transaction), `Err(why)` when the
+/// previous value is unknown (RESET, RESET ALL).
+///
+/// # Errors
+/// Why the setting cannot be restored.
+pub fn set_inverse(sql: &str) -> Option<Result<Option<String>, String>> {
+    let Some(NodeEnum::VariableSetStmt(v)) = only_statement(sql) else {
+        return None;
+    };
+    use protobuf::VariableSetKind as K;
+    let kind = K::try_from(v.kind).unwrap_or(K::Undefined);
+    Some(match kind {
+        _ if v.is_local => Ok(None),
+        K::VarSetMulti if v.name.starts_with("TRANSACTION") || v.name.starts_with("SESSION CHARACTERISTICS") => Ok(None),
+        K::VarSetValue | K::VarSetDefault | K::VarSetCurrent => Ok(Some(match v.name.as_str() {
+            "role" => "RESET ROLE".to_string(),
+            "session_authorization" => "RESET SESSION AUTHORIZATION".to_string(),
+            "timezone" => "RESET TIME ZONE".to_string(),
+            name => format!("RESET {}", crate::model::quote_ident(name)),
+        })),
+        _ => Err(format!("the value before `{}` is not known", sql.split_whitespace().take(3).collect::<Vec<_>>().join(" "))),
+    })
+}
+
+/// For `DROP TYPE` / `DROP DOMAIN`: each dropped name, whether it is a domain, and CASCADE.
+#[must_use]
+pub fn dropped_types(sql: &str) -> Option<(Vec<QName>, bool, bool)> {
+    let Some(NodeEnum::DropStmt(s)) = only_statement(sql) else {
+        return None;
+    };
+    let domain = match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+        ObjectType::ObjectType => false,
+        ObjectType::ObjectDomain => true,
+        _ => return None,
+    };
+    let names = s
+        .objects
+        .iter()
+        .filter_map(|o| match o.node.as_ref() {
+            Some(NodeEnum::TypeName(t)) => Some(qname_of_list(&t.names)),
+            Some(NodeEnum::List(l)) => Some(qname_of_list(&l.items)),
+            _ => None,
+        })
+        .collect();
+    Some((names, domain, s.behavior == DropBehavior::DropCascade as i32))
+}
+
+/// For `CREATE FUNCTION` / `CREATE PROCEDURE` without OR REPLACE: the `DROP` that removes exactly it.
+#[must_use]
+pub fn drop_of_created_function(sql: &str) -> Option<String> {
+    let Some(NodeEnum::CreateFunctionStmt(f)) = only_statement(sql) else {
+        return None;
+    };
+    if f.replace {
+        return None;
+    }
+    let mut args = Vec::new();
+    for p in &f.parameters {
+        let Some(NodeEnum::FunctionParameter(p)) = p.node.as_ref() else { continue };
+        use protobuf::FunctionParameterMode as M;
+        match M::try_from(p.mode).unwrap_or(M::Undefined) {
+            M::FuncParamOut | M::FuncParamTable => continue,
+            _ => args.push(p.arg_type.as_ref().map(type_sql)?),
+        }
+    }
+    let what = if f.is_procedure { "PROCEDURE" } else { "FUNCTION" };
+    Some(format!("DROP {what} {}({})", qname_of_list(&f.funcname).sql(), args.join(", ")))
 }
 
 /// The same `CREATE INDEX` definition, built CONCURRENTLY (for re-creating a dropped index online).

@@ -1,0 +1,139 @@
+//! Plans whose meaning must equal the statement's, executed on a real PostgreSQL with rows: batched
+//! UPDATEs interrupted and rerun, rollbacks that run, partitioned indexes, names resolved through
+//! `search_path`.
+
+mod support;
+
+use support::{SETUP, apply_all, scalar};
+use zdm_core::model::{PgVersion, ProjectFiles};
+use zdm_core::pipeline::{self, Outcome};
+use zdm_core::plan::{PlanConfig, PlanType};
+use zdm_pg::runner::{self, Direction};
+use zdm_pg::testing::TestDb;
+
+const EXTRA: &str = include_str!("../../../tests/fixtures/extra.sql");
+
+fn setup() -> String {
+    format!("{SETUP}\n{EXTRA}\nINSERT INTO measurements SELECT g, date '2026-01-01' + g % 300 FROM generate_series(1, 1000) g;")
+}
+
+/// Plans with a short lock timeout, so a held row lock stops a batch quickly.
+fn plan(files: &ProjectFiles, change: &str) -> Outcome {
+    let config = PlanConfig { pg: PgVersion(15), lock_timeout: "300ms".into(), ..PlanConfig::default() };
+    pipeline::run(pipeline::Input { change, files, config, now: "20261125140000", name: None, change_path: None })
+        .unwrap_or_else(|e| panic!("plan failed: {e}"))
+}
+
+/// Runs every file up, down, up (the data change has no automatic inverse: down leaves the values).
+fn up_down_up(c: &mut zdm_pg::Client, out: &Outcome) {
+    for d in [Direction::Up, Direction::Down, Direction::Up] {
+        apply_all(c, out, d);
+    }
+}
+
+#[test]
+fn a_batched_self_referencing_update_interrupted_by_a_lock_timeout_resumes_on_rerun() {
+    let db = TestDb::new("update_resume");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let out = plan(&support::project(SETUP), "UPDATE users SET score = score + 1");
+    assert_eq!(out.plan.kind, PlanType::Backfill);
+    let file = &out.files[0].contents;
+    // Another session holds a row of the second batch: the step stops there with a lock timeout.
+    let mut other = db.connect();
+    let mut held = other.transaction().unwrap();
+    held.batch_execute("SELECT 1 FROM users WHERE id = 7000 FOR UPDATE").unwrap();
+    let err = runner::apply(&mut c, file, Direction::Up).expect_err("the held row stops batch 2");
+    assert!(err.to_string().contains("lock timeout"), "{err}");
+    held.rollback().unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score = id % 100 + 1"), 5000, "batch 1 committed");
+    // Rerun, as the checklist says: rows of batch 1 are not incremented twice.
+    assert!(out.plan.checklist.iter().any(|l| l.contains("rerun: resumes after the last committed one")), "{:?}", out.plan.checklist);
+    runner::apply(&mut c, file, Direction::Up).unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score = id % 100 + 1"), 12000);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'zdm_backfill_progress'"), 0);
+    // Down keeps the values (the previous ones are not kept); up again applies the statement once more.
+    runner::apply(&mut c, file, Direction::Down).unwrap();
+    runner::apply(&mut c, file, Direction::Up).unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score = id % 100 + 2"), 12000);
+}
+
+#[test]
+fn an_update_reading_its_own_table_keeps_the_single_statements_meaning() {
+    let db = TestDb::new("update_subquery");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let out = plan(&support::project(SETUP), "UPDATE users SET score = (SELECT max(score) + 1 FROM users)");
+    assert_eq!(out.plan.kind, PlanType::AsWritten);
+    up_down_up(&mut c, &out);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(DISTINCT score) FROM users"), 1, "one statement gives one value");
+    assert_eq!(scalar::<i32>(&mut c, "SELECT min(score) FROM users"), 101);
+}
+
+#[test]
+fn an_idempotent_batched_update_rerun_after_a_lock_timeout_skips_done_rows() {
+    let db = TestDb::new("update_idempotent");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let out = plan(&support::project(SETUP), "UPDATE users SET code = name || '!'");
+    let file = &out.files[0].contents;
+    assert!(file.contains("IS DISTINCT FROM"));
+    let mut other = db.connect();
+    let mut held = other.transaction().unwrap();
+    held.batch_execute("SELECT 1 FROM users WHERE id = 7000 FOR UPDATE").unwrap();
+    runner::apply(&mut c, file, Direction::Up).expect_err("the held row stops batch 2");
+    held.rollback().unwrap();
+    runner::apply(&mut c, file, Direction::Up).unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE code = name || '!'"), 12000);
+    let _ = setup();
+}
+
+#[test]
+fn comment_set_drop_type_and_function_rollbacks_run_and_restore() {
+    let setup = format!("{}\nCOMMENT ON TABLE users IS 'people';", setup());
+    let files = support::project(&setup);
+    for (name, change, check_up, check_down) in [
+        (
+            "comment",
+            "COMMENT ON TABLE users IS 'accounts'",
+            "SELECT obj_description('users'::regclass) = 'accounts'",
+            "SELECT obj_description('users'::regclass) = 'people'",
+        ),
+        (
+            "comment_col",
+            "COMMENT ON COLUMN users.email IS 'contact'",
+            "SELECT col_description('users'::regclass, 3) = 'contact'",
+            "SELECT col_description('users'::regclass, 3) IS NULL",
+        ),
+        ("set", "SET work_mem = '7MB'", "SELECT current_setting('work_mem') = '7MB'", "SELECT current_setting('work_mem') <> '7MB'"),
+        ("drop_type", "DROP TYPE mood3", "SELECT to_regtype('mood3') IS NULL", "SELECT enum_range(NULL::mood3)::text = '{happy,ok,sad}'"),
+        (
+            "function",
+            "CREATE FUNCTION plus1(a int, OUT b int) LANGUAGE sql AS 'SELECT a + 1'",
+            "SELECT to_regprocedure('plus1(int)') IS NOT NULL",
+            "SELECT to_regprocedure('plus1(int)') IS NULL",
+        ),
+        // Data is gone: the down is a no-op that says so, and the rollback of the project goes on.
+        ("truncate", "TRUNCATE audit_log", "SELECT count(*) = 0 FROM audit_log", "SELECT count(*) = 0 FROM audit_log"),
+    ] {
+        let db = TestDb::new(name);
+        let mut c = db.connect();
+        c.batch_execute(&setup).unwrap();
+        let out = plan(&files, change);
+        for (direction, check) in [(Direction::Up, check_up), (Direction::Down, check_down), (Direction::Up, check_up)] {
+            apply_all(&mut c, &out, direction);
+            assert!(scalar::<bool>(&mut c, check), "{name} {direction:?}: {check}\n{}", out.files[0].contents);
+        }
+    }
+}
+
+#[test]
+fn without_a_schema_a_dropped_columns_rollback_runs_and_says_the_data_is_gone() {
+    let db = TestDb::new("drop_no_schema");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let out = plan(&ProjectFiles::default(), "ALTER TABLE users DROP COLUMN email");
+    up_down_up(&mut c, &out);
+    assert!(out.plan.steps.iter().any(|s| s.rollback.contains("the column and its data are gone")));
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users"), 12000);
+}

@@ -1,7 +1,7 @@
 //! Flags and the `plan` subcommand. Flags are validated before any file is read.
 
 use crate::{project, write};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
 use std::path::PathBuf;
@@ -45,21 +45,29 @@ pub struct ExplainArgs {
 }
 
 /// `zdm rules`.
-pub fn rules(args: &RulesArgs) {
+pub fn rules(args: &RulesArgs) -> Result<()> {
     if args.markdown {
-        print!("{}", report::rules_markdown());
+        emit(&report::rules_markdown())
     } else {
-        print!("{}", report::rule_list(&Style { color: false, ascii: args.ascii || !utf8_locale() }));
+        emit(&report::rule_list(&Style { color: false, ascii: args.ascii || !utf8_locale() }))
+    }
+}
+
+/// Writes to standard output. A reader that went away (`zdm rules | head -1`) is not an error: the
+/// rest of the output is dropped quietly, as every Unix filter does.
+pub fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow!("error: cannot write to standard output: {e}")),
+        _ => Ok(()),
     }
 }
 
 /// `zdm explain ID`.
 pub fn explain(args: &ExplainArgs) -> Result<()> {
     match report::explain(&args.rule) {
-        Some(text) => {
-            print!("{text}");
-            Ok(())
-        }
+        Some(text) => emit(&text),
         None => Err(anyhow!("error: no rule `{}`\n  = help: `zdm rules` lists them", args.rule)),
     }
 }
@@ -72,7 +80,9 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct PlanArgs {
-    /// The change as SQL (one or more statements), or `-` to read it from standard input.
+    /// The change as SQL (one or more statements), or `-` to read it from standard input. A change that
+    /// starts with a `--` comment is taken as is (or write `zdm plan -- "…"`).
+    #[arg(allow_hyphen_values = true)]
     pub sql: Option<String>,
     /// Read the change from this file instead.
     #[arg(long, short = 'f', value_name = "FILE", conflicts_with = "sql")]
@@ -130,18 +140,37 @@ struct Source {
     text: String,
 }
 
+impl Source {
+    fn decode(label: String, bytes: Vec<u8>) -> (Source, Option<Pos>) {
+        let (text, bad) = project::decode(bytes);
+        (Source { label, text }, bad)
+    }
+}
+
+/// The change must be text PostgreSQL accepts: UTF-8 without NUL bytes. Either error points at the byte.
+fn checked((source, bad_utf8): (Source, Option<Pos>)) -> Result<Source> {
+    if let Some(pos) = bad_utf8 {
+        return Err(located(&source, "the change is not valid UTF-8", pos, Some("save the file as UTF-8")));
+    }
+    if let Some(i) = source.text.find('\0') {
+        let pos = Pos::of_byte(&source.text, i);
+        return Err(located(&source, "the change contains a NUL byte, which PostgreSQL never accepts in SQL text", pos, None));
+    }
+    Ok(source)
+}
+
 fn read_change(args: &PlanArgs) -> Result<Source> {
     match (&args.sql, &args.file) {
         (_, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| anyhow!("error: cannot read {}: {e}", path.display()))?;
-            Ok(Source { label: path.display().to_string(), text })
+            let bytes = std::fs::read(path).map_err(|e| anyhow!("error: cannot read {}: {}", path.display(), project::cause(&e)))?;
+            checked(Source::decode(path.display().to_string(), bytes))
         }
         (Some(s), None) if s == "-" => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("error: reading standard input")?;
-            Ok(Source { label: "<stdin>".into(), text })
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| anyhow!("error: cannot read standard input: {}", project::cause(&e)))?;
+            checked(Source::decode("<stdin>".into(), bytes))
         }
-        (Some(s), None) => Ok(Source { label: "<change>".into(), text: s.clone() }),
+        (Some(s), None) => checked((Source { label: "<change>".into(), text: s.clone() }, None)),
         (None, None) => Err(anyhow!(
             "error: no change given\n  = help: zdm plan \"ALTER TABLE …\", zdm plan --file change.sql, or zdm plan - < change.sql"
         )),
@@ -149,23 +178,74 @@ fn read_change(args: &PlanArgs) -> Result<Source> {
 }
 
 /// `error: message` / `--> source:line:col` / the line with a caret / `= help: …`.
+///
+/// The line is masked (secrets) first, then cut to a window of [`WINDOW`] columns around the caret, so a
+/// very long line stays readable and a cut can never expose part of a secret.
 fn located(source: &Source, message: &str, pos: Pos, help: Option<&str>) -> anyhow::Error {
-    let line = source.text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+    let raw = source.text.split('\n').nth(pos.line.saturating_sub(1)).unwrap_or("").trim_end_matches('\r');
+    let (line, caret) = caret_line(raw, pos.col);
     let gutter = pos.line.to_string().len();
     let mut out = format!(
-        "error: {message}\n{:gutter$}--> {}:{}\n{:gutter$} |\n{} | {line}\n{:gutter$} | {}^",
+        "error: {}\n{:gutter$}--> {}:{}\n{:gutter$} |\n{} | {line}\n{:gutter$} | {}^",
+        mask_secrets(message),
         "",
         source.label,
         pos,
         "",
         pos.line,
         "",
-        " ".repeat(pos.col.saturating_sub(1))
+        " ".repeat(caret)
     );
     if let Some(h) = help {
-        out.push_str(&format!("\n{:gutter$} = help: {h}", ""));
+        out.push_str(&format!("\n{:gutter$} = help: {}", "", mask_secrets(h)));
     }
     anyhow!(out)
+}
+
+/// Columns of source shown around the caret in an error.
+const WINDOW: usize = 120;
+
+/// The masked line to show and the number of columns before the caret, for 1-based column `col`.
+fn caret_line(raw: &str, col: usize) -> (String, usize) {
+    let raw: String = raw
+        .chars()
+        .map(|c| {
+            if c == '\t' {
+                ' '
+            } else if c.is_control() {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cut = raw.char_indices().nth(col.saturating_sub(1)).map_or(raw.len(), |(b, _)| b);
+    let (before, after) = raw.split_at(cut);
+    // Mask the whole line; when masking does not cross the caret, the masked prefix tells where it moved.
+    let masked = mask_secrets(&raw);
+    let masked_before = mask_secrets(before);
+    let caret = if masked.starts_with(&masked_before) && mask_secrets(after).len() + masked_before.len() == masked.len() {
+        masked_before.chars().count()
+    } else {
+        col.saturating_sub(1).min(masked.chars().count())
+    };
+    let chars: Vec<char> = masked.chars().collect();
+    if chars.len() <= WINDOW {
+        return (masked, caret);
+    }
+    let start = caret.saturating_sub(WINDOW / 2).min(chars.len().saturating_sub(WINDOW));
+    let end = (start + WINDOW).min(chars.len());
+    let mut shown = String::new();
+    let mut caret_at = caret - start;
+    if start > 0 {
+        shown.push('…');
+        caret_at += 1;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret_at)
 }
 
 fn utc_now() -> (String, String) {
@@ -178,7 +258,19 @@ fn utc_now() -> (String, String) {
 /// `zdm plan`.
 pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     let source = read_change(args)?;
-    let files = project::read(&args.dir)?;
+    project::check_dir(&args.dir)?;
+    // One run at a time per project from here to the last file written: the second of two parallel runs
+    // reads the project after the first wrote its files, so their versions never collide.
+    let _lock = if args.dry_run { None } else { Some(write::lock(&args.dir)?) };
+    if !args.dry_run
+        && let Some(note) = write::recover(&args.dir)
+    {
+        warn(&note);
+    }
+    let (files, read_warnings) = project::read(&args.dir)?;
+    for w in &read_warnings {
+        warn(&format!("warning: {}: {}", w.path, w.message));
+    }
     let (now, human_now) = utc_now();
     let config = PlanConfig {
         pg: PgVersion(args.pg_version),
@@ -215,7 +307,12 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     let mut report_file: Option<GeneratedFile> = None;
     if full.is_none() {
         let slug = outcome.plan.steps.first().map_or("plan", |s| s.slug.as_str());
-        let path = format!(".zdm/reports/{now}_{slug}.html");
+        let mut path = format!(".zdm/reports/{now}_{slug}.html");
+        let mut n = 1;
+        while args.dir.join(&path).exists() {
+            n += 1;
+            path = format!(".zdm/reports/{now}_{slug}_{n}.html");
+        }
         info.report = Some(if args.dry_run { format!("{path} (not written: dry run)") } else { path.clone() });
         report_file = Some(GeneratedFile { path, contents: mask_secrets(&report::html_report(&outcome, &info, &human_now)) });
     }
@@ -225,11 +322,23 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         write::write_all(&args.dir, &all)?;
     }
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report::json_report(&outcome, &info))? + "\n",
+        Format::Json => {
+            let mut json = report::json_report(&outcome, &info);
+            if let Some(list) = json.get_mut("warnings").and_then(|w| w.as_array_mut()) {
+                let read = read_warnings.iter().map(|w| serde_json::json!({"path": w.path, "message": mask_secrets(&w.message)}));
+                list.splice(0..0, read);
+            }
+            serde_json::to_string_pretty(&json)? + "\n"
+        }
         Format::Text => full.unwrap_or_else(|| report::receipt(&outcome, &style, &info).unwrap_or_default()),
     };
-    print!("{}", mask_secrets(&text));
-    Ok(())
+    emit(&mask_secrets(&text))
+}
+
+/// A line on standard error (secrets masked; a closed standard error is ignored).
+pub fn warn(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", mask_secrets(text));
 }
 
 fn utf8_locale() -> bool {

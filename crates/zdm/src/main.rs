@@ -16,16 +16,13 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Plan(args) => cli::plan(&args, std::io::stdout().is_terminal()),
-        cli::Command::Rules(args) => {
-            cli::rules(&args);
-            Ok(())
-        }
+        cli::Command::Rules(args) => cli::rules(&args),
         cli::Command::Explain(args) => cli::explain(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", zdm_core::model::mask_secrets(&e.to_string()));
+            cli::warn(&e.to_string());
             ExitCode::from(2)
         }
     }

@@ -1,9 +1,53 @@
 //! Reading the user's project: every `.sql` file below the project directory and the paths of migrations
 //! written as code (respecting .gitignore, and skipping zdm's own `.zdm/`), as `ProjectFiles` for the core.
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 use std::path::Path;
-use zdm_core::model::{ProjectFile, ProjectFiles};
+use zdm_core::model::{Pos, ProjectFile, ProjectFiles};
+
+/// Something about a project file the user should know that does not stop the run.
+pub struct ReadWarning {
+    /// Path relative to the project root.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Checks that `root` is a directory zdm can plan in, saying what it is otherwise.
+pub fn check_dir(root: &Path) -> Result<()> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(anyhow!(
+            "error: --dir {} is a file, not a directory\n  = help: pass the project directory (the one holding the migrations)",
+            root.display()
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(anyhow!("error: project directory {} does not exist", root.display())),
+        Err(e) => Err(anyhow!("error: cannot read project directory {}: {}", root.display(), cause(&e))),
+    }
+}
+
+/// An IO error's cause as the OS words it, without Rust's `(os error N)` suffix.
+pub fn cause(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// Decodes `bytes` as UTF-8; when they are not, decodes lossily and says where the first bad byte is.
+pub fn decode(bytes: Vec<u8>) -> (String, Option<Pos>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            let pos = Pos::of_byte(prefix, prefix.len());
+            (String::from_utf8_lossy(&bytes).into_owned(), Some(pos))
+        }
+    }
+}
 
 /// `file`'s path relative to `root` with `/` separators, when it lies inside it.
 pub fn relative(root: &Path, file: &Path) -> Option<String> {
@@ -16,19 +60,21 @@ pub fn relative(root: &Path, file: &Path) -> Option<String> {
 /// Extensions of migration files written as code (listed by path, contents not read).
 const CODE_MIGRATION_EXTENSIONS: &[&str] = &["py", "rb", "js", "ts", "cjs", "mjs", "go", "exs", "rs"];
 
-/// Reads the project's SQL files (and the paths of code migrations), paths relative to `root` with `/` separators, sorted.
-pub fn read(root: &Path) -> Result<ProjectFiles> {
-    if !root.is_dir() {
-        anyhow::bail!("error: project directory {} does not exist", root.display());
-    }
+/// Reads the project's SQL files (and the paths of code migrations), paths relative to `root` with `/`
+/// separators, sorted. A file that is not
+/// UTF-8 is read lossily (U+FFFD for each bad sequence) and named in a warning; a file that cannot be read
+/// at all stops the run with the OS's reason.
+pub fn read(root: &Path) -> Result<(ProjectFiles, Vec<ReadWarning>)> {
+    check_dir(root)?;
     let mut files = Vec::new();
+    let mut warnings = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .max_depth(Some(8))
         .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
         .build();
     for entry in walker {
-        let entry = entry.context("reading the project directory")?;
+        let entry = entry.map_err(|e| anyhow!("error: cannot read the project directory: {e}"))?;
         let path = entry.path();
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
@@ -44,9 +90,16 @@ pub fn read(root: &Path) -> Result<ProjectFiles> {
             }
             continue;
         }
-        let contents = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| anyhow!("error: cannot read {}: {}", path.display(), cause(&e)))?;
+        let (contents, bad) = decode(bytes);
+        if let Some(pos) = bad {
+            warnings.push(ReadWarning {
+                path: rel.clone(),
+                message: format!("not valid UTF-8 at {pos}; read with U+FFFD in place of the bad bytes"),
+            });
+        }
         files.push(ProjectFile { path: rel, contents });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(ProjectFiles { files })
+    Ok((ProjectFiles { files }, warnings))
 }

@@ -1,13 +1,121 @@
-//! Writing a plan's files: all or none, never over an existing file.
+//! Writing a plan's files: all or none, never over an existing file, one run at a time per project.
+//!
+//! 1. [`lock`] takes an exclusive `flock` on the project directory itself (no lock file is left behind;
+//!    the kernel releases it when the process dies), so two runs never choose the same version: the second
+//!    reads the project, plans and names its files only after the first has written its own.
+//! 2. [`write_all`] records its intent in the journal `.zdm-pending` (project root), writes every file to a
+//!    hidden temporary file beside its target (`.NAME.zdm-tmp`: hidden and not `.sql`, so neither zdm nor a
+//!    migration tool ever reads it) and fsyncs it, marks the journal `commit`, then hard-links each
+//!    temporary file to its target (a link fails when the target exists: nothing is ever overwritten),
+//!    removes the temporary files and the journal.
+//! 3. [`recover`], called under the lock before the project is read, finishes what a killed run left: a
+//!    journal still in `writing` loses its temporary files (nothing of that run appears), one in `commit`
+//!    has its remaining links made (all of that run appears).
+//!
+//! Test hooks (read only here, for the SIGKILL tests): `ZDM_TEST_PAUSE_AFTER_FILES=N` sleeps after N
+//! temporary files are written, `ZDM_TEST_PAUSE_AFTER_LINKS=N` after N targets are linked; both print
+//! `zdm test hook: paused` to standard error first.
 
 use anyhow::{Result, bail};
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use zdm_core::model::GeneratedFile;
 
-/// Writes every file under `root`, refusing to touch an existing path; on any failure removes what it
-/// wrote, so the project is left as it was.
+/// The journal of a write in progress, relative to the project root.
+const JOURNAL: &str = ".zdm-pending";
+
+/// An exclusive lock on a project directory, held until dropped.
+pub struct Lock(#[allow(dead_code)] File);
+
+/// Waits for and takes the project's lock.
+pub fn lock(root: &Path) -> Result<Lock> {
+    let dir = File::open(root).map_err(|e| anyhow::anyhow!("error: cannot open project directory {}: {e}", root.display()))?;
+    flock(&dir)?;
+    Ok(Lock(dir))
+}
+
+#[cfg(unix)]
+fn flock(file: &File) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        #[allow(unsafe_code)]
+        // SAFETY: flock on a file descriptor this function borrows; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            bail!("error: cannot lock the project directory: {e}");
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn flock(_file: &File) -> Result<()> {
+    Ok(())
+}
+
+fn temp_path(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!(".{name}.zdm-tmp"))
+}
+
+fn pause(var: &str, done: usize) {
+    if std::env::var(var).ok().and_then(|v| v.parse::<usize>().ok()) == Some(done) {
+        eprintln!("zdm test hook: paused");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
+fn write_journal(root: &Path, state: &str, pairs: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
+    let mut text = format!("{state}\n");
+    for (tmp, target) in pairs {
+        text.push_str(&format!("{}\t{}\n", tmp.display(), target.display()));
+    }
+    let staging = root.join(format!("{JOURNAL}.tmp"));
+    let mut f = File::create(&staging)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    fs::rename(&staging, root.join(JOURNAL))?;
+    sync_dir(root);
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Finishes or undoes a write that a killed run left (call under [`lock`]). Returns a note for the user
+/// when there was one.
+pub fn recover(root: &Path) -> Option<String> {
+    let journal = root.join(JOURNAL);
+    let text = fs::read_to_string(&journal).ok()?;
+    let mut lines = text.lines();
+    let state = lines.next().unwrap_or("");
+    let pairs: Vec<(PathBuf, PathBuf)> = lines.filter_map(|l| l.split_once('\t')).map(|(t, g)| (root.join(t), root.join(g))).collect();
+    let commit = state == "commit" && pairs.iter().all(|(t, g)| t.exists() || g.exists());
+    let mut linked = 0;
+    for (tmp, target) in &pairs {
+        if commit && tmp.exists() && !target.exists() && fs::hard_link(tmp, target).is_ok() {
+            linked += 1;
+        }
+        let _ = fs::remove_file(tmp);
+    }
+    let _ = fs::remove_file(&journal);
+    let _ = fs::remove_file(root.join(format!("{JOURNAL}.tmp")));
+    Some(if commit {
+        format!("note: finished writing {linked} file(s) of an interrupted zdm run")
+    } else {
+        format!("note: removed the temporary files of an interrupted zdm run ({} file(s), none was written)", pairs.len())
+    })
+}
+
+/// Writes every file under `root` (call under [`lock`]), refusing to touch an existing path; on any
+/// failure removes what it wrote, so the project is left as it was.
 pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
     for f in files {
         let path = root.join(&f.path);
@@ -15,10 +123,12 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
             bail!("error: {} already exists; zdm never overwrites a migration (nothing written)", f.path);
         }
     }
-    let mut written: Vec<PathBuf> = Vec::new();
+    let pairs: Vec<(PathBuf, PathBuf)> = files.iter().map(|f| (temp_path(Path::new(&f.path)), PathBuf::from(&f.path))).collect();
+    let mut linked: Vec<PathBuf> = Vec::new();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<()> {
-        for f in files {
+        write_journal(root, "writing", &pairs)?;
+        for (n, (f, (tmp, _))) in files.iter().zip(&pairs).enumerate() {
             let path = root.join(&f.path);
             if let Some(dir) = path.parent()
                 && !dir.exists()
@@ -32,25 +142,46 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
                         None => break,
                     }
                 }
-                fs::create_dir_all(dir)?;
+                fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create directory {}: {e}", dir.strip_prefix(root).unwrap_or(dir).display()))?;
                 created_dirs.extend(missing);
             }
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&path)?;
-            written.push(path);
-            file.write_all(f.contents.as_bytes())?;
-            file.sync_all()?;
+            let tmp = root.join(tmp);
+            let mut file =
+                OpenOptions::new().write(true).create(true).truncate(true).open(&tmp).map_err(|e| anyhow::anyhow!("{}: {e}", f.path))?;
+            file.write_all(f.contents.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", f.path))?;
+            file.sync_all().map_err(|e| anyhow::anyhow!("{}: {e}", f.path))?;
+            pause("ZDM_TEST_PAUSE_AFTER_FILES", n + 1);
+        }
+        for dir in files.iter().filter_map(|f| root.join(&f.path).parent().map(Path::to_path_buf)) {
+            sync_dir(&dir);
+        }
+        write_journal(root, "commit", &pairs)?;
+        for (n, (tmp, target)) in pairs.iter().enumerate() {
+            fs::hard_link(root.join(tmp), root.join(target)).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+            linked.push(root.join(target));
+            pause("ZDM_TEST_PAUSE_AFTER_LINKS", n + 1);
         }
         Ok(())
     })();
+    for (tmp, _) in &pairs {
+        let _ = fs::remove_file(root.join(tmp));
+    }
     if let Err(e) = result {
-        for p in written.iter().rev() {
+        for p in linked.iter().rev() {
             let _ = fs::remove_file(p);
         }
         for d in &created_dirs {
             let _ = fs::remove_dir(d);
         }
+        let _ = fs::remove_file(root.join(JOURNAL));
         bail!("error: writing the plan failed, nothing written: {e}");
     }
+    for dir in files.iter().filter_map(|f| root.join(&f.path).parent().map(Path::to_path_buf)) {
+        sync_dir(&dir);
+    }
+    let _ = fs::remove_file(root.join(JOURNAL));
+    sync_dir(root);
     Ok(())
 }
 
@@ -67,6 +198,12 @@ mod tests {
 
     fn file(path: &str) -> GeneratedFile {
         GeneratedFile { path: path.into(), contents: "-- migrate:up\n-- migrate:down\n".into() }
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut out: Vec<String> = fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        out.sort();
+        out
     }
 
     #[test]
@@ -88,6 +225,41 @@ mod tests {
         let err = write_all(&dir, &[file("new/1.sql"), file("blocker/2.sql")]).unwrap_err();
         assert!(err.to_string().contains("nothing written"), "{err}");
         assert!(!dir.join("new").exists(), "created directories are removed too");
+        assert_eq!(listing(&dir), ["blocker"], "no temporary file or journal is left");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unrelated_temporary_files_are_left_alone() {
+        let dir = scratch("race");
+        fs::create_dir_all(dir.join("m")).unwrap();
+        fs::write(dir.join("m/.2.sql.zdm-tmp"), "stale").unwrap();
+        write_all(&dir, &[file("m/1.sql")]).unwrap();
+        assert_eq!(listing(&dir.join("m")), [".2.sql.zdm-tmp", "1.sql"]);
+        assert_eq!(listing(&dir), ["m"], "the journal is removed");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn recovery_finishes_a_committed_write_and_drops_an_unfinished_one() {
+        let dir = scratch("recover");
+        fs::create_dir_all(dir.join("m")).unwrap();
+        fs::write(dir.join("m/.1.sql.zdm-tmp"), "one").unwrap();
+        fs::write(dir.join("m/.2.sql.zdm-tmp"), "two").unwrap();
+        fs::write(dir.join("m/1.sql"), "one").unwrap();
+        let pairs =
+            [(PathBuf::from("m/.1.sql.zdm-tmp"), PathBuf::from("m/1.sql")), (PathBuf::from("m/.2.sql.zdm-tmp"), PathBuf::from("m/2.sql"))];
+        write_journal(&dir, "commit", &pairs).unwrap();
+        assert!(recover(&dir).unwrap().contains("finished writing 1 file"));
+        assert_eq!(listing(&dir.join("m")), ["1.sql", "2.sql"]);
+        assert_eq!(fs::read_to_string(dir.join("m/2.sql")).unwrap(), "two");
+
+        fs::write(dir.join("m/.3.sql.zdm-tmp"), "three").unwrap();
+        write_journal(&dir, "writing", &[(PathBuf::from("m/.3.sql.zdm-tmp"), PathBuf::from("m/3.sql"))]).unwrap();
+        assert!(recover(&dir).unwrap().contains("none was written"));
+        assert_eq!(listing(&dir.join("m")), ["1.sql", "2.sql"]);
+        assert_eq!(listing(&dir), ["m"]);
+        assert_eq!(recover(&dir), None);
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -114,7 +114,8 @@ fn a_typo_against_the_schema_exits_2_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("column `nmae` does not exist on `users`"), "{err}");
-    assert!(err.contains("change.sql:2:1"), "{err}");
+    assert!(err.contains("change.sql:2:33"), "the caret points at the unknown name: {err}");
+    assert!(err.contains(&format!("2 | ALTER TABLE users RENAME COLUMN nmae TO full_name;\n  | {}^", " ".repeat(32))), "{err}");
     assert!(err.contains("help: columns of users: id, name, email, score, code"), "{err}");
     assert_eq!(p.listing().len(), 2);
 }

@@ -592,57 +592,184 @@ pub fn parent_dir(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
-/// Masks passwords in connection strings found anywhere in `text`: the password of
-/// `scheme://user:password@host` URLs and the value of `password=…` key/value pairs become `****`.
+/// The mask that replaces every secret.
+pub const MASK: &str = "****";
+
+/// Masks secrets found anywhere in `text`:
+/// - the password of `scheme://user:password@host` URLs (a password may hold `/`, `:` or `@`: everything
+///   from the first `:` of the user part to the last `@` of the URL goes);
+/// - the value of `password=…` / `passwd=…` / `pwd=…` key/value pairs, bare, `'quoted'`, `"quoted"` or
+///   `''doubled''` (a libpq value inside an SQL string literal);
+/// - the literal after the SQL keyword `PASSWORD` (`CREATE ROLE … PASSWORD '…'`, `ENCRYPTED PASSWORD '…'`,
+///   `OPTIONS (password '…')`), in any quoting, `'…'`, `E'…'` or `$tag$…$tag$`.
+///
+/// Every output of zdm (receipt, JSON, HTML report, errors) passes its text through this *before* any
+/// escaping or truncation, so an escaped or cut secret cannot slip past it.
 #[must_use]
 pub fn mask_secrets(text: &str) -> String {
+    mask_keyword_password(&mask_urls(text))
+}
+
+fn mask_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let end = tail.find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '/').unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match (authority.rfind('@'), authority.find(':')) {
-            (Some(at), Some(colon)) if colon < at => {
-                out.push_str(&authority[..=colon]);
-                out.push_str("****");
-                out.push_str(&authority[at..]);
+        let mut end = url_end(tail);
+        let user_end = tail[..end].find([':', '@', '/', '?', '#']).unwrap_or(end);
+        if tail[user_end..end].starts_with(':') && !tail[user_end..end].contains('@') {
+            // A quote inside the password ended the URL early: the password runs to an `@` before the
+            // next whitespace.
+            let word = tail.find(char::is_whitespace).unwrap_or(tail.len());
+            if let Some(at) = tail[user_end..word].rfind('@') {
+                end = user_end + at + 1 + url_end(&tail[user_end + at + 1..]);
             }
-            _ => out.push_str(authority),
+        }
+        let url = &tail[..end];
+        match (url[user_end..].starts_with(':'), url.rfind('@')) {
+            (true, Some(at)) if at > user_end => {
+                out.push_str(&url[..=user_end]);
+                out.push_str(MASK);
+                out.push_str(&url[at..]);
+            }
+            _ => out.push_str(url),
         }
         rest = &tail[end..];
     }
     out.push_str(rest);
-    mask_keyword_password(&out)
+    out
+}
+
+/// Where a URL starting at `tail` ends: whitespace, a double quote, a lone single quote (a doubled `''`
+/// is a quote inside an SQL literal and belongs to the URL), `<`, `>` or a backslash-escaped quote.
+fn url_end(tail: &str) -> usize {
+    let bytes = tail.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'<' | b'>' | b'`') => return i,
+            b'\\' if matches!(bytes.get(i + 1), Some(b'"' | b'\'')) => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
 }
 
 fn mask_keyword_password(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     let mut search = 0;
-    while let Some(i) = lower[search..].find("password").map(|i| i + search) {
-        let after = &text[i + "password".len()..];
-        let trimmed = after.trim_start();
-        if let Some(value) = trimmed.strip_prefix('=') {
-            let value = value.trim_start();
-            let start = text.len() - value.len();
-            let end = if let Some(q) = value.strip_prefix('\'') {
-                start + 1 + q.find('\'').map_or(q.len(), |e| e + 1)
-            } else {
-                start + value.find(|c: char| c.is_whitespace() || c == '\'' || c == '"').unwrap_or(value.len())
-            };
-            out.push_str(&text[last..start]);
-            out.push_str("****");
-            last = end;
-            search = end;
+    while search < text.len() {
+        let Some((i, key)) = ["password", "passwd", "pwd"]
+            .iter()
+            .filter_map(|k| lower[search..].find(k).map(|i| (i + search, *k)))
+            .min_by_key(|(i, k)| (*i, std::cmp::Reverse(k.len())))
+        else {
+            break;
+        };
+        let mut j = i + key.len();
+        // The keyword may be a quoted identifier: `"password" '…'`.
+        if bytes.get(j) == Some(&b'"') && i > 0 && bytes[i - 1] == b'"' {
+            j += 1;
+        }
+        let word_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        let ws = text[j..].len() - text[j..].trim_start().len();
+        let k = j + ws;
+        let span = if bytes.get(k) == Some(&b'=') {
+            let v = k + 1 + (text[k + 1..].len() - text[k + 1..].trim_start().len());
+            Some((v, value_end(text, v)))
+        } else if word_start && key == "password" && ws > 0 {
+            literal_span(text, k)
         } else {
-            search = i + "password".len();
+            None
+        };
+        match span {
+            Some((start, end)) if end > start => {
+                out.push_str(&text[last..start]);
+                out.push_str(MASK);
+                last = end;
+                search = end;
+            }
+            _ => search = i + key.len(),
         }
     }
     out.push_str(&text[last..]);
     out
+}
+
+/// The end of a `key=value` value starting at byte `v`.
+fn value_end(text: &str, v: usize) -> usize {
+    let rest = &text[v..];
+    if let Some(q) = rest.strip_prefix("''") {
+        // `password=''a b''` inside an SQL literal: the libpq quotes are doubled.
+        return v + 2 + q.find("''").map_or(q.len(), |e| e + 2);
+    }
+    if rest.starts_with('\'') || rest.starts_with('"') {
+        return quoted_end(text, v).unwrap_or(text.len());
+    }
+    v + rest.find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | ',' | ')' | ';' | '&' | '<' | '>')).unwrap_or(rest.len())
+}
+
+/// The end (exclusive) of a quoted value opening at `start` (`'` or `"`), where a doubled or
+/// backslash-escaped quote does not close it.
+fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            i += 2;
+        } else if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+            } else {
+                return Some(i + 1);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The SQL literal (`'…'`, `E'…'`, `$tag$…$tag$`) starting at `k`, if one does.
+fn literal_span(text: &str, k: usize) -> Option<(usize, usize)> {
+    let rest = &text[k..];
+    let open = if rest.starts_with('\'') {
+        k
+    } else if (rest.starts_with("E'") || rest.starts_with("e'")) && rest.len() > 2 {
+        k + 1
+    } else if let Some(after) = rest.strip_prefix('$') {
+        let tag_len = after.find('$')? + 2;
+        let tag = &rest[..tag_len];
+        if !tag[1..tag_len - 1].chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let close = rest[tag_len..].find(tag).map_or(text.len(), |e| k + tag_len + e + tag_len);
+        return Some((k, close));
+    } else {
+        return None;
+    };
+    Some((k, quoted_end(text, open).unwrap_or(text.len())))
+}
+
+/// Masks every string inside a JSON value (keys stay), before serialization escapes anything.
+pub fn mask_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            let masked = mask_secrets(s);
+            if masked != *s {
+                *s = masked;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_json),
+        serde_json::Value::Object(map) => map.values_mut().for_each(mask_json),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -656,6 +783,47 @@ mod tests {
         assert_eq!(mask_secrets("CONNECTION 'host=db password=hunter2 dbname=x'"), "CONNECTION 'host=db password=**** dbname=x'");
         assert_eq!(mask_secrets("password = 'a b' next"), "password = **** next");
         assert_eq!(mask_secrets("no secrets here"), "no secrets here");
+    }
+
+    /// Every shape of secret zdm knows, with the secret text that must disappear.
+    pub(crate) const SECRET_SHAPES: &[(&str, &str)] = &[
+        ("postgres://app:s3cret@db:5432/prod", "s3cret"),
+        ("postgresql://app:pa/ss@db/x", "pa/ss"),
+        ("postgres://app:p@ss:w/rd@db/x?sslmode=require", "p@ss:w/rd"),
+        ("'postgres://app:it''sme@db/x'", "it''sme"),
+        ("CONNECTION 'host=db password=hunter2 dbname=x'", "hunter2"),
+        ("CONNECTION 'host=db password=''quoted words'' dbname=x'", "quoted words"),
+        ("password = 'a b' next", "a b"),
+        ("PGPASSWORD=envsecret psql", "envsecret"),
+        ("Server=db;Uid=app;Pwd=odbcsecret;", "odbcsecret"),
+        ("CREATE ROLE app LOGIN PASSWORD 'rolesecret'", "rolesecret"),
+        ("ALTER ROLE app PASSWORD 'it''s secret'", "it''s secret"),
+        ("ALTER USER app WITH ENCRYPTED PASSWORD 'md5abcdef'", "md5abcdef"),
+        ("CREATE USER app PASSWORD E'esc\\'aped'", "esc\\'aped"),
+        ("CREATE ROLE app PASSWORD $pw$dollar secret$pw$", "dollar secret"),
+        ("CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'x', password 'mapsecret')", "mapsecret"),
+        ("OPTIONS (\"password\" 'quotedkey')", "quotedkey"),
+    ];
+
+    #[test]
+    fn every_secret_shape_is_masked() {
+        for (text, secret) in SECRET_SHAPES {
+            let masked = mask_secrets(text);
+            assert!(!masked.contains(secret), "{text} -> {masked}");
+            assert!(masked.contains(MASK), "{text} -> {masked}");
+        }
+        assert_eq!(mask_secrets("postgresql://app:pa/ss@db/x"), "postgresql://app:****@db/x");
+        assert_eq!(mask_secrets("ALTER ROLE app PASSWORD 'it''s secret';"), "ALTER ROLE app PASSWORD ****;");
+        assert_eq!(mask_secrets("ALTER ROLE app PASSWORD NULL"), "ALTER ROLE app PASSWORD NULL");
+        assert_eq!(mask_secrets("postgres://db:5432/x and postgres://app@db/x"), "postgres://db:5432/x and postgres://app@db/x");
+        assert_eq!(mask_secrets("SET password_encryption = 'scram-sha-256'"), "SET password_encryption = 'scram-sha-256'");
+    }
+
+    #[test]
+    fn json_strings_are_masked_before_serialization() {
+        let mut v = serde_json::json!({"sql": ["postgres://app:x\"y@db"], "n": 1});
+        mask_json(&mut v);
+        assert_eq!(v["sql"][0], "postgres://app:****@db");
     }
 
     #[test]

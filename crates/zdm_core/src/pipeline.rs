@@ -93,7 +93,8 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         }));
     }
     let ignores = sql::suppressions(input.change);
-    let mut analysis = plan::analyze(statements, &ignores, &schema, &input.config).map_err(Error::Plan)?;
+    let mut analysis =
+        plan::analyze(statements, &ignores, &schema, &input.config).map_err(|e| Error::Plan(point_at_name(input.change, e)))?;
     let unreadable = if schema.is_known() { None } else { tools::unreadable_migrations(input.files) };
     if let Some(u) = &unreadable {
         analysis.assumptions.insert(0, format!("schema unknown: {u}"));
@@ -119,6 +120,37 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         step.file = paths.next();
     }
     Ok(Outcome { pg, detection, schema, warnings, analysis, plan, files })
+}
+
+/// Moves an error's position from the start of its statement to the name it is about: the first name
+/// in backticks in the message (`column \`nmae\` does not exist on \`users\``), found as an identifier
+/// token of that statement (case-folded unless quoted, the last part of a qualified name).
+fn point_at_name(change: &str, mut e: PlanError) -> PlanError {
+    let Some(name) = e.message.split('`').nth(1).and_then(|n| n.rsplit('.').next()).map(str::to_string) else {
+        return e;
+    };
+    let index = crate::model::LineIndex::new(change);
+    let line_start = change.split_inclusive('\n').take(e.pos.line.saturating_sub(1)).map(str::len).sum::<usize>();
+    let start = change[line_start..].char_indices().nth(e.pos.col.saturating_sub(1)).map_or(change.len(), |(b, _)| line_start + b);
+    let Ok(scan) = pg_query::scan(&change[start..]) else {
+        return e;
+    };
+    for t in &scan.tokens {
+        let (Ok(from), Ok(to)) = (usize::try_from(t.start), usize::try_from(t.end)) else { break };
+        let Some(word) = change.get(start + from..start + to) else { break };
+        if word == ";" {
+            break;
+        }
+        let ident = match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\"\"", "\""),
+            None => word.to_lowercase(),
+        };
+        if ident == name {
+            e.pos = index.pos(start + from);
+            break;
+        }
+    }
+    e
 }
 
 fn phase_word(phase: Phase) -> &'static str {

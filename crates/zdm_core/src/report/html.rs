@@ -2,7 +2,7 @@
 //! auto-escapes templates whose name ends in `.html`).
 
 use super::{RunInfo, change_title, mark, step_target};
-use crate::model::SchemaSource;
+use crate::model::{SchemaSource, mask_secrets};
 use crate::pipeline::Outcome;
 use crate::rules;
 use minijinja::{Environment, context};
@@ -14,6 +14,13 @@ const TEMPLATE: &str = include_str!("report.html");
 pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> String {
     let mut env = Environment::new();
     env.add_template("report.html", TEMPLATE).expect("the report template parses");
+    // Secrets are masked in each value before it is escaped: escaping first turns `://` into
+    // `:&#x2f;&#x2f;` and `'` into `&#x27;`, which no masking pattern recognises afterwards.
+    env.set_formatter(|out, state, value| {
+        let masked = value.as_str().map(mask_secrets);
+        let value = masked.map_or_else(|| value.clone(), minijinja::Value::from);
+        minijinja::escape_formatter(out, state, &value)
+    });
     let plan = &outcome.plan;
     let steps: Vec<_> = plan
         .steps

@@ -2,14 +2,20 @@
 //! report path and every finding.
 
 use super::RunInfo;
-use crate::model::SchemaSource;
+use crate::model::{SchemaSource, mask_json};
 use crate::pipeline::Outcome;
 use crate::rules;
 use serde_json::{Value, json};
 
-/// The JSON object for a plan.
+/// The JSON object for a plan, every string with its secrets masked (before serialization escapes it).
 #[must_use]
 pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
+    let mut value = unmasked(outcome, info);
+    mask_json(&mut value);
+    value
+}
+
+fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
     let plan = &outcome.plan;
     let operations: Vec<Value> = outcome
         .analysis
@@ -99,6 +105,7 @@ pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
         "report": if info.dry_run { None } else { info.report.clone() },
         "findings": findings,
         "notes": plan.notes,
+        "warnings": outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
         "checklist": plan.checklist,
     })
 }

@@ -3,7 +3,7 @@
 //! longer, the short form (header, verdict, top 3 findings, report path) is printed instead.
 
 use super::{RunInfo, Style, change_title, mark, step_target};
-use crate::model::Risk;
+use crate::model::{Risk, mask_secrets};
 use crate::pipeline::Outcome;
 use crate::plan::Phase;
 
@@ -70,7 +70,8 @@ pub fn receipt(outcome: &Outcome, style: &Style, info: &RunInfo) -> Option<Strin
 fn finish(lines: Vec<String>, style: &Style) -> String {
     let mut out = String::new();
     for l in lines {
-        out.push_str(&truncate(&l));
+        // Masked before truncation: a cut secret would no longer look like one.
+        out.push_str(&truncate(&mask_secrets(&l)));
         out.push('\n');
     }
     if style.ascii {

@@ -29,11 +29,21 @@ pub struct PlanConfig {
     pub batch_pause: f64,
     /// Live table weights by table key, when a database was read.
     pub stats: BTreeMap<String, TableStats>,
+    /// A type change swaps the new column in under the old name (instead of keeping `<column>_<type>`):
+    /// prepared statements of running connections fail until the connections are recycled.
+    pub keep_column_name: bool,
 }
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        PlanConfig { pg: PgVersion::DEFAULT, lock_timeout: "2s".into(), batch_size: 5000, batch_pause: 0.05, stats: BTreeMap::new() }
+        PlanConfig {
+            pg: PgVersion::DEFAULT,
+            lock_timeout: "2s".into(),
+            batch_size: 5000,
+            batch_pause: 0.05,
+            stats: BTreeMap::new(),
+            keep_column_name: false,
+        }
     }
 }
 
@@ -126,6 +136,10 @@ pub struct Step {
     pub up: String,
     /// Rollback SQL.
     pub down: String,
+    /// The rollback runs inside a transaction (false: one statement that commits batch by batch).
+    pub down_transaction: bool,
+    /// Connections to recycle right after this step (prepared statements go stale), if any.
+    pub reconnect: Option<String>,
     /// Strongest table lock the forward SQL takes.
     pub lock: LockLevel,
     /// How long that lock is held (`brief`, `row locks only`, `whole scan, reads and writes go on`).
@@ -482,6 +496,8 @@ fn merge(mut group: Vec<Step>) -> Step {
         transaction: first.transaction,
         up: String::new(),
         down: String::new(),
+        down_transaction: first.down_transaction,
+        reconnect: group.iter().find_map(|s| s.reconnect.clone()),
         lock: group.iter().map(|s| s.lock).max().unwrap_or(first.lock),
         duration: first.duration.clone(),
         rollback,
@@ -511,6 +527,9 @@ fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> 
     };
     if steps.iter().any(|s| s.up.contains("CREATE TRIGGER zdm_sync_")) {
         spread.push_str(", no lost writes");
+    }
+    if let Some(s) = steps.iter().find(|s| s.reconnect.is_some()) {
+        spread.push_str(&format!(", recycle app connections right after step {}", s.n));
     }
     let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or_else(|| findings.iter().find(|f| rules::counts(f))) else {
         return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
@@ -543,6 +562,11 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
     }
     if steps.iter().any(|s| s.up.contains("CONCURRENTLY")) {
         out.push("A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step".to_string());
+    }
+    for s in steps {
+        if let Some(who) = &s.reconnect {
+            out.push(format!("Right after step {}: recycle {who}", s.n));
+        }
     }
     let contracts: Vec<String> = steps.iter().filter(|s| s.phase == Phase::Contract).map(|s| s.n.to_string()).collect();
     if let Some(code) = steps.iter().find(|s| s.phase == Phase::Code)

@@ -106,8 +106,9 @@ fn renaming_a_unique_checked_column_keeps_both_constraints() {
 
 #[test]
 fn what_cannot_be_carried_is_refused_with_the_reason() {
-    let setup =
-        format!("{SETUP}\nCREATE VIEW user_names AS SELECT id, name FROM users;\nCREATE INDEX users_lower_email ON users (lower(email));");
+    let setup = format!(
+        "{SETUP}\nCREATE VIEW user_names AS SELECT id, name FROM users;\nCREATE INDEX users_lower_email ON users (lower(email));\nCREATE TABLE things (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, x int);"
+    );
     let files = support::project(&setup);
     let run = |change: &str| {
         zdm_core::pipeline::run(zdm_core::pipeline::Input {
@@ -124,4 +125,35 @@ fn what_cannot_be_carried_is_refused_with_the_reason() {
     };
     assert!(run("ALTER TABLE users RENAME COLUMN name TO full_name").contains("view user_names"));
     assert!(run("ALTER TABLE users RENAME COLUMN email TO mail").contains("users_lower_email"));
+    assert!(run("ALTER TABLE things ALTER COLUMN id TYPE integer").contains("identity column"));
+}
+
+#[test]
+fn type_change_then_rename_is_one_expand_contract_to_the_new_name() {
+    let change = "ALTER TABLE users ALTER COLUMN score TYPE bigint;\nALTER TABLE users RENAME COLUMN score TO score_v2;";
+    let (_db, mut c, out) = roundtrip("carry_type_rename", SETUP, change, 15);
+    assert_eq!(out.plan.steps.iter().filter(|s| s.phase == zdm_core::plan::Phase::Contract).count(), 1);
+    assert_eq!(
+        scalar::<String>(
+            &mut c,
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'score_v2'"
+        ),
+        "bigint"
+    );
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score_v2 = id % 100"), 12000);
+}
+
+#[test]
+fn the_rename_contract_rollback_copies_back_in_batches_outside_one_transaction() {
+    let (_db, mut c, out) = roundtrip("carry_rollback_batches", SETUP, "ALTER TABLE users RENAME COLUMN name TO full_name", 15);
+    let contract = out.plan.steps.iter().find(|s| s.phase == zdm_core::plan::Phase::Contract).unwrap();
+    assert!(!contract.down_transaction);
+    let file = out.files.iter().find(|f| Some(&f.path) == contract.file.as_ref()).unwrap();
+    assert!(file.contents.contains("-- migrate:down transaction:false\nDO $zdm_rollback$"), "{}", file.contents);
+    let down = &file.contents[file.contents.find("-- migrate:down").unwrap()..];
+    assert!(down.contains("LOOP") && down.matches("COMMIT;").count() >= 3, "{down}");
+    // One rollback of the contract alone, then forward again: every name is back in place.
+    zdm_pg::runner::apply(&mut c, &file.contents, zdm_pg::runner::Direction::Down).unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE name = full_name"), 12000);
+    zdm_pg::runner::apply(&mut c, &file.contents, zdm_pg::runner::Direction::Up).unwrap();
 }

@@ -157,3 +157,31 @@ fn the_rename_contract_rollback_copies_back_in_batches_outside_one_transaction()
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE name = full_name"), 12000);
     zdm_pg::runner::apply(&mut c, &file.contents, zdm_pg::runner::Direction::Up).unwrap();
 }
+
+#[test]
+fn existing_names_are_left_alone_and_generated_names_stay_distinct() {
+    // PostgreSQL names the unnamed index users_score_idx1; the rollback drops that one, not the project's.
+    let (_db, mut c, _) = roundtrip("names_unnamed_index", SETUP, "CREATE INDEX ON users (score, email)", 15);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('users_score_idx', 'users_score_email_idx')"), 2);
+    let (_db, mut c, _) =
+        roundtrip("names_unnamed_index_taken", SETUP, "CREATE INDEX ON users (score);\nALTER TABLE users ADD COLUMN x int", 15);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_indexes WHERE indexname IN ('users_score_idx', 'users_score_idx1')"), 2);
+    // IF NOT EXISTS on an existing index: up, down and up leave it in place.
+    let (_db, mut c, _) = roundtrip(
+        "names_if_not_exists",
+        SETUP,
+        "CREATE INDEX IF NOT EXISTS users_score_idx ON users (score);\nALTER TABLE users ADD COLUMN x int",
+        15,
+    );
+    let down_all = |c: &mut zdm_pg::Client| scalar::<i64>(c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_score_idx'");
+    assert_eq!(down_all(&mut c), 1);
+    // Two renames of 59-byte columns on a 55-byte table: distinct triggers, functions and checks.
+    let table = "t".repeat(55);
+    let (a, b) = (format!("{}a", "c".repeat(58)), format!("{}b", "c".repeat(58)));
+    let setup = format!(
+        "CREATE TABLE {table} (id bigint PRIMARY KEY, {a} int NOT NULL, {b} int NOT NULL);\nINSERT INTO {table} SELECT g, g, -g FROM generate_series(1, 3000) g;"
+    );
+    let change = format!("ALTER TABLE {table} RENAME COLUMN {a} TO x1;\nALTER TABLE {table} RENAME COLUMN {b} TO x2;");
+    let (_db, mut c, _) = roundtrip("names_truncated", &setup, &change, 15);
+    assert_eq!(scalar::<i64>(&mut c, &format!("SELECT count(*) FROM {table} WHERE x1 = -x2")), 3000);
+}

@@ -108,6 +108,23 @@ pub fn object_name(name1: &str, name2: &str, label: &str) -> String {
     out
 }
 
+/// A name for an object zdm itself creates: [`object_name`] when that fits in 63 bytes; otherwise the
+/// shortened name carries a hash of the full parts, so two long names never shorten to the same one.
+#[must_use]
+pub fn zdm_name(name1: &str, name2: &str, label: &str) -> String {
+    let full = object_name(name1, name2, label);
+    if name1.len() + name2.len() + label.len() + 2 <= MAX_IDENT {
+        return full;
+    }
+    // FNV-1a, 32 bits: stable across runs and platforms.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name1.bytes().chain([0]).chain(name2.bytes()).chain([0]).chain(label.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    object_name(name1, name2, &format!("{h:08x}_{label}"))
+}
+
 /// The name PostgreSQL gives an unnamed index: `table_col1_col2_idx` (`_key` / `_pkey` for constraints).
 #[must_use]
 pub fn index_name(table: &str, columns: &[String], label: &str) -> String {

@@ -127,6 +127,13 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
             continue;
         }
         let ctx = Ctx { analysis, config, c, names: &names };
+        if let OpKind::CreateIndex(spec) = &c.op.kind
+            && spec.if_not_exists
+            && let Some(name) = spec.name.as_ref().filter(|n| analysis.before.indexes.contains_key(*n))
+        {
+            out.push(existing_index(&ctx, name));
+            continue;
+        }
         match c.strategy {
             Strategy::AsWritten => out.push(as_written(&ctx)),
             Strategy::ConcurrentIndex => out.push(concurrent_index(&ctx)),
@@ -473,6 +480,31 @@ fn recreate_table(ctx: &Ctx<'_>, t: &Table) -> String {
     parts.join(";\n")
 }
 
+/// `CREATE INDEX IF NOT EXISTS name` where `name` already exists: nothing to build, and nothing to drop on
+/// rollback (the index is not the plan's).
+fn existing_index(ctx: &Ctx<'_>, name: &str) -> Draft {
+    let why = format!("index {name} already exists: CREATE INDEX IF NOT EXISTS does nothing, and the rollback leaves it alone");
+    let mut d = draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Single,
+            title: format!("keep existing index {name}"),
+            slug: format!("index_{name}"),
+            transaction: true,
+            up: sqlgen::nothing(&why),
+            down: sqlgen::nothing(&why),
+            lock: LockLevel::None,
+            duration: "none",
+            rollback: "nothing to undo".into(),
+            loss: false,
+            risk: Risk::Safe,
+        },
+    );
+    d.mergeable = false;
+    let _ = ctx;
+    d
+}
+
 fn concurrent_index(ctx: &Ctx<'_>) -> Draft {
     let OpKind::CreateIndex(spec) = &ctx.c.op.kind else { unreachable!("rule I01 only fires on CREATE INDEX") };
     let name = QName { schema: spec.table.schema.clone(), name: schema::index_name_of(spec) };
@@ -527,10 +559,15 @@ fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
     )
 }
 
+/// Name of zdm's NOT NULL CHECK on `table.column` (distinct for distinct columns even when truncated).
+fn not_null_name(table: &QName, column: &str) -> String {
+    schema::zdm_name(&table.name, column, "not_null")
+}
+
 /// NOT NULL on `table.column` without a long ACCESS EXCLUSIVE, by version. `ranks`: check, validate, set.
 fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -> Vec<Draft> {
     let pg = ctx.config.pg;
-    let name = object_name(&table.name, column, "not_null");
+    let name = not_null_name(table, column);
     let q = quote_ident(&name);
     let col = quote_ident(column);
     let mut out = Vec::new();
@@ -863,13 +900,14 @@ fn rebuild_indexes(ctx: &Ctx<'_>, table: &QName, from: &str, to: &str, keep_name
     let mut drafts = Vec::new();
     let mut renames = Vec::new();
     for i in ctx.analysis.before.indexes_on(&key).filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from)) {
-        let new_name = if keep_names {
+        let base = if keep_names {
             object_name(&i.name, "", "zdm")
         } else if i.name.contains(from) {
-            i.name.replacen(from, to, 1).chars().take(63).collect()
+            i.name.replacen(from, to, 1)
         } else {
             object_name(&i.name, to, "idx")
         };
+        let new_name = swap::free_name(ctx, table.schema.as_deref(), &base);
         let Some(def) = sql::index_for_column(&i.definition, from, to, &new_name) else {
             continue;
         };

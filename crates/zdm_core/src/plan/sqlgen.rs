@@ -3,7 +3,6 @@
 
 use super::PlanConfig;
 use crate::model::{QName, quote_ident, quote_literal};
-use crate::schema::object_name;
 
 /// Timeouts at the top of a transactional step. `statement` None means unlimited (validation scans).
 pub(super) fn header(config: &PlanConfig, statement: Option<&str>) -> String {
@@ -30,7 +29,7 @@ pub(super) const BRIEF: Option<&str> = Some("30s");
 
 /// Name of zdm's sync trigger (and its function) for `table`, between `a` and `b`.
 pub(super) fn trigger_name(table: &QName, a: &str, b: &str) -> String {
-    object_name(&format!("zdm_sync_{}", table.name), &format!("{a}_{b}"), "trg")
+    crate::schema::zdm_name(&format!("zdm_sync_{}", table.name), &format!("{a}_{b}"), "trg")
 }
 
 /// The function name qualified like the table (so it lands in the same schema).

@@ -80,7 +80,7 @@ pub(super) fn free_name(ctx: &Ctx<'_>, schema: Option<&str>, base: &str) -> Stri
     let before = &ctx.analysis.before;
     let taken = |n: &str| {
         before.relation_name_taken(schema, n)
-            || before.tables.values().any(|t| t.constraints.iter().any(|k| k.name == n) || t.columns.is_empty() && t.name.name == n)
+            || before.tables.values().any(|t| t.constraints.iter().any(|k| k.name == n))
             || ctx.names.borrow().contains(n)
     };
     let mut name = cut(base, 63);
@@ -402,7 +402,7 @@ pub(super) fn swap(ctx: &Ctx<'_>, sw: &Swap<'_>) -> Result<Vec<Draft>, PlanError
         up.push(alter(table, &format!("RENAME COLUMN {t} TO {s}")));
     }
     let nn_steps = not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18);
-    let target_check = quote_ident(&object_name(&table.name, target, "not_null"));
+    let target_check = quote_ident(&super::not_null_name(table, target));
     if nn_steps {
         up.push(alter(table, &format!("ALTER COLUMN {f} SET NOT NULL")));
         up.push(alter(table, &format!("DROP CONSTRAINT {target_check}")));
@@ -472,8 +472,8 @@ fn contract_down(ctx: &Ctx<'_>, sw: &Swap<'_>, carry: &Carried, old: Option<&Col
     let (s, t) = (quote_ident(source), quote_ident(target));
     let not_null = old.is_some_and(|c| c.not_null);
     let nn_steps = not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18);
-    let target_check = quote_ident(&object_name(&table.name, target, "not_null"));
-    let source_check = quote_ident(&object_name(&table.name, source, "not_null"));
+    let target_check = quote_ident(&super::not_null_name(table, target));
+    let source_check = quote_ident(&super::not_null_name(table, source));
     let fin = quote_ident(if sw.keep_name { source } else { target });
     let has_pk = carry.keys.iter().any(|(k, _, _)| matches!(k.kind, ConstraintKind::PrimaryKey { .. }));
 

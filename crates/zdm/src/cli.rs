@@ -111,6 +111,11 @@ pub struct PlanArgs {
     /// Rows per backfill batch.
     #[arg(long, value_name = "ROWS", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     pub batch_size: u32,
+    /// A type change swaps the new column in under the old name (running connections must be recycled
+    /// right after the swap: their prepared statements fail with SQLSTATE 0A000). Default: the new column
+    /// keeps its own name (`<column>_<type>`) and the code deploy moves to it.
+    #[arg(long)]
+    pub keep_column_name: bool,
     /// ASCII marks and box instead of Unicode.
     #[arg(long)]
     pub ascii: bool,
@@ -277,6 +282,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         lock_timeout: args.lock_timeout.clone(),
         lock_retries: args.lock_retries,
         batch_size: args.batch_size,
+        keep_column_name: args.keep_column_name,
         ..PlanConfig::default()
     };
     let change = zdm_core::tools::change_text(&source.text);

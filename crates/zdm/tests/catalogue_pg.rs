@@ -102,30 +102,30 @@ fn rename_column_keeps_the_old_values() {
 }
 
 #[test]
-fn change_column_type_keeps_cast_values_index_default_and_not_null() {
+fn change_column_type_moves_to_a_new_column_with_cast_values_index_default_and_not_null() {
     let (_db, mut c, out) = roundtrip("change_type", SETUP, "ALTER TABLE users ALTER COLUMN score TYPE bigint", 15);
     assert_eq!(out.analysis.ops[0].findings[0].rule, "C10");
     assert_eq!(
         scalar::<String>(
             &mut c,
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'score'"
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'score_bigint'"
         ),
         "bigint"
     );
-    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score = id % 100"), 12000);
-    assert!(scalar::<bool>(&mut c, "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'score'"));
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score_bigint = id % 100"), 12000);
+    assert!(scalar::<bool>(&mut c, "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'score_bigint'"));
     assert_eq!(
-        scalar::<String>(&mut c, "SELECT indexdef FROM pg_indexes WHERE indexname = 'users_score_idx'"),
-        "CREATE INDEX users_score_idx ON public.users USING btree (score)"
+        scalar::<String>(&mut c, "SELECT indexdef FROM pg_indexes WHERE indexname = 'users_score_bigint_idx'"),
+        "CREATE INDEX users_score_bigint_idx ON public.users USING btree (score_bigint)"
     );
     c.batch_execute("INSERT INTO users (name) VALUES ('d')").unwrap();
-    assert_eq!(scalar::<i64>(&mut c, "SELECT score FROM users WHERE name = 'd'"), 0);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT score_bigint FROM users WHERE name = 'd'"), 0);
 }
 
 #[test]
 fn change_column_type_with_using_casts_every_row() {
     let (_db, mut c, _) = roundtrip("change_type_using", SETUP, "ALTER TABLE users ALTER COLUMN code TYPE integer USING code::integer", 15);
-    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE code = id * 7"), 12000);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE code_int = id * 7"), 12000);
 }
 
 #[test]

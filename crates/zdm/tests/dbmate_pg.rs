@@ -73,7 +73,7 @@ fn dbmate_applies_a_rename() {
 #[test]
 fn dbmate_applies_a_type_change() {
     with_dbmate("type", "ALTER TABLE users ALTER COLUMN score TYPE bigint", |c| {
-        assert_eq!(scalar::<i64>(c, "SELECT count(*) FROM users WHERE score = id % 100"), 12000);
+        assert_eq!(scalar::<i64>(c, "SELECT count(*) FROM users WHERE score_bigint = id % 100"), 12000);
     });
 }
 

@@ -61,11 +61,11 @@ fn shrinking_a_varchar_is_staged_like_a_type_change() {
     assert_eq!(
         scalar::<String>(
             &mut c,
-            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'"
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email_varchar_60'"
         ),
         "character varying(60)"
     );
-    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE email = 'User' || id || '@Example.com'"), 12000);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE email_varchar_60 = 'User' || id || '@Example.com'"), 12000);
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn enum_type_change_maps_labels_with_using() {
     let change = "ALTER TABLE users ALTER COLUMN feeling TYPE mood2 USING feeling::text::mood2";
     let (_db, mut c, out) = roundtrip("enum_change", &setup, change, 15);
     assert!(out.analysis.ops[0].findings.iter().any(|f| f.rule == "E04"));
-    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE feeling = 'sad'::mood2"), 6000);
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE feeling_mood2 = 'sad'::mood2"), 6000);
 }
 
 #[test]

@@ -269,6 +269,10 @@ pub struct Column {
     pub default: Option<String>,
     /// A generated or identity column (no plain writes).
     pub generated: bool,
+    /// An identity column (`GENERATED … AS IDENTITY`).
+    pub identity: bool,
+    /// The sequence this column owns (`serial` types, `OWNED BY`), whose `nextval` is its default.
+    pub sequence: Option<QName>,
 }
 
 /// The kind of a table constraint.
@@ -531,6 +535,36 @@ impl Schema {
     /// Indexes on table `key`.
     pub fn indexes_on<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Index> + 'a {
         self.indexes.values().filter(move |i| i.table == key)
+    }
+
+    /// Foreign keys of any table that reference `column` of table `key` (explicitly, or through the
+    /// referenced table's primary key when the foreign key names no columns): (referencing table, constraint).
+    #[must_use]
+    pub fn foreign_keys_to(&self, key: &str, column: &str) -> Vec<(&Table, &Constraint)> {
+        let pk = self.tables.get(key).and_then(Table::primary_key).unwrap_or(&[]);
+        let mut out = Vec::new();
+        for t in self.tables.values() {
+            for k in &t.constraints {
+                if let ConstraintKind::ForeignKey { ref_table, ref_columns, .. } = &k.kind
+                    && ref_table.key() == key
+                    && (ref_columns.iter().any(|c| c == column) || (ref_columns.is_empty() && pk.iter().any(|c| c == column)))
+                {
+                    out.push((t, k));
+                }
+            }
+        }
+        out
+    }
+
+    /// True when `name` is taken in `schema`'s relation namespace (tables, indexes, views, sequences
+    /// zdm knows of, and index-backed constraints).
+    #[must_use]
+    pub fn relation_name_taken(&self, schema: Option<&str>, name: &str) -> bool {
+        let key = QName { schema: schema.map(str::to_string), name: name.to_string() }.key();
+        self.tables.contains_key(&key)
+            || self.views.contains_key(&key)
+            || self.indexes.contains_key(name)
+            || self.tables.values().flat_map(|t| &t.columns).any(|c| c.sequence.as_ref().is_some_and(|s| s.name == name))
     }
 
     /// Views that read `table` and mention `column`.

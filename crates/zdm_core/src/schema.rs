@@ -153,6 +153,23 @@ pub fn object_name(name1: &str, name2: &str, label: &str) -> String {
     out
 }
 
+/// A name for an object zdm itself creates: [`object_name`] when that fits in 63 bytes; otherwise the
+/// shortened name carries a hash of the full parts, so two long names never shorten to the same one.
+#[must_use]
+pub fn zdm_name(name1: &str, name2: &str, label: &str) -> String {
+    let full = object_name(name1, name2, label);
+    if name1.len() + name2.len() + label.len() + 2 <= MAX_IDENT {
+        return full;
+    }
+    // FNV-1a, 32 bits: stable across runs and platforms.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name1.bytes().chain([0]).chain(name2.bytes()).chain([0]).chain(label.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    object_name(name1, name2, &format!("{h:08x}_{label}"))
+}
+
 /// The name PostgreSQL gives an unnamed index: `table_col1_col2_idx` (`_key` / `_pkey` for constraints).
 #[must_use]
 pub fn index_name(table: &str, columns: &[String], label: &str) -> String {
@@ -197,13 +214,46 @@ pub fn index_name_of(spec: &IndexSpec) -> String {
     spec.name.clone().unwrap_or_else(|| index_name(&spec.table.name, &spec.columns, "idx"))
 }
 
-fn column_of(spec: &ColumnSpec) -> Column {
+/// `serial` → `integer` and so on; None for other types.
+#[must_use]
+pub fn serial_base_type(type_name: &str) -> Option<&'static str> {
+    match type_name {
+        "serial" | "serial4" => Some("integer"),
+        "bigserial" | "serial8" => Some("bigint"),
+        "smallserial" | "serial2" => Some("smallint"),
+        _ => None,
+    }
+}
+
+/// `nextval('seq'::regclass)` as PostgreSQL writes a serial column's default.
+#[must_use]
+pub fn nextval_of(seq: &QName) -> String {
+    format!("nextval({}::regclass)", crate::model::quote_literal(&seq.sql()))
+}
+
+/// The model of a column as created: a `serial` column is its integer type, NOT NULL, with a default
+/// taken from the sequence it owns (`table_column_seq`), as PostgreSQL makes it.
+fn column_of(table: &QName, spec: &ColumnSpec) -> Column {
+    let serial = serial_base_type(&spec.type_name);
+    let sequence = serial.map(|_| QName { schema: table.schema.clone(), name: object_name(&table.name, &spec.name, "seq") });
     Column {
         name: spec.name.clone(),
-        type_sql: spec.type_sql.clone(),
-        not_null: spec.not_null,
-        default: spec.default.clone(),
+        type_sql: serial.map_or_else(|| spec.type_sql.clone(), str::to_string),
+        not_null: spec.not_null || serial.is_some(),
+        default: sequence.as_ref().map(nextval_of).or_else(|| spec.default.clone()),
         generated: spec.generated.is_some(),
+        identity: spec.generated == Some(crate::op::Generated::Identity),
+        sequence,
+    }
+}
+
+/// The `serial` type name that creates a column of `type_sql` with its own sequence.
+fn serial_of(type_sql: &str) -> Option<&'static str> {
+    match type_sql {
+        "integer" | "int" | "int4" => Some("serial"),
+        "bigint" | "int8" => Some("bigserial"),
+        "smallint" | "int2" => Some("smallserial"),
+        _ => None,
     }
 }
 
@@ -316,7 +366,7 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             let mut all: Vec<Column> = inherits.iter().filter_map(|p| schema.table(p)).flat_map(|p| p.columns.clone()).collect();
             for c in columns {
                 if !all.iter().any(|a| a.name == c.name) {
-                    all.push(column_of(c));
+                    all.push(column_of(table, c));
                 }
             }
             schema.tables.insert(
@@ -357,7 +407,7 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             if t.column(&column.name).is_some() {
                 return;
             }
-            t.columns.push(column_of(column));
+            t.columns.push(column_of(table, column));
             for spec in inline_constraints(table, column) {
                 add_constraint(schema, table, &spec);
             }
@@ -480,8 +530,11 @@ pub fn create_table_sql(table: &Table) -> String {
         .columns
         .iter()
         .map(|c| {
-            let mut line = format!("{} {}", crate::model::quote_ident(&c.name), c.type_sql);
-            if let Some(d) = &c.default {
+            // A column that owns its sequence is re-created as serial: the sequence goes with the table.
+            let serial =
+                c.sequence.as_ref().filter(|s| c.default.as_deref() == Some(nextval_of(s).as_str())).and_then(|_| serial_of(&c.type_sql));
+            let mut line = format!("{} {}", crate::model::quote_ident(&c.name), serial.unwrap_or(&c.type_sql));
+            if let Some(d) = c.default.as_ref().filter(|_| serial.is_none()) {
                 line.push_str(&format!(" DEFAULT {d}"));
             }
             if c.not_null {

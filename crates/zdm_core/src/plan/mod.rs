@@ -8,7 +8,7 @@ pub mod locking;
 mod recipes;
 mod sqlgen;
 
-use crate::model::{LockLevel, PgVersion, Pos, QName, Rewrite, Risk, Schema, Table, TableStats};
+use crate::model::{ConstraintKind, LockLevel, PgVersion, Pos, QName, Rewrite, Risk, Schema, Table, TableStats};
 use crate::op::{Op, OpKind, Statement};
 use crate::rules::{self, Finding, RuleCtx, Strategy};
 use crate::schema;
@@ -33,6 +33,9 @@ pub struct PlanConfig {
     pub batch_pause: f64,
     /// Live table weights by table key, when a database was read.
     pub stats: BTreeMap<String, TableStats>,
+    /// A type change swaps the new column in under the old name (instead of keeping `<column>_<type>`):
+    /// prepared statements of running connections fail until the connections are recycled.
+    pub keep_column_name: bool,
 }
 
 impl Default for PlanConfig {
@@ -44,6 +47,7 @@ impl Default for PlanConfig {
             batch_size: 5000,
             batch_pause: 0.05,
             stats: BTreeMap::new(),
+            keep_column_name: false,
         }
     }
 }
@@ -137,6 +141,10 @@ pub struct Step {
     pub up: String,
     /// Rollback SQL.
     pub down: String,
+    /// The rollback runs inside a transaction (false: one statement that commits batch by batch).
+    pub down_transaction: bool,
+    /// Connections to recycle right after this step (prepared statements go stale), if any.
+    pub reconnect: Option<String>,
     /// Strongest table lock the forward SQL takes.
     pub lock: LockLevel,
     /// How long that lock is held (`brief`, `row locks only`, `whole scan, reads and writes go on`).
@@ -224,6 +232,11 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         if op.kind.table().map_or_else(|| schema.checks_names(), |t| schema.checks_names_on(t)) {
             typo_guard(&schema, op)?;
         }
+        let mut named = op.clone();
+        if schema.is_known() {
+            name_unnamed(&schema, &mut named);
+        }
+        let op = &named;
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
         let ctx = RuleCtx {
@@ -343,6 +356,38 @@ impl Waivers {
     }
 }
 
+/// `name` is an index, table, view or sequence of `schema_name` (the relation namespace PostgreSQL checks).
+fn relation_taken(schema: &Schema, schema_name: Option<&str>, name: &str) -> bool {
+    schema.relation_name_taken(schema_name, name)
+}
+
+/// PostgreSQL's choice for an unnamed index or constraint whose default name is taken: `…_idx1`, `…_idx2`, …
+/// (`ChooseRelationName`). The operation gets that name written, so its rollback drops what it created.
+fn name_unnamed(schema: &Schema, op: &mut Op) {
+    let free = |table: &QName, first: String, make: &dyn Fn(&str) -> String, on_table: Option<&Table>| {
+        let in_constraints = |n: &str| on_table.is_some() && schema.tables.values().any(|t| t.constraints.iter().any(|k| k.name == n));
+        let taken = |n: &str| relation_taken(schema, table.schema.as_deref(), n) || in_constraints(n);
+        if !taken(&first) {
+            return None;
+        }
+        (1..).map(|i| make(&i.to_string())).find(|n| !taken(n))
+    };
+    match &mut op.kind {
+        OpKind::CreateIndex(spec) if spec.name.is_none() => {
+            let label = |suffix: &str| schema::index_name(&spec.table.name, &spec.columns, &format!("idx{suffix}"));
+            spec.name = free(&spec.table, label(""), &label, None);
+        }
+        OpKind::AddConstraint { table, constraint } if constraint.name.is_none() => {
+            let base = schema::constraint_name(&table.name, &constraint.kind);
+            let Some(label) = base.rsplit('_').next().map(str::to_string) else { return };
+            let stem = base[..base.len() - label.len() - 1].to_string();
+            let make = |suffix: &str| schema::object_name(&stem, "", &format!("{label}{suffix}"));
+            constraint.name = free(table, base, &make, schema.table(table));
+        }
+        _ => {}
+    }
+}
+
 fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
     let err = |message: String, help: Option<String>| Err(PlanError { message, pos: op.pos, help });
     let known_tables = || {
@@ -394,8 +439,41 @@ fn typo_guard(schema: &Schema, op: &Op) -> Result<(), PlanError> {
             Ok(())
         }
         OpKind::Update { table, assignments, .. } => assignments.iter().try_for_each(|a| check_column(table, &a.column)),
-        OpKind::CreateIndex(spec) => spec.columns.iter().try_for_each(|c| check_column(&spec.table, c)),
-        OpKind::AddConstraint { table, constraint } => constraint.kind.columns().iter().try_for_each(|c| check_column(table, c)),
+        OpKind::CreateIndex(spec) => {
+            spec.columns.iter().try_for_each(|c| check_column(&spec.table, c))?;
+            match &spec.name {
+                Some(name) if !spec.if_not_exists && relation_taken(schema, spec.table.schema.as_deref(), name) => err(
+                    format!("index name `{name}` is already taken in the schema"),
+                    Some("pick another name, or write IF NOT EXISTS if the existing index is the one you mean".into()),
+                ),
+                _ => Ok(()),
+            }
+        }
+        OpKind::AddConstraint { table, constraint } => {
+            constraint.kind.columns().iter().try_for_each(|c| check_column(table, c))?;
+            let t = check_table(table)?;
+            if matches!(constraint.kind, ConstraintKind::PrimaryKey { .. })
+                && let Some(pk) = t.constraints.iter().find(|k| matches!(k.kind, ConstraintKind::PrimaryKey { .. }))
+            {
+                return err(
+                    format!("`{table}` already has a primary key ({})", pk.name),
+                    Some(format!("drop {} first, or add a UNIQUE constraint instead", pk.name)),
+                );
+            }
+            let Some(name) = &constraint.name else { return Ok(()) };
+            let backed =
+                matches!(constraint.kind, ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } | ConstraintKind::Other);
+            let index_reused = constraint.using_index.as_deref() == Some(name.as_str());
+            if t.constraints.iter().any(|k| &k.name == name)
+                || (backed && !index_reused && relation_taken(schema, table.schema.as_deref(), name))
+            {
+                return err(
+                    format!("constraint name `{name}` is already taken on `{table}`{}", if backed { " or in the schema" } else { "" }),
+                    Some("pick another constraint name".into()),
+                );
+            }
+            Ok(())
+        }
         OpKind::ValidateConstraint { table, name } | OpKind::DropConstraint { table, name, if_exists: false } => {
             if check_table(table)?.constraints.iter().any(|c| &c.name == name) {
                 Ok(())
@@ -444,6 +522,8 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
         s.n = i + 1;
         if s.transaction {
             s.up = locking::with_lock_retries(&s.up, config);
+        }
+        if s.down_transaction {
             s.down = locking::with_lock_retries(&s.down, config);
         }
     }
@@ -501,6 +581,8 @@ fn merge(mut group: Vec<Step>) -> Step {
         transaction: first.transaction,
         up: String::new(),
         down: String::new(),
+        down_transaction: first.down_transaction,
+        reconnect: group.iter().find_map(|s| s.reconnect.clone()),
         lock: group.iter().map(|s| s.lock).max().unwrap_or(first.lock),
         duration: first.duration.clone(),
         rollback,
@@ -530,6 +612,9 @@ fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> 
     };
     if steps.iter().any(|s| s.up.contains("CREATE TRIGGER zdm_sync_")) {
         spread.push_str(", no lost writes");
+    }
+    if let Some(s) = steps.iter().find(|s| s.reconnect.is_some()) {
+        spread.push_str(&format!(", recycle app connections right after step {}", s.n));
     }
     let Some(top) = findings.iter().find(|f| f.risk >= Risk::Risky).or_else(|| findings.iter().find(|f| rules::counts(f))) else {
         return format!("No blocking lock, no rewrite, compatible with running code; {spread}.");
@@ -562,6 +647,11 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
     }
     if steps.iter().any(|s| s.up.contains("CONCURRENTLY")) {
         out.push("A failed CONCURRENTLY build leaves an INVALID index: drop it, rerun the step".to_string());
+    }
+    for s in steps {
+        if let Some(who) = &s.reconnect {
+            out.push(format!("Right after step {}: recycle {who}", s.n));
+        }
     }
     let contracts: Vec<String> = steps.iter().filter(|s| s.phase == Phase::Contract).map(|s| s.n.to_string()).collect();
     if let Some(code) = steps.iter().find(|s| s.phase == Phase::Code)

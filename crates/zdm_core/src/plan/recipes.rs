@@ -11,6 +11,8 @@ use crate::rules::Strategy;
 use crate::schema::{self, object_name};
 use crate::sql;
 
+mod swap;
+
 /// A step before numbering.
 pub(super) struct Draft {
     pub rank: u32,
@@ -58,6 +60,8 @@ fn draft(rank: u32, s: StepSpec<'_>) -> Draft {
             transaction: s.transaction,
             up: s.up,
             down: s.down,
+            down_transaction: s.transaction,
+            reconnect: None,
             lock: s.lock,
             duration: s.duration.to_string(),
             rollback: s.rollback,
@@ -120,11 +124,19 @@ fn stmt(s: String) -> String {
 pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Draft>, PlanError> {
     let mut out = Vec::new();
     let mut consumed = vec![false; analysis.ops.len()];
+    let names = std::cell::RefCell::new(std::collections::BTreeSet::new());
     for (i, c) in analysis.ops.iter().enumerate() {
         if consumed[i] || matches!(c.op.kind, OpKind::Transaction { .. }) {
             continue;
         }
-        let ctx = Ctx { analysis, config, c };
+        let ctx = Ctx { analysis, config, c, names: &names };
+        if let OpKind::CreateIndex(spec) = &c.op.kind
+            && spec.if_not_exists
+            && let Some(name) = spec.name.as_ref().filter(|n| analysis.before.indexes.contains_key(*n))
+        {
+            out.push(existing_index(&ctx, name));
+            continue;
+        }
         match c.strategy {
             Strategy::AsWritten => out.push(as_written(&ctx)),
             Strategy::ConcurrentIndex => out.push(concurrent_index(&ctx)),
@@ -136,8 +148,8 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
             Strategy::NotValidThenValidate => out.extend(not_valid_then_validate(&ctx)),
             Strategy::ConstraintUsingIndex => out.extend(constraint_using_index(&ctx)),
             Strategy::AddColumnStaged => out.extend(add_column_staged(&ctx, i, &mut consumed)?),
-            Strategy::RenameColumnExpandContract => out.extend(rename_column(&ctx)),
-            Strategy::ChangeTypeExpandContract => out.extend(change_type(&ctx)),
+            Strategy::RenameColumnExpandContract => out.extend(rename_column(&ctx)?),
+            Strategy::ChangeTypeExpandContract => out.extend(change_type(&ctx, i, &mut consumed)?),
             Strategy::DropAfterDeploy => out.extend(drop_after_deploy(&ctx)),
             Strategy::BatchedUpdate => out.push(batched_update(&ctx)),
             Strategy::ConcurrentReindex => out.push(concurrent_reindex(&ctx)),
@@ -199,21 +211,10 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
             _ => continue,
         };
         let key = table.key();
-        for v in analysis.before.views_using(&key, column) {
-            out.push(format!("view {} reads {key}.{column}: recreate it before the contract step, or that step fails", v.name));
-        }
-        if let Some(t) = &c.table_before {
-            for k in t.constraints.iter().filter(|k| k.kind.columns().contains(column)) {
-                if c.strategy != Strategy::DropAfterDeploy {
-                    out.push(format!("constraint {} on {key}.{column} is not carried over: re-add it on the new column", k.name));
-                }
-            }
-        }
-        if c.strategy != Strategy::DropAfterDeploy {
-            for i in analysis.before.indexes_on(&key).filter(|i| i.constraint.is_none() && i.columns.contains(column)) {
-                if sql::index_for_column(&i.definition, column, column, &i.name).is_none() {
-                    out.push(format!("index {} uses {key}.{column} in an expression: rebuild it by hand", i.name));
-                }
+        // Renames and type changes carry what the column holds or refuse (recipes::swap).
+        if c.strategy == Strategy::DropAfterDeploy {
+            for v in analysis.before.views_using(&key, column) {
+                out.push(format!("view {} reads {key}.{column}: recreate it before the contract step, or that step fails", v.name));
             }
         }
         if c.table_before.as_ref().is_none_or(|t| t.primary_key().is_none())
@@ -250,6 +251,8 @@ struct Ctx<'a> {
     analysis: &'a Analysis,
     config: &'a PlanConfig,
     c: &'a Classified,
+    /// Names of objects this plan generates so far (so two of them never collide).
+    names: &'a std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Ctx<'_> {
@@ -589,6 +592,31 @@ fn recreate_table(ctx: &Ctx<'_>, t: &Table) -> String {
     parts.join(";\n")
 }
 
+/// `CREATE INDEX IF NOT EXISTS name` where `name` already exists: nothing to build, and nothing to drop on
+/// rollback (the index is not the plan's).
+fn existing_index(ctx: &Ctx<'_>, name: &str) -> Draft {
+    let why = format!("index {name} already exists: CREATE INDEX IF NOT EXISTS does nothing, and the rollback leaves it alone");
+    let mut d = draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Single,
+            title: format!("keep existing index {name}"),
+            slug: format!("index_{name}"),
+            transaction: true,
+            up: sqlgen::nothing(&why),
+            down: sqlgen::nothing(&why),
+            lock: LockLevel::None,
+            duration: "none",
+            rollback: "nothing to undo".into(),
+            loss: false,
+            risk: Risk::Safe,
+        },
+    );
+    d.mergeable = false;
+    let _ = ctx;
+    d
+}
+
 fn concurrent_index(ctx: &Ctx<'_>) -> Draft {
     let OpKind::CreateIndex(spec) = &ctx.c.op.kind else { unreachable!("rule I01 only fires on CREATE INDEX") };
     let name = QName { schema: spec.table.schema.clone(), name: schema::index_name_of(spec) };
@@ -643,10 +671,15 @@ fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
     )
 }
 
+/// Name of zdm's NOT NULL CHECK on `table.column` (distinct for distinct columns even when truncated).
+fn not_null_name(table: &QName, column: &str) -> String {
+    schema::zdm_name(&table.name, column, "not_null")
+}
+
 /// NOT NULL on `table.column` without a long ACCESS EXCLUSIVE, by version. `ranks`: check, validate, set.
 fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -> Vec<Draft> {
     let pg = ctx.config.pg;
-    let name = object_name(&table.name, column, "not_null");
+    let name = not_null_name(table, column);
     let q = quote_ident(&name);
     let col = quote_ident(column);
     let mut out = Vec::new();
@@ -818,7 +851,7 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         _ => None,
     });
     // serial and identity columns get their values from a sequence of their own while staged.
-    let serial = serial_base_type(&column.type_name);
+    let serial = schema::serial_base_type(&column.type_name);
     let identity = column.generated == Some(Generated::Identity);
     let sequence = (serial.is_some() || identity).then(|| QName {
         schema: table.schema.clone(),
@@ -886,16 +919,6 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         out.push(to_identity(ctx, table, &column.name, &type_sql, seq, column.identity_always));
     }
     Ok(out)
-}
-
-/// `serial` → `integer` and so on; None for other types.
-fn serial_base_type(type_name: &str) -> Option<&'static str> {
-    match type_name {
-        "serial" | "serial4" => Some("integer"),
-        "bigserial" | "serial8" => Some("bigint"),
-        "smallserial" | "serial2" => Some("smallint"),
-        _ => None,
-    }
 }
 
 /// The last step of a staged identity column: the staging sequence's default becomes the identity, which
@@ -1011,13 +1034,14 @@ fn rebuild_indexes(ctx: &Ctx<'_>, table: &QName, from: &str, to: &str, keep_name
     let mut drafts = Vec::new();
     let mut renames = Vec::new();
     for i in ctx.analysis.before.indexes_on(&key).filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from)) {
-        let new_name = if keep_names {
+        let base = if keep_names {
             object_name(&i.name, "", "zdm")
         } else if i.name.contains(from) {
-            i.name.replacen(from, to, 1).chars().take(63).collect()
+            i.name.replacen(from, to, 1)
         } else {
             object_name(&i.name, to, "idx")
         };
+        let new_name = swap::free_name(ctx, table.schema.as_deref(), &base);
         let Some(def) = sql::index_for_column(&i.definition, from, to, &new_name) else {
             continue;
         };
@@ -1106,180 +1130,93 @@ fn shadow_column(ctx: &Ctx<'_>, s: &Shadow<'_>) -> Vec<Draft> {
     out
 }
 
-/// Contract-step statements that turn the validated CHECK on `check_column` into NOT NULL on `column`
-/// (PostgreSQL 12–17; 11 keeps the CHECK, 18 already has the NOT NULL constraint), with their rollback.
-fn set_not_null_in_contract(ctx: &Ctx<'_>, table: &QName, column: &str, check_column: &str, up: &mut Vec<String>, down: &mut Vec<String>) {
-    if ctx.config.pg < PgVersion(12) || ctx.config.pg >= PgVersion(18) {
-        return;
-    }
-    let check = quote_ident(&object_name(&table.name, check_column, "not_null"));
-    let col = quote_ident(column);
-    up.push(table_alter(table, &format!("ALTER COLUMN {col} SET NOT NULL")));
-    up.push(table_alter(table, &format!("DROP CONSTRAINT {check}")));
-    down.push(table_alter(table, &format!("ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID")));
-    down.push(table_alter(table, &format!("ALTER COLUMN {col} DROP NOT NULL")));
-}
-
-fn rename_column(ctx: &Ctx<'_>) -> Vec<Draft> {
+fn rename_column(ctx: &Ctx<'_>) -> Result<Vec<Draft>, PlanError> {
     let OpKind::RenameColumn { table, from, to } = &ctx.c.op.kind else { unreachable!("rule C13 only fires on RENAME COLUMN") };
-    let old = ctx.column(from).cloned();
-    let type_sql = old.as_ref().map(|c| c.type_sql.as_str());
-    let not_null = old.as_ref().is_some_and(|c| c.not_null);
-    let default = old.as_ref().and_then(|c| c.default.clone());
-    let (f, t) = (quote_ident(from), quote_ident(to));
-
-    let mut out = shadow_column(
+    let type_sql = ctx.column(from).map(|c| c.type_sql.clone());
+    swap::swap(
         ctx,
-        &Shadow {
+        &swap::Swap {
             table,
             source: from,
-            target: to,
-            add: sqlgen::add_column_like(table, to, type_sql, from, None),
+            target: to.clone(),
+            keep_name: false,
+            add: sqlgen::add_column_like(table, to, type_sql.as_deref(), from, None),
+            old_type: type_sql.clone(),
+            same_type: true,
+            new_type: type_sql,
             trigger: sqlgen::two_way_trigger(table, from, to),
-            value: f.clone(),
-            not_null,
+            to_new: quote_ident(from),
+            to_old: quote_ident(to),
             expand_title: format!("add {to} + sync trigger"),
             expand_slug: format!("expand_{}_{to}", table.name),
-            expand_rollback: format!("drop {to} + trigger"),
             backfill_title: format!("copy {from} → {to}"),
+            deploy: format!("read & write {table}.{to}"),
+            contract_title: format!("drop sync trigger + {table}.{from}"),
+            contract_slug: format!("contract_{}_{from}", table.name),
         },
-    );
-    out.push(code(R_READERS, format!("read & write {table}.{to}")));
-    let (indexes, _) = rebuild_indexes(ctx, table, from, to, false);
-    out.extend(indexes);
-
-    let mut contract = sqlgen::drop_trigger(table, from, to, false);
-    contract.push(table_alter(table, &format!("DROP COLUMN {f}")));
-    let mut contract_down: Vec<String> = Vec::new();
-    if not_null {
-        set_not_null_in_contract(ctx, table, to, to, &mut contract, &mut contract_down);
-    }
-    if let Some(d) = &default {
-        contract.push(table_alter(table, &format!("ALTER COLUMN {t} SET DEFAULT {d}")));
-        contract_down.push(table_alter(table, &format!("ALTER COLUMN {t} DROP DEFAULT")));
-    }
-    contract_down.push(sqlgen::add_column_like(table, from, type_sql, to, default.as_deref()));
-    contract_down.extend(sqlgen::two_way_trigger(table, from, to));
-    contract_down.push(format!("UPDATE {} SET {f} = {t} WHERE {f} IS DISTINCT FROM {t}", table.sql()));
-    if not_null {
-        contract_down.push(table_alter(table, &format!("ALTER COLUMN {f} SET NOT NULL")));
-    }
-    for i in ctx.analysis.before.indexes_on(&table.key()).filter(|i| i.constraint.is_none() && i.columns.iter().any(|c| c == from)) {
-        if sql::index_for_column(&i.definition, from, to, &i.name).is_some() {
-            contract_down.push(i.definition.clone());
-        }
-    }
-    out.push(draft(
-        R_CONTRACT,
-        StepSpec {
-            phase: Phase::Contract,
-            title: format!("drop sync trigger + {table}.{from}"),
-            slug: format!("contract_{}_{from}", table.name),
-            transaction: true,
-            up: ctx.tx(BRIEF, &contract),
-            down: ctx.tx(None, &contract_down),
-            lock: LockLevel::AccessExclusive,
-            duration: "brief; old code breaks",
-            rollback: format!("re-add {from}, trigger, copy back from {to} (full-table UPDATE)"),
-            loss: false,
-            risk: Risk::Risky,
-        },
-    ));
-    out
+    )
 }
 
-fn change_type(ctx: &Ctx<'_>) -> Vec<Draft> {
+/// A type change: the new column keeps its own name (`<column>_<type>`, or the name a RENAME of the
+/// column later in the change gives it) unless `keep_column_name` asks for the same-name swap.
+fn change_type(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Result<Vec<Draft>, PlanError> {
     let OpKind::AlterColumnType { table, column, type_sql, using, .. } = &ctx.c.op.kind else {
         unreachable!("rule C10 only fires on ALTER COLUMN TYPE")
     };
+    let renamed = ctx.analysis.ops.iter().enumerate().skip(index + 1).find_map(|(j, o)| match &o.op.kind {
+        OpKind::RenameColumn { table: t, from, to } if t == table && from == column => Some((j, to.clone())),
+        _ => None,
+    });
+    let keep_name = renamed.is_none() && ctx.config.keep_column_name;
+    let target = match &renamed {
+        Some((j, to)) => {
+            consumed[*j] = true;
+            to.clone()
+        }
+        None if keep_name => swap::free_column(ctx.c.table_before.as_ref(), &object_name(column, "zdm", "new")),
+        None => swap::free_column(ctx.c.table_before.as_ref(), &format!("{column}_{}", slugify(type_sql))),
+    };
     let old = ctx.column(column).cloned();
-    let not_null = old.as_ref().is_some_and(|c| c.not_null);
-    let tmp = object_name(column, "zdm", "new");
-    let (c, n) = (quote_ident(column), quote_ident(&tmp));
+    let (c, n) = (quote_ident(column), quote_ident(&target));
     let expr = using.clone().map_or_else(|| format!("{c}::{type_sql}"), |u| format!("({u})"));
-
-    let mut out = shadow_column(
+    let enums = &ctx.analysis.before.enums;
+    let back = old.as_ref().map_or_else(String::new, |o| {
+        // Casting back goes through text when an enum is involved (enums have no casts to each other).
+        let via = if enums.contains_key(&o.type_sql) || enums.contains_key(type_sql) { "::text" } else { "" };
+        format!("{n}{via}::{}", o.type_sql)
+    });
+    let trigger = if keep_name || old.is_none() {
+        sqlgen::cast_trigger(table, column, &target, &expr)
+    } else {
+        sqlgen::two_way_cast_trigger(table, column, &target, &expr, &back)
+    };
+    let (deploy, contract_title) = if keep_name {
+        (format!("handle {table}.{column} as {type_sql}"), format!("drop trigger + old {column}, {target} becomes {column}"))
+    } else {
+        (format!("read & write {table}.{target} ({type_sql})"), format!("drop trigger + old {table}.{column}; {target} stays"))
+    };
+    swap::swap(
         ctx,
-        &Shadow {
+        &swap::Swap {
             table,
             source: column,
-            target: &tmp,
+            target: target.clone(),
+            keep_name,
             add: table_alter(table, &format!("ADD COLUMN {n} {type_sql}")),
-            trigger: sqlgen::cast_trigger(table, column, &tmp, &expr),
-            value: expr.clone(),
-            not_null,
-            expand_title: format!("add {tmp} {type_sql} + cast trigger"),
+            old_type: old.as_ref().map(|o| o.type_sql.clone()),
+            same_type: false,
+            new_type: Some(type_sql.clone()),
+            trigger,
+            to_new: expr,
+            to_old: back,
+            expand_title: format!("add {target} {type_sql} + {} trigger", if keep_name { "cast" } else { "sync" }),
             expand_slug: format!("expand_{}_{column}_type", table.name),
-            expand_rollback: format!("drop {tmp} + trigger; {column} untouched"),
-            backfill_title: format!("cast {column} → {tmp}"),
+            backfill_title: format!("cast {column} → {target}"),
+            deploy,
+            contract_title,
+            contract_slug: format!("contract_{}_{column}_type", table.name),
         },
-    );
-    out.push(code(R_READERS, format!("handle {table}.{column} as {type_sql}")));
-    let (indexes, renames) = rebuild_indexes(ctx, table, column, &tmp, true);
-    out.extend(indexes);
-
-    let mut contract = sqlgen::drop_trigger(table, column, &tmp, false);
-    contract.push(table_alter(table, &format!("DROP COLUMN {c}")));
-    contract.push(table_alter(table, &format!("RENAME COLUMN {n} TO {c}")));
-    let mut down: Vec<String> = Vec::new();
-    if not_null {
-        set_not_null_in_contract(ctx, table, column, &tmp, &mut contract, &mut down);
-    }
-    if let Some(d) = old.as_ref().and_then(|o| o.default.as_ref()) {
-        contract.push(table_alter(table, &format!("ALTER COLUMN {c} SET DEFAULT ({d})::{type_sql}")));
-        down.push(table_alter(table, &format!("ALTER COLUMN {c} DROP DEFAULT")));
-    }
-    for (temp, fin) in &renames {
-        let q = QName { schema: table.schema.clone(), name: temp.clone() };
-        contract.push(format!("ALTER INDEX {} RENAME TO {}", q.sql(), quote_ident(fin)));
-        let qf = QName { schema: table.schema.clone(), name: fin.clone() };
-        down.push(format!("ALTER INDEX {} RENAME TO {}", qf.sql(), quote_ident(temp)));
-    }
-    let down_sql = match &old {
-        Some(o) => {
-            down.push(table_alter(table, &format!("RENAME COLUMN {c} TO {n}")));
-            down.push(table_alter(
-                table,
-                &format!("ADD COLUMN {c} {}{}", o.type_sql, o.default.as_ref().map(|d| format!(" DEFAULT {d}")).unwrap_or_default()),
-            ));
-            down.extend(sqlgen::cast_trigger(table, column, &tmp, &expr));
-            // Casting back goes through text when an enum is involved (enums have no casts to each other).
-            let enums = &ctx.analysis.before.enums;
-            let via = if enums.contains_key(&o.type_sql) || enums.contains_key(type_sql) { "::text" } else { "" };
-            down.push(format!("UPDATE {} SET {c} = {n}{via}::{}", table.sql(), o.type_sql));
-            if not_null {
-                down.push(table_alter(table, &format!("ALTER COLUMN {c} SET NOT NULL")));
-            }
-            for i in
-                ctx.analysis.before.indexes_on(&table.key()).filter(|i| i.constraint.is_none() && renames.iter().any(|(_, f)| f == &i.name))
-            {
-                down.push(i.definition.clone());
-            }
-            ctx.tx(None, &down)
-        }
-        None => sqlgen::refuse(&format!("the previous type of {table}.{column} is unknown")),
-    };
-    out.push(draft(
-        R_CONTRACT,
-        StepSpec {
-            phase: Phase::Contract,
-            title: format!("drop trigger + old {column}, {tmp} becomes {column}"),
-            slug: format!("contract_{}_{column}_type", table.name),
-            transaction: true,
-            up: ctx.tx(BRIEF, &contract),
-            rollback: if old.is_some() {
-                format!("restore {column} as {} (full-table UPDATE)", old.as_ref().map(|o| o.type_sql.as_str()).unwrap_or(""))
-            } else {
-                "manual: old type unknown".into()
-            },
-            down: down_sql,
-            lock: LockLevel::AccessExclusive,
-            duration: "brief; swaps the columns",
-            loss: false,
-            risk: Risk::Risky,
-        },
-    ));
-    out
+    )
 }
 
 fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {

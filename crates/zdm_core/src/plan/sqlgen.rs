@@ -4,7 +4,6 @@
 use super::PlanConfig;
 pub(super) use crate::model::dollar_quote;
 use crate::model::{QName, quote_ident, quote_literal};
-use crate::schema::object_name;
 
 /// Timeouts at the top of a transactional step. `statement` None means unlimited (validation scans).
 pub(super) fn header(config: &PlanConfig, statement: Option<&str>) -> String {
@@ -31,7 +30,7 @@ pub(super) const BRIEF: Option<&str> = Some("30s");
 
 /// Name of zdm's sync trigger (and its function) for `table`, between `a` and `b`.
 pub(super) fn trigger_name(table: &QName, a: &str, b: &str) -> String {
-    object_name(&format!("zdm_sync_{}", table.name), &format!("{a}_{b}"), "trg")
+    crate::schema::zdm_name(&format!("zdm_sync_{}", table.name), &format!("{a}_{b}"), "trg")
 }
 
 /// The function name qualified like the table (so it lands in the same schema).
@@ -304,4 +303,62 @@ pub(super) fn refuse(reason: &str) -> String {
 pub(super) fn refused(down: &str) -> Option<&str> {
     let at = down.find(CANNOT_UNDO)? + CANNOT_UNDO.len();
     Some(down[at..].lines().next().unwrap_or(""))
+}
+
+/// Two-way sync with conversions (type change that keeps the new column): a write to `old` sets `new` to
+/// `to_new`, a write to `new` sets `old` to `to_old`; both expressions are over the written row.
+pub(super) fn two_way_cast_trigger(table: &QName, old: &str, new: &str, to_new: &str, to_old: &str) -> Vec<String> {
+    let name = trigger_name(table, old, new);
+    let (o, n) = (quote_ident(old), quote_ident(new));
+    let body = format!(
+        "CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $zdm$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.{n} IS NULL THEN
+      SELECT {to_new} INTO NEW.{n} FROM (SELECT NEW.*) AS zdm_row;
+    ELSIF NEW.{o} IS NULL THEN
+      SELECT {to_old} INTO NEW.{o} FROM (SELECT NEW.*) AS zdm_row;
+    END IF;
+  ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN
+    SELECT {to_new} INTO NEW.{n} FROM (SELECT NEW.*) AS zdm_row;
+  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN
+    SELECT {to_old} INTO NEW.{o} FROM (SELECT NEW.*) AS zdm_row;
+  END IF;
+  RETURN NEW;
+END
+$zdm$",
+        f = function_name(table, &name)
+    );
+    vec![body, create_trigger(table, &name)]
+}
+
+/// One `DO` statement (for a `transaction:false` section) that runs `before` in a first transaction, then
+/// the batched backfill `backfill_do` (a `DO` block from [`backfill`]), then each group of `after` in a
+/// transaction of its own. Every transaction takes its locks with the plan's `lock_timeout`.
+pub(super) fn batched_block(config: &PlanConfig, before: &[String], backfill_do: &str, after: &[Vec<String>]) -> String {
+    let lines: Vec<&str> = backfill_do.trim_end().trim_end_matches(';').lines().collect();
+    let begin = lines.iter().position(|l| *l == "BEGIN").unwrap_or(1);
+    let end = lines.iter().rposition(|l| *l == "END").unwrap_or(lines.len().saturating_sub(1));
+    let declare: Vec<&str> = lines[1..begin].iter().copied().filter(|l| *l != "DECLARE").collect();
+    let lock = format!("  PERFORM set_config('lock_timeout', {}, true);", quote_literal(&config.lock_timeout));
+    // Only the first line is indented: later lines may sit inside a dollar-quoted body or a literal.
+    let indent = |s: &str| format!("  {};", s.trim_end_matches(';'));
+    let mut body = vec![lock.clone()];
+    body.extend(before.iter().map(|s| indent(s)));
+    body.push("  COMMIT;".into());
+    body.extend(lines[begin + 1..end].iter().map(|l| (*l).to_string()));
+    for group in after.iter().filter(|g| !g.is_empty()) {
+        body.push(lock.clone());
+        body.extend(group.iter().map(|s| indent(s)));
+        body.push("  COMMIT;".into());
+    }
+    let text = body.join("\n");
+    let mut tag = "$zdm_rollback$".to_string();
+    let mut i = 0;
+    while text.contains(&tag) {
+        i += 1;
+        tag = format!("$zdm_rollback{i}$");
+    }
+    let decl = if declare.is_empty() { String::new() } else { format!("DECLARE\n{}\n", declare.join("\n")) };
+    format!("DO {tag}\n{decl}BEGIN\n{text}\nEND\n{tag};")
 }

@@ -84,6 +84,7 @@ fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<
             });
         }
         let opt = if step.transaction { "" } else { " transaction:false" };
+        let down_opt = if step.down_transaction { "" } else { " transaction:false" };
         // A line of the user's text that reads as a section marker would split the file: re-emit it.
         let marker = |l: &str| l.strip_prefix("--").is_some_and(|r| r.trim_start().starts_with("migrate:"));
         let guard = |sql: &str| {
@@ -92,7 +93,7 @@ fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<
         };
         let (up, down) = (guard(&step.up)?, guard(&step.down)?);
         let contents = format!(
-            "-- zdm: step {n} of {total} ({phase}): {title}\n-- lock: {lock}, {duration}\n-- migrate:up{opt}\n{up}\n\n-- migrate:down{opt}\n{down}\n",
+            "-- zdm: step {n} of {total} ({phase}): {title}\n-- lock: {lock}, {duration}\n-- migrate:up{opt}\n{up}\n\n-- migrate:down{down_opt}\n{down}\n",
             n = step.n,
             phase = serde_json::to_value(step.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
             title = step.title,

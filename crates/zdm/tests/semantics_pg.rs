@@ -137,3 +137,25 @@ fn without_a_schema_a_dropped_columns_rollback_runs_and_says_the_data_is_gone() 
     assert!(out.plan.steps.iter().any(|s| s.rollback.contains("the column and its data are gone")));
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users"), 12000);
 }
+
+#[test]
+fn an_index_on_a_partitioned_table_is_built_per_partition_and_attached() {
+    let setup = format!(
+        "{}\nCREATE TABLE measurements_2028 PARTITION OF measurements FOR VALUES FROM ('2028-01-01') TO ('2029-01-01') PARTITION BY RANGE (at);\n\
+         CREATE TABLE measurements_2028a PARTITION OF measurements_2028 FOR VALUES FROM ('2028-01-01') TO ('2028-07-01');\n\
+         INSERT INTO measurements SELECT g, date '2028-01-01' + g % 150 FROM generate_series(1, 500) g;",
+        setup()
+    );
+    for change in ["CREATE INDEX ON measurements (id)", "CREATE INDEX CONCURRENTLY measurements_id_idx ON measurements (id)"] {
+        let (_db, mut c, out) = support::roundtrip("partitioned_index", &setup, change, 15);
+        let all: String = out.files.iter().map(|f| f.contents.as_str()).collect();
+        assert!(all.contains("CREATE INDEX measurements_id_idx ON ONLY measurements"), "{all}");
+        assert!(all.contains("CREATE INDEX CONCURRENTLY measurements_2026_id_idx ON measurements_2026"), "{all}");
+        assert!(all.contains("CREATE INDEX CONCURRENTLY measurements_2028a_id_idx ON measurements_2028a"), "{all}");
+        assert!(all.contains("ALTER INDEX measurements_id_idx ATTACH PARTITION measurements_2028_id_idx"), "{all}");
+        assert!(out.plan.steps.iter().all(|s| !(s.up.contains("CONCURRENTLY") && s.up.contains("ON measurements ("))));
+        assert!(scalar::<bool>(&mut c, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'measurements_id_idx'::regclass"));
+        assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'measurements_id_idx'::regclass"), 2);
+        assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM measurements"), 1500);
+    }
+}

@@ -141,3 +141,13 @@ fn without_a_schema_a_dropped_column_says_the_data_is_gone() {
     assert!(!drop.down.contains("RAISE"));
     insta::assert_snapshot!("drop_column_no_schema", rendered(&out));
 }
+
+#[test]
+fn a_partitioned_index_is_staged_and_assumptions_are_said() {
+    let out = plan(&setup(), "CREATE INDEX ON measurements (id)");
+    insta::assert_snapshot!("partitioned_index", rendered(&out));
+    let none = plan("", "CREATE INDEX ON measurements (id)");
+    assert!(none.plan.notes.iter().any(|n| n.contains("assumed not partitioned")), "{:?}", none.plan.notes);
+    let empty = plan(&format!("{SETUP}\nCREATE TABLE m (id int, at date) PARTITION BY RANGE (at);"), "CREATE INDEX ON m (id)");
+    assert!(empty.plan.notes.iter().any(|n| n.contains("no partitions known")), "{:?}", empty.plan.notes);
+}

@@ -123,7 +123,11 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
         }
         let ctx = Ctx { analysis, config, c };
         match c.strategy {
+            Strategy::AsWritten if c.rule == Some("P03") && matches!(c.op.kind, OpKind::CreateIndex(_)) => {
+                out.extend(partitioned_index(&ctx));
+            }
             Strategy::AsWritten => out.push(as_written(&ctx)),
+            Strategy::ConcurrentIndex if ctx.c.table_before.as_ref().is_some_and(|t| t.partitioned) => out.extend(partitioned_index(&ctx)),
             Strategy::ConcurrentIndex => out.push(concurrent_index(&ctx)),
             Strategy::ConcurrentDropIndex => out.push(concurrent_drop_index(&ctx)),
             Strategy::NotNullViaCheck => {
@@ -190,6 +194,22 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
             && c.table_before.as_ref().is_none_or(|t| t.primary_key().is_none())
         {
             out.push(walk_note(c.table_before.as_ref(), t, config));
+        }
+    }
+    for c in &analysis.ops {
+        let OpKind::CreateIndex(spec) = &c.op.kind else { continue };
+        let t = &spec.table;
+        match &c.table_before {
+            None if c.strategy == Strategy::ConcurrentIndex => {
+                out.push(format!("{t} assumed not partitioned (unknown to zdm): CONCURRENTLY fails on a partitioned table"));
+            }
+            Some(table)
+                if table.partitioned
+                    && !analysis.before.tables.values().any(|p| p.partition_of.as_ref().is_some_and(|(k, _)| *k == t.key())) =>
+            {
+                out.push(format!("{t}: no partitions known; the index is built ON ONLY {t}: attach each partition's index"));
+            }
+            _ => {}
         }
     }
     if analysis.ops.iter().any(|c| matches!(c.op.kind, OpKind::Transaction { .. })) {
@@ -576,6 +596,105 @@ fn concurrent_index(ctx: &Ctx<'_>) -> Draft {
             risk: Risk::Info,
         },
     )
+}
+
+/// An index on a partitioned table, which refuses CONCURRENTLY: an invalid index `ON ONLY` each partitioned
+/// table (brief), `CONCURRENTLY` on each leaf partition known from the schema (one non-transactional step
+/// each), then one step attaching every partition's index to its parent's (the parent becomes valid).
+fn partitioned_index(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let OpKind::CreateIndex(spec) = &ctx.c.op.kind else { unreachable!("only called for CREATE INDEX") };
+    let parent = spec.table.clone();
+    let name = schema::index_name_of(spec);
+    let schema_of = |t: &QName| QName { schema: t.schema.clone(), name: String::new() };
+    let qualified = |t: &QName, n: &str| QName { name: n.to_string(), ..schema_of(t) };
+    // (table, index name, partitioned, parent index) in creation order, parents first.
+    let mut nodes: Vec<(QName, String, bool, Option<QName>)> = vec![(parent.clone(), name.clone(), true, None)];
+    let mut i = 0;
+    while i < nodes.len() {
+        let (table, index, partitioned, _) = nodes[i].clone();
+        if partitioned {
+            for child in ctx.analysis.before.tables.values().filter(|t| t.partition_of.as_ref().is_some_and(|(p, _)| *p == table.key())) {
+                let child_index = schema::index_name(&child.name.name, &spec.columns, "idx");
+                nodes.push((child.name.clone(), child_index, child.partitioned, Some(qualified(&table, &index))));
+            }
+        }
+        i += 1;
+    }
+    let variant = |table: &QName, index: &str, only: bool, conc: bool| {
+        sql::index_variant(&spec.body, spec.unique, index, table, only, conc).unwrap_or_else(|| spec.body.clone())
+    };
+    let mut out = Vec::new();
+    for (table, index, partitioned, _) in nodes.iter().filter(|n| n.2) {
+        let _ = partitioned;
+        let q = qualified(table, index);
+        out.push(draft(
+            R_EXPAND,
+            StepSpec {
+                phase: Phase::Expand,
+                title: format!("index {index} ON ONLY {table}, invalid until attached"),
+                slug: format!("index_{index}_only"),
+                transaction: true,
+                up: ctx.tx(BRIEF, &[variant(table, index, true, false)]),
+                down: ctx.tx(BRIEF, &[format!("DROP INDEX IF EXISTS {}", q.sql())]),
+                lock: LockLevel::Share,
+                duration: "brief",
+                rollback: format!("drop index {index}"),
+                loss: false,
+                risk: Risk::Info,
+            },
+        ));
+    }
+    for (table, index, _, _) in nodes.iter().filter(|n| !n.2) {
+        let q = qualified(table, index);
+        out.push(draft(
+            R_EXPAND,
+            StepSpec {
+                phase: Phase::Expand,
+                title: format!("build index {index} CONCURRENTLY"),
+                slug: format!("index_{index}"),
+                transaction: false,
+                up: stmt(variant(table, index, false, true)),
+                down: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q.sql()),
+                lock: LockLevel::ShareUpdateExclusive,
+                duration: "whole build; reads & writes go on",
+                rollback: format!("drop index {index}"),
+                loss: false,
+                risk: Risk::Info,
+            },
+        ));
+    }
+    // Attach bottom-up, so each sub-partitioned index is complete (valid) before it attaches to its parent.
+    let attach: Vec<String> = nodes
+        .iter()
+        .rev()
+        .filter_map(|(table, index, _, parent_index)| {
+            parent_index.as_ref().map(|p| format!("ALTER INDEX {} ATTACH PARTITION {}", p.sql(), qualified(table, index).sql()))
+        })
+        .collect();
+    if attach.is_empty() {
+        return out;
+    }
+    // Attached index partitions cannot be detached: the rollback drops the whole index tree and re-creates the
+    // invalid ON ONLY indexes, so the earlier steps' rollbacks find what they created.
+    let mut down = vec![format!("DROP INDEX IF EXISTS {}", qualified(&parent, &name).sql())];
+    down.extend(nodes.iter().filter(|n| n.2).map(|(table, index, _, _)| variant(table, index, true, false)));
+    out.push(draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: format!("attach {} partition index{} to {name}", attach.len(), if attach.len() == 1 { "" } else { "es" }),
+            slug: format!("attach_{name}"),
+            transaction: true,
+            up: ctx.tx(BRIEF, &attach),
+            down: ctx.tx(BRIEF, &down),
+            lock: LockLevel::ShareUpdateExclusive,
+            duration: "brief",
+            rollback: format!("drop {name} and the attached indexes (brief), re-create it ON ONLY"),
+            loss: false,
+            risk: Risk::Info,
+        },
+    ));
+    out
 }
 
 fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {

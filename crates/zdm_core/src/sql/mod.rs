@@ -905,6 +905,23 @@ pub fn drop_of_created_function(sql: &str) -> Option<String> {
     Some(format!("DROP {what} {}({})", qname_of_list(&f.funcname).sql(), args.join(", ")))
 }
 
+/// `CREATE INDEX ON <body>` (an [`IndexSpec`] body) rewritten for another table: named `name`, on `table`
+/// (`ON ONLY` when `only`), CONCURRENTLY when `concurrently` — the pieces of an index on a partitioned table.
+#[must_use]
+pub fn index_variant(body: &str, unique: bool, name: &str, table: &QName, only: bool, concurrently: bool) -> Option<String> {
+    let Some(NodeEnum::IndexStmt(mut stmt)) = only_statement(&format!("CREATE INDEX ON {body}")) else {
+        return None;
+    };
+    let relation = stmt.relation.as_mut()?;
+    relation.relname.clone_from(&table.name);
+    relation.schemaname = table.schema.clone().unwrap_or_default();
+    relation.inh = !only;
+    stmt.idxname = name.to_string();
+    stmt.unique = unique;
+    stmt.concurrent = concurrently;
+    Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
+}
+
 /// The same `CREATE INDEX` definition, built CONCURRENTLY (for re-creating a dropped index online).
 #[must_use]
 pub fn concurrent_index(definition: &str) -> Option<String> {

@@ -159,3 +159,35 @@ fn an_index_on_a_partitioned_table_is_built_per_partition_and_attached() {
         assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM measurements"), 1500);
     }
 }
+
+#[test]
+fn names_after_set_search_path_resolve_in_that_path() {
+    let setup = format!(
+        "{SETUP}\nCREATE SCHEMA billing;\nCREATE TABLE billing.users (id bigserial PRIMARY KEY, plan text NOT NULL);\n\
+         INSERT INTO billing.users (plan) SELECT 'p' || g FROM generate_series(1, 3000) g;"
+    );
+    let db = TestDb::new("search_path");
+    let mut c = db.connect();
+    c.batch_execute(&setup).unwrap();
+    let public_before = support::fingerprint(&mut c);
+    let columns = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns \
+                   WHERE table_schema = 'billing' AND table_name = 'users'";
+    for change in [
+        "SET search_path = billing;\nALTER TABLE users RENAME COLUMN plan TO plan2",
+        "SELECT set_config('search_path', 'billing, public', false);\nALTER TABLE users RENAME COLUMN plan TO plan2",
+    ] {
+        let out = plan(&support::project(&setup), change);
+        let all: String = out.files.iter().map(|f| f.contents.as_str()).collect();
+        assert!(all.contains("ALTER TABLE billing.users ADD COLUMN plan2 text"), "{all}");
+        for (direction, expect) in [(Direction::Up, "id,plan2"), (Direction::Down, "id,plan"), (Direction::Up, "id,plan2")] {
+            apply_all(&mut c, &out, direction);
+            // The fingerprint prints names relative to the session's path.
+            c.batch_execute("RESET search_path").unwrap();
+            assert_eq!(scalar::<String>(&mut c, columns), expect, "{change} {direction:?}");
+            assert_eq!(support::fingerprint(&mut c), public_before, "public.users must not change");
+        }
+        assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM billing.users WHERE plan2 = 'p' || id"), 3000);
+        apply_all(&mut c, &out, Direction::Down);
+        c.batch_execute("RESET search_path").unwrap();
+    }
+}

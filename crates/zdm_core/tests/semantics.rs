@@ -151,3 +151,33 @@ fn a_partitioned_index_is_staged_and_assumptions_are_said() {
     let empty = plan(&format!("{SETUP}\nCREATE TABLE m (id int, at date) PARTITION BY RANGE (at);"), "CREATE INDEX ON m (id)");
     assert!(empty.plan.notes.iter().any(|n| n.contains("no partitions known")), "{:?}", empty.plan.notes);
 }
+
+#[test]
+fn search_path_picks_the_table_in_the_path() {
+    let setup = format!("{SETUP}\nCREATE SCHEMA billing;\nCREATE TABLE billing.users (id bigserial PRIMARY KEY, plan text NOT NULL);");
+    let out = plan(&setup, "SET search_path = billing;\nALTER TABLE users RENAME COLUMN plan TO plan2");
+    assert!(out.files.iter().any(|f| f.contents.contains("ALTER TABLE billing.users ADD COLUMN plan2 text")));
+    insta::assert_snapshot!("search_path_rename", rendered(&out));
+    // Without the SET, `users` is public.users, which has no column plan.
+    let plain = pipeline_error(&setup, "ALTER TABLE users RENAME COLUMN plan TO plan2");
+    assert!(plain.contains("column `plan` does not exist on `users`"), "{plain}");
+    // A table created after the SET lands in the path's first schema; the history is replayed the same way.
+    let history = format!("{setup}\nSET search_path = billing;\nCREATE TABLE invoices (id bigint PRIMARY KEY, total int);");
+    let out = plan(&history, "ALTER TABLE billing.invoices ALTER COLUMN total SET NOT NULL");
+    assert!(out.files.iter().any(|f| f.contents.contains("ALTER TABLE billing.invoices ADD CONSTRAINT")));
+    let out = plan(&setup, "SET search_path = billing, public;\nCREATE TABLE invoices (id bigint);\nCREATE INDEX ON invoices (id)");
+    assert!(out.files.iter().any(|f| f.contents.contains("ON billing.invoices")), "{}", out.files[0].contents);
+}
+
+fn pipeline_error(setup: &str, change: &str) -> String {
+    let mut files = ProjectFiles::default();
+    files.files.push(ProjectFile {
+        path: "db/migrations/20260101000000_init.sql".into(),
+        contents: format!("-- migrate:up\n{setup}\n-- migrate:down\nSELECT 1;\n"),
+    });
+    let config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
+    match pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None }) {
+        Ok(_) => String::from("planned"),
+        Err(e) => e.to_string(),
+    }
+}

@@ -113,7 +113,9 @@ fn comment_set_drop_type_and_function_rollbacks_run_and_restore() {
             "SELECT to_regprocedure('plus1(int)') IS NOT NULL",
             "SELECT to_regprocedure('plus1(int)') IS NULL",
         ),
-        // Data is gone: the down is a no-op that says so, and the rollback of the project goes on.
+        // Gone for good: the down is a no-op that says so, the rollback of the project goes on, the drop reruns.
+        ("drop_type_cascade", "DROP TYPE mood3 CASCADE", "SELECT to_regtype('mood3') IS NULL", "SELECT to_regtype('mood3') IS NULL"),
+        ("drop_domain", "DROP DOMAIN plain_int", "SELECT to_regtype('plain_int') IS NULL", "SELECT to_regtype('plain_int') IS NULL"),
         ("truncate", "TRUNCATE audit_log", "SELECT count(*) = 0 FROM audit_log", "SELECT count(*) = 0 FROM audit_log"),
     ] {
         let db = TestDb::new(name);

@@ -263,7 +263,13 @@ fn table_alter(table: &QName, action: &str) -> String {
 /// The statement as written (made explicit where PostgreSQL would pick a name), with its inverse.
 fn as_written(ctx: &Ctx<'_>) -> Draft {
     let c = ctx.c;
-    let (up, down) = inverse(ctx);
+    let (mut up, down) = inverse(ctx);
+    // A drop whose rollback cannot re-create the object leaves it gone: running the step again is a no-op.
+    if sqlgen::refused(&down).is_some()
+        && let Some(again) = sql::drop_if_exists(&up)
+    {
+        up = again;
+    }
     let transaction = !c.op.runs_outside_transaction() && c.strategy != Strategy::OwnNonTransactionalFile;
     // Scans, builds and rewrites run as long as the table is big: no statement_timeout for them.
     let new_table = c.table_before.as_ref().is_some_and(|t| t.created_in_change);

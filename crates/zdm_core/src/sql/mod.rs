@@ -974,6 +974,17 @@ pub fn index_body_on(body: &str, table: &QName) -> Option<String> {
     deparse_stmt(NodeEnum::IndexStmt(stmt)).strip_prefix("CREATE INDEX ON ").map(str::to_string)
 }
 
+/// A `DROP …` statement with IF EXISTS, so running it again after a rollback that could not re-create the
+/// object is a no-op. None for other statements.
+#[must_use]
+pub fn drop_if_exists(sql: &str) -> Option<String> {
+    let Some(NodeEnum::DropStmt(mut s)) = only_statement(sql) else {
+        return None;
+    };
+    s.missing_ok = true;
+    Some(deparse_stmt(NodeEnum::DropStmt(s)))
+}
+
 /// The same `CREATE INDEX` definition, built CONCURRENTLY (for re-creating a dropped index online).
 #[must_use]
 pub fn concurrent_index(definition: &str) -> Option<String> {

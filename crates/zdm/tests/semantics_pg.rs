@@ -193,3 +193,29 @@ fn names_after_set_search_path_resolve_in_that_path() {
         c.batch_execute("RESET search_path").unwrap();
     }
 }
+
+#[test]
+fn a_statement_kept_as_written_after_set_local_search_path_runs_in_that_path() {
+    let setup = format!("{SETUP}\nCREATE SCHEMA billing;\nCREATE TABLE billing.users (id bigserial PRIMARY KEY, plan text NOT NULL);");
+    let db = TestDb::new("search_path_local");
+    let mut c = db.connect();
+    c.batch_execute(&setup).unwrap();
+    let change = "SET LOCAL search_path = billing;\nCOMMENT ON TABLE users IS 'billing users';\nALTER TABLE users ALTER COLUMN plan SET DEFAULT 'free'";
+    let out = plan(&support::project(&setup), change);
+    for (direction, comment, default) in [(Direction::Up, true, true), (Direction::Down, false, false), (Direction::Up, true, true)] {
+        // Each file in a fresh session, as a rerun after a failure would be.
+        for f in if direction == Direction::Up { out.files.iter().collect::<Vec<_>>() } else { out.files.iter().rev().collect() } {
+            c.batch_execute("RESET search_path").unwrap();
+            runner::apply(&mut c, &f.contents, direction).unwrap_or_else(|e| panic!("{e}\n{}", f.contents));
+        }
+        assert_eq!(scalar::<bool>(&mut c, "SELECT obj_description('billing.users'::regclass) IS NOT NULL"), comment, "{direction:?}");
+        assert!(scalar::<bool>(&mut c, "SELECT obj_description('public.users'::regclass) IS NULL"));
+        assert_eq!(
+            scalar::<bool>(
+                &mut c,
+                "SELECT column_default IS NOT NULL FROM information_schema.columns WHERE table_schema = 'billing' AND column_name = 'plan'"
+            ),
+            default
+        );
+    }
+}

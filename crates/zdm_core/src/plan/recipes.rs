@@ -274,7 +274,17 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
     // Scans, builds and rewrites run as long as the table is big: no statement_timeout for them.
     let new_table = c.table_before.as_ref().is_some_and(|t| t.created_in_change);
     let timeout = if c.rewrite == crate::model::Rewrite::None || new_table { BRIEF } else { None };
-    let (up, down) = if transaction { (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])) } else { (stmt(up), stmt(down)) };
+    // The statement's own text names objects relative to the search_path the change set before it: the
+    // step sets that path for itself (a rerun may run in a fresh session).
+    let path = search_path_before(ctx).map(|p| {
+        let value = p.iter().map(|s| quote_ident(s)).collect::<Vec<_>>().join(", ");
+        format!("SELECT set_config('search_path', {}, true)", quote_literal(&value))
+    });
+    let (up, down) = match (transaction, path) {
+        (true, Some(set)) => (ctx.tx(timeout, &[set.clone(), up]), ctx.tx(timeout, &[set, down])),
+        (true, None) => (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])),
+        (false, _) => (stmt(up), stmt(down)),
+    };
     let refused = sqlgen::refused(&down).map(str::to_string);
     let loss = matches!(
         c.op.kind,
@@ -307,6 +317,16 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
     // retried) on its own.
     d.mergeable = transaction && c.risk <= Risk::Info;
     d
+}
+
+/// The search_path an earlier statement of the change set for this one (None: the default, or this
+/// statement sets it itself).
+fn search_path_before(ctx: &Ctx<'_>) -> Option<Vec<String>> {
+    if sql::search_path_of(&ctx.c.op.sql).is_some() {
+        return None;
+    }
+    let index = ctx.analysis.ops.iter().position(|o| std::ptr::eq(o, ctx.c))?;
+    ctx.analysis.ops[..index].iter().rev().find_map(|o| sql::search_path_of(&o.op.sql)).flatten()
 }
 
 /// Statements whose effect on rows a no-op rollback cannot give back.

@@ -1094,7 +1094,9 @@ fn batched_update(ctx: &Ctx<'_>) -> Draft {
     };
     let mut d = backfill_draft(ctx, &b, format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)), true);
     if mode == crate::rules::BatchMode::Resumable {
-        d.step.up = stmt(sqlgen::resumable_backfill(&b, ctx.config, &progress_key(table, &ctx.c.op.sql)));
+        let step = progress_key(table, &ctx.c.op.sql);
+        d.step.up = stmt(sqlgen::resumable_backfill(&b, ctx.config, &step));
+        d.step.down = sqlgen::forget_progress(table, &step);
     }
     d.rank = R_EXPAND;
     d

@@ -74,6 +74,11 @@ fn updates_whose_batches_would_mean_something_else_run_as_written() {
         let step = &out.plan.steps[0];
         assert!(step.transaction && !step.up.contains("COMMIT"), "{change}: {}", step.up);
         assert!(step.up.contains("statement_timeout = 0"), "{change}: {}", step.up);
+        assert!(
+            step.rollback.starts_with("cannot be undone: the previous values are not kept") && step.rollback_data_loss,
+            "{change}: {}",
+            step.rollback
+        );
         assert!(out.plan.findings.iter().any(|f| f.rule == "H10" && f.message.contains(why)), "{change}: {:?}", out.plan.findings);
         assert!(out.plan.verdict.contains("kept as one statement"), "{change}: {}", out.plan.verdict);
     }
@@ -127,6 +132,14 @@ fn rollbacks_restore_the_previous_comment_setting_and_type() {
     assert!(down("SET statement_timeout = '5s'").contains("RESET statement_timeout"));
     assert!(down("DROP TYPE mood3").contains("CREATE TYPE mood3 AS ENUM ('happy', 'ok', 'sad')"));
     assert!(down("CREATE FUNCTION f(a int, OUT b int) LANGUAGE sql AS 'SELECT a'").contains("DROP FUNCTION f(int)"));
+    let label = plan(&setup, "ALTER TYPE mood ADD VALUE 'meh'");
+    assert!(
+        label.plan.steps[0].rollback.starts_with("cannot be undone: enum labels cannot be removed"),
+        "{}",
+        label.plan.steps[0].rollback
+    );
+    let validate = plan(&setup, "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_nv");
+    assert_eq!(validate.plan.steps[0].rollback, "nothing to undo");
     let cascade = plan(&setup, "DROP TYPE mood CASCADE");
     assert!(cascade.plan.steps[0].rollback_data_loss);
     assert!(cascade.plan.steps[0].rollback.contains("CASCADE dropped the columns"), "{}", cascade.plan.steps[0].rollback);

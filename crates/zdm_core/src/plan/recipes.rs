@@ -286,6 +286,12 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
         (false, _) => (stmt(up), stmt(down)),
     };
     let refused = sqlgen::refused(&down).map(str::to_string);
+    let nothing_to_undo = down
+        .trim_end()
+        .trim_end_matches(';')
+        .lines()
+        .filter(|l| !l.starts_with("SET LOCAL "))
+        .all(|l| l.starts_with("-- ") || l == "SELECT 1");
     let loss = matches!(
         c.op.kind,
         OpKind::CreateTable { .. }
@@ -306,6 +312,7 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
             lock: c.lock,
             duration: if c.rewrite == crate::model::Rewrite::None { "brief" } else { "whole statement" },
             rollback: match &refused {
+                None if nothing_to_undo => "nothing to undo".into(),
                 None => format!("undo: {}", describe(&c.op.kind, &c.op.sql)),
                 Some(why) => format!("cannot be undone: {why}"),
             },
@@ -450,7 +457,9 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             };
             (up, table_alter(table, &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name))))
         }
-        OpKind::ValidateConstraint { .. } => (sql_text, "SELECT 1".into()),
+        OpKind::ValidateConstraint { .. } => {
+            (sql_text, sqlgen::nothing("VALIDATE only checked existing rows: nothing to undo").trim_end_matches(';').to_string())
+        }
         OpKind::DropConstraint { table, name, .. } => match before.and_then(|t| t.constraints.iter().find(|k| &k.name == name)) {
             // The rollback restores the constraint exactly as it was (validated or not), scan included.
             Some(k) => {
@@ -485,7 +494,7 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             Some(t) => (sql_text, recreate_table(ctx, t)),
             None => (sql_text, refuse(&format!("the definition of {table} is unknown"))),
         },
-        OpKind::Update { .. } => (sql_text, sqlgen::nothing("the previous values are not kept").trim_end_matches(';').to_string()),
+        OpKind::Update { .. } => (sql_text, refuse("the previous values are not kept: restore from a backup if needed")),
         OpKind::AlterAction { table, action } => match action {
             TableAction::SetLogged => (sql_text, format!("ALTER TABLE {} SET UNLOGGED", table.sql())),
             TableAction::SetUnlogged => (sql_text, format!("ALTER TABLE {} SET LOGGED", table.sql())),
@@ -511,10 +520,9 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             sql_text,
             format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), crate::model::quote_literal(to), crate::model::quote_literal(from)),
         ),
-        OpKind::AddEnumValue { idempotent_sql, .. } => (
-            idempotent_sql.clone(),
-            sqlgen::nothing("enum labels cannot be removed: the label stays, unused").trim_end_matches(';').to_string(),
-        ),
+        OpKind::AddEnumValue { idempotent_sql, .. } => {
+            (idempotent_sql.clone(), refuse("enum labels cannot be removed: the label stays, unused"))
+        }
         OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
             (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
         }

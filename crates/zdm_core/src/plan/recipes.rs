@@ -658,8 +658,7 @@ fn partitioned_index(ctx: &Ctx<'_>) -> Vec<Draft> {
         sql::index_variant(&spec.body, spec.unique, index, table, only, conc).unwrap_or_else(|| spec.body.clone())
     };
     let mut out = Vec::new();
-    for (table, index, partitioned, _) in nodes.iter().filter(|n| n.2) {
-        let _ = partitioned;
+    for (table, index, _, _) in nodes.iter().filter(|n| n.2) {
         let q = qualified(table, index);
         out.push(draft(
             R_EXPAND,

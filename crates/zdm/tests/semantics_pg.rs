@@ -52,8 +52,14 @@ fn a_batched_self_referencing_update_interrupted_by_a_lock_timeout_resumes_on_re
     runner::apply(&mut c, file, Direction::Up).unwrap();
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score = id % 100 + 1"), 12000);
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'zdm_backfill_progress'"), 0);
-    // Down keeps the values (the previous ones are not kept); up again applies the statement once more.
+    // A rollback after a failed run forgets its progress: the next run starts from the first row.
+    c.batch_execute("CREATE TABLE zdm_backfill_progress (step text PRIMARY KEY, stop text[], done text[]);").unwrap();
+    let step = out.files[0].contents.split("WHERE step = '").nth(1).and_then(|r| r.split('\'').next()).unwrap().to_string();
+    c.batch_execute(&format!("INSERT INTO zdm_backfill_progress VALUES ('{step}', ARRAY['12000'], ARRAY['5000'])")).unwrap();
     runner::apply(&mut c, file, Direction::Down).unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'zdm_backfill_progress'"), 0);
+    // Down keeps the values (the previous ones are not kept); up again applies the statement once more, to
+    // every row (the stale progress row is gone).
     runner::apply(&mut c, file, Direction::Up).unwrap();
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE score = id % 100 + 2"), 12000);
 }
@@ -113,7 +119,9 @@ fn comment_set_drop_type_and_function_rollbacks_run_and_restore() {
             "SELECT to_regprocedure('plus1(int)') IS NOT NULL",
             "SELECT to_regprocedure('plus1(int)') IS NULL",
         ),
-        // Data is gone: the down is a no-op that says so, and the rollback of the project goes on.
+        // Gone for good: the down is a no-op that says so, the rollback of the project goes on, the drop reruns.
+        ("drop_type_cascade", "DROP TYPE mood3 CASCADE", "SELECT to_regtype('mood3') IS NULL", "SELECT to_regtype('mood3') IS NULL"),
+        ("drop_domain", "DROP DOMAIN plain_int", "SELECT to_regtype('plain_int') IS NULL", "SELECT to_regtype('plain_int') IS NULL"),
         ("truncate", "TRUNCATE audit_log", "SELECT count(*) = 0 FROM audit_log", "SELECT count(*) = 0 FROM audit_log"),
     ] {
         let db = TestDb::new(name);
@@ -136,4 +144,84 @@ fn without_a_schema_a_dropped_columns_rollback_runs_and_says_the_data_is_gone() 
     up_down_up(&mut c, &out);
     assert!(out.plan.steps.iter().any(|s| s.rollback.contains("the column and its data are gone")));
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users"), 12000);
+}
+
+#[test]
+fn an_index_on_a_partitioned_table_is_built_per_partition_and_attached() {
+    let setup = format!(
+        "{}\nCREATE TABLE measurements_2028 PARTITION OF measurements FOR VALUES FROM ('2028-01-01') TO ('2029-01-01') PARTITION BY RANGE (at);\n\
+         CREATE TABLE measurements_2028a PARTITION OF measurements_2028 FOR VALUES FROM ('2028-01-01') TO ('2028-07-01');\n\
+         INSERT INTO measurements SELECT g, date '2028-01-01' + g % 150 FROM generate_series(1, 500) g;",
+        setup()
+    );
+    for change in ["CREATE INDEX ON measurements (id)", "CREATE INDEX CONCURRENTLY measurements_id_idx ON measurements (id)"] {
+        let (_db, mut c, out) = support::roundtrip("partitioned_index", &setup, change, 15);
+        let all: String = out.files.iter().map(|f| f.contents.as_str()).collect();
+        assert!(all.contains("CREATE INDEX measurements_id_idx ON ONLY measurements"), "{all}");
+        assert!(all.contains("CREATE INDEX CONCURRENTLY measurements_2026_id_idx ON measurements_2026"), "{all}");
+        assert!(all.contains("CREATE INDEX CONCURRENTLY measurements_2028a_id_idx ON measurements_2028a"), "{all}");
+        assert!(all.contains("ALTER INDEX measurements_id_idx ATTACH PARTITION measurements_2028_id_idx"), "{all}");
+        assert!(out.plan.steps.iter().all(|s| !(s.up.contains("CONCURRENTLY") && s.up.contains("ON measurements ("))));
+        assert!(scalar::<bool>(&mut c, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'measurements_id_idx'::regclass"));
+        assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'measurements_id_idx'::regclass"), 2);
+        assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM measurements"), 1500);
+    }
+}
+
+#[test]
+fn names_after_set_search_path_resolve_in_that_path() {
+    let setup = format!(
+        "{SETUP}\nCREATE SCHEMA billing;\nCREATE TABLE billing.users (id bigserial PRIMARY KEY, plan text NOT NULL);\n\
+         INSERT INTO billing.users (plan) SELECT 'p' || g FROM generate_series(1, 3000) g;"
+    );
+    let db = TestDb::new("search_path");
+    let mut c = db.connect();
+    c.batch_execute(&setup).unwrap();
+    let public_before = support::fingerprint(&mut c);
+    let columns = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns \
+                   WHERE table_schema = 'billing' AND table_name = 'users'";
+    for change in [
+        "SET search_path = billing;\nALTER TABLE users RENAME COLUMN plan TO plan2",
+        "SELECT set_config('search_path', 'billing, public', false);\nALTER TABLE users RENAME COLUMN plan TO plan2",
+    ] {
+        let out = plan(&support::project(&setup), change);
+        let all: String = out.files.iter().map(|f| f.contents.as_str()).collect();
+        assert!(all.contains("ALTER TABLE billing.users ADD COLUMN plan2 text"), "{all}");
+        for (direction, expect) in [(Direction::Up, "id,plan2"), (Direction::Down, "id,plan"), (Direction::Up, "id,plan2")] {
+            apply_all(&mut c, &out, direction);
+            // The fingerprint prints names relative to the session's path.
+            c.batch_execute("RESET search_path").unwrap();
+            assert_eq!(scalar::<String>(&mut c, columns), expect, "{change} {direction:?}");
+            assert_eq!(support::fingerprint(&mut c), public_before, "public.users must not change");
+        }
+        assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM billing.users WHERE plan2 = 'p' || id"), 3000);
+        apply_all(&mut c, &out, Direction::Down);
+        c.batch_execute("RESET search_path").unwrap();
+    }
+}
+
+#[test]
+fn a_statement_kept_as_written_after_set_local_search_path_runs_in_that_path() {
+    let setup = format!("{SETUP}\nCREATE SCHEMA billing;\nCREATE TABLE billing.users (id bigserial PRIMARY KEY, plan text NOT NULL);");
+    let db = TestDb::new("search_path_local");
+    let mut c = db.connect();
+    c.batch_execute(&setup).unwrap();
+    let change = "SET LOCAL search_path = billing;\nCOMMENT ON TABLE users IS 'billing users';\nALTER TABLE users ALTER COLUMN plan SET DEFAULT 'free'";
+    let out = plan(&support::project(&setup), change);
+    for (direction, comment, default) in [(Direction::Up, true, true), (Direction::Down, false, false), (Direction::Up, true, true)] {
+        // Each file in a fresh session, as a rerun after a failure would be.
+        for f in if direction == Direction::Up { out.files.iter().collect::<Vec<_>>() } else { out.files.iter().rev().collect() } {
+            c.batch_execute("RESET search_path").unwrap();
+            runner::apply(&mut c, &f.contents, direction).unwrap_or_else(|e| panic!("{e}\n{}", f.contents));
+        }
+        assert_eq!(scalar::<bool>(&mut c, "SELECT obj_description('billing.users'::regclass) IS NOT NULL"), comment, "{direction:?}");
+        assert!(scalar::<bool>(&mut c, "SELECT obj_description('public.users'::regclass) IS NULL"));
+        assert_eq!(
+            scalar::<bool>(
+                &mut c,
+                "SELECT column_default IS NOT NULL FROM information_schema.columns WHERE table_schema = 'billing' AND column_name = 'plan'"
+            ),
+            default
+        );
+    }
 }

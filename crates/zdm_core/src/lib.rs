@@ -9,5 +9,6 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod search_path;
 pub mod sql;
 pub mod tools;

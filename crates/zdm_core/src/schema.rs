@@ -2,7 +2,7 @@
 //! operation by operation while a change is analysed. Imports `model`, `op` and `sql`.
 
 use crate::model::{BlindSpot, Column, Constraint, ConstraintKind, EnumType, Index, QName, Reach, Schema, SchemaSource, Table, View};
-use crate::op::{ColumnSpec, ConstraintSpec, IndexSpec, OpKind};
+use crate::op::{ColumnSpec, ConstraintSpec, IndexSpec, Op, OpKind};
 use crate::sql;
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1).
@@ -28,7 +28,13 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
     for (path, up) in files {
         match sql::parse(&without_psql_commands(up)) {
             Ok(stmts) => {
-                for op in stmts.iter().flat_map(|s| &s.ops) {
+                // Each file starts with the default search_path.
+                let mut ops: Vec<Op> = stmts.into_iter().flat_map(|s| s.ops).collect();
+                let mut resolver = crate::search_path::Resolver::needed(&ops).then(crate::search_path::Resolver::default);
+                for op in &mut ops {
+                    if let Some(r) = resolver.as_mut() {
+                        r.visit(op, &schema);
+                    }
                     replay_op(&mut schema, path, op, 0);
                 }
             }

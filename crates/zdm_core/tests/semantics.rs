@@ -74,6 +74,11 @@ fn updates_whose_batches_would_mean_something_else_run_as_written() {
         let step = &out.plan.steps[0];
         assert!(step.transaction && !step.up.contains("COMMIT"), "{change}: {}", step.up);
         assert!(step.up.contains("statement_timeout = 0"), "{change}: {}", step.up);
+        assert!(
+            step.rollback.starts_with("cannot be undone: the previous values are not kept") && step.rollback_data_loss,
+            "{change}: {}",
+            step.rollback
+        );
         assert!(out.plan.findings.iter().any(|f| f.rule == "H10" && f.message.contains(why)), "{change}: {:?}", out.plan.findings);
         assert!(out.plan.verdict.contains("kept as one statement"), "{change}: {}", out.plan.verdict);
     }
@@ -127,6 +132,14 @@ fn rollbacks_restore_the_previous_comment_setting_and_type() {
     assert!(down("SET statement_timeout = '5s'").contains("RESET statement_timeout"));
     assert!(down("DROP TYPE mood3").contains("CREATE TYPE mood3 AS ENUM ('happy', 'ok', 'sad')"));
     assert!(down("CREATE FUNCTION f(a int, OUT b int) LANGUAGE sql AS 'SELECT a'").contains("DROP FUNCTION f(int)"));
+    let label = plan(&setup, "ALTER TYPE mood ADD VALUE 'meh'");
+    assert!(
+        label.plan.steps[0].rollback.starts_with("cannot be undone: enum labels cannot be removed"),
+        "{}",
+        label.plan.steps[0].rollback
+    );
+    let validate = plan(&setup, "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_nv");
+    assert_eq!(validate.plan.steps[0].rollback, "nothing to undo");
     let cascade = plan(&setup, "DROP TYPE mood CASCADE");
     assert!(cascade.plan.steps[0].rollback_data_loss);
     assert!(cascade.plan.steps[0].rollback.contains("CASCADE dropped the columns"), "{}", cascade.plan.steps[0].rollback);
@@ -140,4 +153,44 @@ fn without_a_schema_a_dropped_column_says_the_data_is_gone() {
     assert!(drop.rollback.contains("cannot be undone") && drop.rollback.contains("the column and its data are gone"), "{}", drop.rollback);
     assert!(!drop.down.contains("RAISE"));
     insta::assert_snapshot!("drop_column_no_schema", rendered(&out));
+}
+
+#[test]
+fn a_partitioned_index_is_staged_and_assumptions_are_said() {
+    let out = plan(&setup(), "CREATE INDEX ON measurements (id)");
+    insta::assert_snapshot!("partitioned_index", rendered(&out));
+    let none = plan("", "CREATE INDEX ON measurements (id)");
+    assert!(none.plan.notes.iter().any(|n| n.contains("assumed not partitioned")), "{:?}", none.plan.notes);
+    let empty = plan(&format!("{SETUP}\nCREATE TABLE m (id int, at date) PARTITION BY RANGE (at);"), "CREATE INDEX ON m (id)");
+    assert!(empty.plan.notes.iter().any(|n| n.contains("no partitions known")), "{:?}", empty.plan.notes);
+}
+
+#[test]
+fn search_path_picks_the_table_in_the_path() {
+    let setup = format!("{SETUP}\nCREATE SCHEMA billing;\nCREATE TABLE billing.users (id bigserial PRIMARY KEY, plan text NOT NULL);");
+    let out = plan(&setup, "SET search_path = billing;\nALTER TABLE users RENAME COLUMN plan TO plan2");
+    assert!(out.files.iter().any(|f| f.contents.contains("ALTER TABLE billing.users ADD COLUMN plan2 text")));
+    insta::assert_snapshot!("search_path_rename", rendered(&out));
+    // Without the SET, `users` is public.users, which has no column plan.
+    let plain = pipeline_error(&setup, "ALTER TABLE users RENAME COLUMN plan TO plan2");
+    assert!(plain.contains("column `plan` does not exist on `users`"), "{plain}");
+    // A table created after the SET lands in the path's first schema; the history is replayed the same way.
+    let history = format!("{setup}\nSET search_path = billing;\nCREATE TABLE invoices (id bigint PRIMARY KEY, total int);");
+    let out = plan(&history, "ALTER TABLE billing.invoices ALTER COLUMN total SET NOT NULL");
+    assert!(out.files.iter().any(|f| f.contents.contains("ALTER TABLE billing.invoices ADD CONSTRAINT")));
+    let out = plan(&setup, "SET search_path = billing, public;\nCREATE TABLE invoices (id bigint);\nCREATE INDEX ON invoices (id)");
+    assert!(out.files.iter().any(|f| f.contents.contains("ON billing.invoices")), "{}", out.files[0].contents);
+}
+
+fn pipeline_error(setup: &str, change: &str) -> String {
+    let mut files = ProjectFiles::default();
+    files.files.push(ProjectFile {
+        path: "db/migrations/20260101000000_init.sql".into(),
+        contents: format!("-- migrate:up\n{setup}\n-- migrate:down\nSELECT 1;\n"),
+    });
+    let config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
+    match pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None }) {
+        Ok(_) => String::from("planned"),
+        Err(e) => e.to_string(),
+    }
 }

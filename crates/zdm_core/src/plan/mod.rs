@@ -214,7 +214,7 @@ pub struct Plan {
 /// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
 pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
     let waivers = Waivers::new(ignores, &statements)?;
-    let change: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
+    let change: Vec<Op> = crate::search_path::qualify(statements.iter().flat_map(|s| s.ops.iter().cloned()).collect(), before);
     let mut schema = before.clone();
     let mut ops = Vec::with_capacity(change.len());
     let mut assumptions = Vec::new();

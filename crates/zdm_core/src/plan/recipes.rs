@@ -138,7 +138,11 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
             continue;
         }
         match c.strategy {
+            Strategy::AsWritten if c.rule == Some("P03") && matches!(c.op.kind, OpKind::CreateIndex(_)) => {
+                out.extend(partitioned_index(&ctx));
+            }
             Strategy::AsWritten => out.push(as_written(&ctx)),
+            Strategy::ConcurrentIndex if ctx.c.table_before.as_ref().is_some_and(|t| t.partitioned) => out.extend(partitioned_index(&ctx)),
             Strategy::ConcurrentIndex => out.push(concurrent_index(&ctx)),
             Strategy::ConcurrentDropIndex => out.push(concurrent_drop_index(&ctx)),
             Strategy::NotNullViaCheck => {
@@ -230,6 +234,22 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
             out.push(walk_note(c.table_before.as_ref(), t, config));
         }
     }
+    for c in &analysis.ops {
+        let OpKind::CreateIndex(spec) = &c.op.kind else { continue };
+        let t = &spec.table;
+        match &c.table_before {
+            None if c.strategy == Strategy::ConcurrentIndex => {
+                out.push(format!("{t} assumed not partitioned (unknown to zdm): CONCURRENTLY fails on a partitioned table"));
+            }
+            Some(table)
+                if table.partitioned
+                    && !analysis.before.tables.values().any(|p| p.partition_of.as_ref().is_some_and(|(k, _)| *k == t.key())) =>
+            {
+                out.push(format!("{t}: no partitions known; the index is built ON ONLY {t}: attach each partition's index"));
+            }
+            _ => {}
+        }
+    }
     if analysis.ops.iter().any(|c| matches!(c.op.kind, OpKind::Transaction { .. })) {
         out.push("BEGIN/COMMIT in the change were dropped: zdm decides each step's transaction".into());
     }
@@ -283,13 +303,35 @@ fn table_alter(table: &QName, action: &str) -> String {
 /// The statement as written (made explicit where PostgreSQL would pick a name), with its inverse.
 fn as_written(ctx: &Ctx<'_>) -> Draft {
     let c = ctx.c;
-    let (up, down) = inverse(ctx);
+    let (mut up, down) = inverse(ctx);
+    // A drop whose rollback cannot re-create the object leaves it gone: running the step again is a no-op.
+    if sqlgen::refused(&down).is_some()
+        && let Some(again) = sql::drop_if_exists(&up)
+    {
+        up = again;
+    }
     let transaction = !c.op.runs_outside_transaction() && c.strategy != Strategy::OwnNonTransactionalFile;
     // Scans, builds and rewrites run as long as the table is big: no statement_timeout for them.
     let new_table = c.table_before.as_ref().is_some_and(|t| t.created_in_change);
     let timeout = if c.rewrite == crate::model::Rewrite::None || new_table { BRIEF } else { None };
-    let (up, down) = if transaction { (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])) } else { (stmt(up), stmt(down)) };
+    // The statement's own text names objects relative to the search_path the change set before it: the
+    // step sets that path for itself (a rerun may run in a fresh session).
+    let path = search_path_before(ctx).map(|p| {
+        let value = p.iter().map(|s| quote_ident(s)).collect::<Vec<_>>().join(", ");
+        format!("SELECT set_config('search_path', {}, true)", quote_literal(&value))
+    });
+    let (up, down) = match (transaction, path) {
+        (true, Some(set)) => (ctx.tx(timeout, &[set.clone(), up]), ctx.tx(timeout, &[set, down])),
+        (true, None) => (ctx.tx(timeout, &[up]), ctx.tx(timeout, &[down])),
+        (false, _) => (stmt(up), stmt(down)),
+    };
     let refused = sqlgen::refused(&down).map(str::to_string);
+    let nothing_to_undo = down
+        .trim_end()
+        .trim_end_matches(';')
+        .lines()
+        .filter(|l| !l.starts_with("SET LOCAL "))
+        .all(|l| l.starts_with("-- ") || l == "SELECT 1");
     let loss = matches!(
         c.op.kind,
         OpKind::CreateTable { .. }
@@ -310,6 +352,7 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
             lock: c.lock,
             duration: if c.rewrite == crate::model::Rewrite::None { "brief" } else { "whole statement" },
             rollback: match &refused {
+                None if nothing_to_undo => "nothing to undo".into(),
                 None => format!("undo: {}", describe(&c.op.kind, &c.op.sql)),
                 Some(why) => format!("cannot be undone: {why}"),
             },
@@ -321,6 +364,16 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
     // retried) on its own.
     d.mergeable = transaction && c.risk <= Risk::Info;
     d
+}
+
+/// The search_path an earlier statement of the change set for this one (None: the default, or this
+/// statement sets it itself).
+fn search_path_before(ctx: &Ctx<'_>) -> Option<Vec<String>> {
+    if sql::search_path_of(&ctx.c.op.sql).is_some() {
+        return None;
+    }
+    let index = ctx.analysis.ops.iter().position(|o| std::ptr::eq(o, ctx.c))?;
+    ctx.analysis.ops[..index].iter().rev().find_map(|o| sql::search_path_of(&o.op.sql)).flatten()
 }
 
 /// Statements whose effect on rows a no-op rollback cannot give back.
@@ -444,7 +497,9 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             };
             (up, table_alter(table, &format!("DROP CONSTRAINT IF EXISTS {}", quote_ident(&name))))
         }
-        OpKind::ValidateConstraint { .. } => (sql_text, "SELECT 1".into()),
+        OpKind::ValidateConstraint { .. } => {
+            (sql_text, sqlgen::nothing("VALIDATE only checked existing rows: nothing to undo").trim_end_matches(';').to_string())
+        }
         OpKind::DropConstraint { table, name, .. } => match before.and_then(|t| t.constraints.iter().find(|k| &k.name == name)) {
             // The rollback restores the constraint exactly as it was (validated or not), scan included.
             Some(k) => {
@@ -479,7 +534,7 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             Some(t) => (sql_text, recreate_table(ctx, t)),
             None => (sql_text, refuse(&format!("the definition of {table} is unknown"))),
         },
-        OpKind::Update { .. } => (sql_text, sqlgen::nothing("the previous values are not kept").trim_end_matches(';').to_string()),
+        OpKind::Update { .. } => (sql_text, refuse("the previous values are not kept: restore from a backup if needed")),
         OpKind::AlterAction { table, action } => match action {
             TableAction::SetLogged => (sql_text, format!("ALTER TABLE {} SET UNLOGGED", table.sql())),
             TableAction::SetUnlogged => (sql_text, format!("ALTER TABLE {} SET LOGGED", table.sql())),
@@ -505,10 +560,9 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             sql_text,
             format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), crate::model::quote_literal(to), crate::model::quote_literal(from)),
         ),
-        OpKind::AddEnumValue { idempotent_sql, .. } => (
-            idempotent_sql.clone(),
-            sqlgen::nothing("enum labels cannot be removed: the label stays, unused").trim_end_matches(';').to_string(),
-        ),
+        OpKind::AddEnumValue { idempotent_sql, .. } => {
+            (idempotent_sql.clone(), refuse("enum labels cannot be removed: the label stays, unused"))
+        }
         OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
             (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
         }
@@ -641,6 +695,104 @@ fn concurrent_index(ctx: &Ctx<'_>) -> Draft {
             risk: Risk::Info,
         },
     )
+}
+
+/// An index on a partitioned table, which refuses CONCURRENTLY: an invalid index `ON ONLY` each partitioned
+/// table (brief), `CONCURRENTLY` on each leaf partition known from the schema (one non-transactional step
+/// each), then one step attaching every partition's index to its parent's (the parent becomes valid).
+fn partitioned_index(ctx: &Ctx<'_>) -> Vec<Draft> {
+    let OpKind::CreateIndex(spec) = &ctx.c.op.kind else { unreachable!("only called for CREATE INDEX") };
+    let parent = spec.table.clone();
+    let name = schema::index_name_of(spec);
+    let schema_of = |t: &QName| QName { schema: t.schema.clone(), name: String::new() };
+    let qualified = |t: &QName, n: &str| QName { name: n.to_string(), ..schema_of(t) };
+    // (table, index name, partitioned, parent index) in creation order, parents first.
+    let mut nodes: Vec<(QName, String, bool, Option<QName>)> = vec![(parent.clone(), name.clone(), true, None)];
+    let mut i = 0;
+    while i < nodes.len() {
+        let (table, index, partitioned, _) = nodes[i].clone();
+        if partitioned {
+            for child in ctx.analysis.before.tables.values().filter(|t| t.partition_of.as_ref().is_some_and(|(p, _)| *p == table.key())) {
+                let child_index = schema::index_name(&child.name.name, &spec.columns, "idx");
+                nodes.push((child.name.clone(), child_index, child.partitioned, Some(qualified(&table, &index))));
+            }
+        }
+        i += 1;
+    }
+    let variant = |table: &QName, index: &str, only: bool, conc: bool| {
+        sql::index_variant(&spec.body, spec.unique, index, table, only, conc).unwrap_or_else(|| spec.body.clone())
+    };
+    let mut out = Vec::new();
+    for (table, index, _, _) in nodes.iter().filter(|n| n.2) {
+        let q = qualified(table, index);
+        out.push(draft(
+            R_EXPAND,
+            StepSpec {
+                phase: Phase::Expand,
+                title: format!("index {index} ON ONLY {table}, invalid until attached"),
+                slug: format!("index_{index}_only"),
+                transaction: true,
+                up: ctx.tx(BRIEF, &[variant(table, index, true, false)]),
+                down: ctx.tx(BRIEF, &[format!("DROP INDEX IF EXISTS {}", q.sql())]),
+                lock: LockLevel::Share,
+                duration: "brief",
+                rollback: format!("drop index {index}"),
+                loss: false,
+                risk: Risk::Info,
+            },
+        ));
+    }
+    for (table, index, _, _) in nodes.iter().filter(|n| !n.2) {
+        let q = qualified(table, index);
+        out.push(draft(
+            R_EXPAND,
+            StepSpec {
+                phase: Phase::Expand,
+                title: format!("build index {index} CONCURRENTLY"),
+                slug: format!("index_{index}"),
+                transaction: false,
+                up: stmt(variant(table, index, false, true)),
+                down: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q.sql()),
+                lock: LockLevel::ShareUpdateExclusive,
+                duration: "whole build; reads & writes go on",
+                rollback: format!("drop index {index}"),
+                loss: false,
+                risk: Risk::Info,
+            },
+        ));
+    }
+    // Attach bottom-up, so each sub-partitioned index is complete (valid) before it attaches to its parent.
+    let attach: Vec<String> = nodes
+        .iter()
+        .rev()
+        .filter_map(|(table, index, _, parent_index)| {
+            parent_index.as_ref().map(|p| format!("ALTER INDEX {} ATTACH PARTITION {}", p.sql(), qualified(table, index).sql()))
+        })
+        .collect();
+    if attach.is_empty() {
+        return out;
+    }
+    // Attached index partitions cannot be detached: the rollback drops the whole index tree and re-creates the
+    // invalid ON ONLY indexes, so the earlier steps' rollbacks find what they created.
+    let mut down = vec![format!("DROP INDEX IF EXISTS {}", qualified(&parent, &name).sql())];
+    down.extend(nodes.iter().filter(|n| n.2).map(|(table, index, _, _)| variant(table, index, true, false)));
+    out.push(draft(
+        R_EXPAND,
+        StepSpec {
+            phase: Phase::Expand,
+            title: format!("attach {} partition index{} to {name}", attach.len(), if attach.len() == 1 { "" } else { "es" }),
+            slug: format!("attach_{name}"),
+            transaction: true,
+            up: ctx.tx(BRIEF, &attach),
+            down: ctx.tx(BRIEF, &down),
+            lock: LockLevel::ShareUpdateExclusive,
+            duration: "brief",
+            rollback: format!("drop {name} and the attached indexes (brief), re-create it ON ONLY"),
+            loss: false,
+            risk: Risk::Info,
+        },
+    ));
+    out
 }
 
 fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
@@ -1011,7 +1163,9 @@ fn batched_update(ctx: &Ctx<'_>) -> Draft {
     };
     let mut d = backfill_draft(ctx, &b, format!("update {table} in {}-row batches", thousands(ctx.config.batch_size)), true);
     if mode == crate::rules::BatchMode::Resumable {
-        d.step.up = stmt(sqlgen::resumable_backfill(&b, ctx.config, &progress_key(table, &ctx.c.op.sql)));
+        let step = progress_key(table, &ctx.c.op.sql);
+        d.step.up = stmt(sqlgen::resumable_backfill(&b, ctx.config, &step));
+        d.step.down = sqlgen::forget_progress(table, &step);
     }
     d.rank = R_EXPAND;
     d

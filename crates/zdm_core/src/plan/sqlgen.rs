@@ -157,6 +157,28 @@ pub(super) fn resumable_backfill(b: &Backfill<'_>, config: &PlanConfig, step: &s
     backfill_with(b, config, Some(step))
 }
 
+/// The rollback of a resumable backfill: the previous values are not kept, but a progress row left by a
+/// failed run goes, so running the step again later starts from the first row.
+pub(super) fn forget_progress(table: &QName, step: &str) -> String {
+    let prog = QName { schema: table.schema.clone(), name: PROGRESS_TABLE.into() };
+    format!(
+        "-- the previous values are not kept: restore from a backup if needed
+DO $zdm$
+BEGIN
+  IF to_regclass({reg}) IS NOT NULL THEN
+    DELETE FROM {p} WHERE step = {step};
+    IF NOT EXISTS (SELECT FROM {p}) THEN
+      DROP TABLE {p};
+    END IF;
+  END IF;
+END
+$zdm$;",
+        reg = quote_literal(&prog.sql()),
+        p = prog.sql(),
+        step = quote_literal(step)
+    )
+}
+
 fn backfill_with(b: &Backfill<'_>, config: &PlanConfig, progress: Option<&str>) -> String {
     let set = b.set.iter().map(|(c, e)| format!("{} = {e}", quote_ident(c))).collect::<Vec<_>>().join(", ");
     let mut cond = Vec::new();

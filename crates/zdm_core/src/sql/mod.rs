@@ -910,6 +910,86 @@ pub fn drop_of_created_function(sql: &str) -> Option<String> {
     Some(format!("DROP {what} {}({})", qname_of_list(&f.funcname).sql(), args.join(", ")))
 }
 
+/// `CREATE INDEX ON <body>` (an [`IndexSpec`] body) rewritten for another table: named `name`, on `table`
+/// (`ON ONLY` when `only`), CONCURRENTLY when `concurrently` — the pieces of an index on a partitioned table.
+#[must_use]
+pub fn index_variant(body: &str, unique: bool, name: &str, table: &QName, only: bool, concurrently: bool) -> Option<String> {
+    let Some(NodeEnum::IndexStmt(mut stmt)) = only_statement(&format!("CREATE INDEX ON {body}")) else {
+        return None;
+    };
+    let relation = stmt.relation.as_mut()?;
+    relation.relname.clone_from(&table.name);
+    relation.schemaname = table.schema.clone().unwrap_or_default();
+    relation.inh = !only;
+    stmt.idxname = name.to_string();
+    stmt.unique = unique;
+    stmt.concurrent = concurrently;
+    Some(deparse_stmt(NodeEnum::IndexStmt(stmt)))
+}
+
+/// For `SET [LOCAL] search_path …`, `RESET search_path` and `SELECT set_config('search_path', '…', …)` with a
+/// literal: `Some(Some(schemas))` for the new path in order, `Some(None)` back to the default; None for any
+/// other statement.
+#[must_use]
+pub fn search_path_of(sql: &str) -> Option<Option<Vec<String>>> {
+    let sval = |n: &Node| match n.node.as_ref() {
+        Some(NodeEnum::AConst(protobuf::AConst { val: Some(protobuf::a_const::Val::Sval(s)), .. })) => Some(s.sval.clone()),
+        _ => None,
+    };
+    match only_statement(sql)? {
+        NodeEnum::VariableSetStmt(v) if v.name == "search_path" => {
+            use protobuf::VariableSetKind as K;
+            match K::try_from(v.kind).unwrap_or(K::Undefined) {
+                K::VarSetValue => Some(Some(v.args.iter().filter_map(sval).collect())),
+                K::VarSetDefault | K::VarReset | K::VarResetAll => Some(None),
+                _ => None,
+            }
+        }
+        NodeEnum::VariableSetStmt(v) if v.kind == protobuf::VariableSetKind::VarResetAll as i32 => Some(None),
+        NodeEnum::SelectStmt(sel) => {
+            let [target] = sel.target_list.as_slice() else { return None };
+            let Some(NodeEnum::ResTarget(r)) = target.node.as_ref() else { return None };
+            let Some(NodeEnum::FuncCall(f)) = r.val.as_deref().and_then(|v| v.node.as_ref()) else { return None };
+            if func_name(f) != "set_config" || f.args.len() != 3 || sval(&f.args[0]).as_deref() != Some("search_path") {
+                return None;
+            }
+            let value = sval(&f.args[1])?;
+            Some(Some(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.strip_prefix('"').and_then(|q| q.strip_suffix('"')).map_or_else(|| p.to_lowercase(), |q| q.replace("\"\"", "\""))
+                    })
+                    .collect(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// An [`IndexSpec`] body (`users USING btree (email)`) with its table named `table`.
+#[must_use]
+pub fn index_body_on(body: &str, table: &QName) -> Option<String> {
+    let Some(NodeEnum::IndexStmt(mut stmt)) = only_statement(&format!("CREATE INDEX ON {body}")) else {
+        return None;
+    };
+    stmt.relation.as_mut()?.schemaname = table.schema.clone().unwrap_or_default();
+    deparse_stmt(NodeEnum::IndexStmt(stmt)).strip_prefix("CREATE INDEX ON ").map(str::to_string)
+}
+
+/// A `DROP …` statement with IF EXISTS, so running it again after a rollback that could not re-create the
+/// object is a no-op. None for other statements.
+#[must_use]
+pub fn drop_if_exists(sql: &str) -> Option<String> {
+    let Some(NodeEnum::DropStmt(mut s)) = only_statement(sql) else {
+        return None;
+    };
+    s.missing_ok = true;
+    Some(deparse_stmt(NodeEnum::DropStmt(s)))
+}
+
 /// The same `CREATE INDEX` definition, built CONCURRENTLY (for re-creating a dropped index online).
 #[must_use]
 pub fn concurrent_index(definition: &str) -> Option<String> {

@@ -174,7 +174,11 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
             _ => continue,
         };
         let key = table.key();
-        // Renames and type changes carry what the column holds or refuse (recipes::swap).
+        // Renames and type changes carry what the column holds or refuse (recipes::swap), as far as the
+        // schema shows it.
+        if c.strategy != Strategy::DropAfterDeploy && !analysis.before.checks_names() {
+            out.push(format!("{key}.{column}: schema not fully known; carry by hand what zdm cannot see (e.g. materialized views)"));
+        }
         if c.strategy == Strategy::DropAfterDeploy {
             for v in analysis.before.views_using(&key, column) {
                 out.push(format!("view {} reads {key}.{column}: recreate it before the contract step, or that step fails", v.name));

@@ -185,3 +185,16 @@ fn existing_names_are_left_alone_and_generated_names_stay_distinct() {
     let (_db, mut c, _) = roundtrip("names_truncated", &setup, &change, 15);
     assert_eq!(scalar::<i64>(&mut c, &format!("SELECT count(*) FROM {table} WHERE x1 = -x2")), 3000);
 }
+
+#[test]
+fn a_foreign_key_to_a_plain_unique_index_follows_the_renamed_column() {
+    let setup = format!(
+        "{SETUP}
+CREATE UNIQUE INDEX users_email_uniq ON users (email);
+CREATE TABLE invites (id bigserial PRIMARY KEY, email text REFERENCES users (email));
+INSERT INTO invites (email) SELECT email FROM users WHERE id <= 500;"
+    );
+    let (_db, mut c, _) = roundtrip("carry_fk_unique_index", &setup, "ALTER TABLE users RENAME COLUMN email TO mail", 15);
+    assert_eq!(constraint(&mut c, "invites_email_fkey"), "invites FOREIGN KEY (email) REFERENCES users(mail) true");
+    assert!(c.batch_execute("INSERT INTO invites (email) VALUES ('nobody@example.com')").is_err());
+}

@@ -198,3 +198,26 @@ INSERT INTO invites (email) SELECT email FROM users WHERE id <= 500;"
     assert_eq!(constraint(&mut c, "invites_email_fkey"), "invites FOREIGN KEY (email) REFERENCES users(mail) true");
     assert!(c.batch_execute("INSERT INTO invites (email) VALUES ('nobody@example.com')").is_err());
 }
+
+#[test]
+fn a_self_referencing_foreign_key_follows_the_renamed_key() {
+    let setup = format!(
+        "{SETUP}
+ALTER TABLE users ADD COLUMN manager_id bigint;
+UPDATE users SET manager_id = id - 1 WHERE id > 1;
+ALTER TABLE users ADD CONSTRAINT users_manager_id_fkey FOREIGN KEY (manager_id) REFERENCES users (id);"
+    );
+    let (_db, mut c, _) = roundtrip("carry_self_fk", &setup, "ALTER TABLE users RENAME COLUMN id TO user_id", 15);
+    assert_eq!(constraint(&mut c, "users_manager_id_fkey"), "users FOREIGN KEY (manager_id) REFERENCES users(user_id) true");
+    assert_eq!(constraint(&mut c, "users_pkey"), "users PRIMARY KEY (user_id) true");
+    assert!(c.batch_execute("UPDATE users SET manager_id = 99999999 WHERE user_id = 5").is_err());
+}
+
+#[test]
+fn the_pg11_path_carries_the_key_too() {
+    // PostgreSQL 11 keeps the NOT NULL CHECK instead of SET NOT NULL; its files run on 15 as well.
+    let setup = setup();
+    let (_db, mut c, _) = roundtrip("carry_pk_rename_11", &setup, "ALTER TABLE users RENAME COLUMN id TO user_id", 11);
+    assert_eq!(constraint(&mut c, "users_pkey"), "users PRIMARY KEY (user_id) true");
+    assert_eq!(constraint(&mut c, "orders_user_id_fkey"), "orders FOREIGN KEY (user_id) REFERENCES users(user_id) ON DELETE CASCADE true");
+}

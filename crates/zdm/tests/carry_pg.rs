@@ -221,3 +221,10 @@ fn the_pg11_path_carries_the_key_too() {
     assert_eq!(constraint(&mut c, "users_pkey"), "users PRIMARY KEY (user_id) true");
     assert_eq!(constraint(&mut c, "orders_user_id_fkey"), "orders FOREIGN KEY (user_id) REFERENCES users(user_id) ON DELETE CASCADE true");
 }
+
+#[test]
+fn set_not_null_next_to_a_check_of_the_same_name_keeps_it() {
+    let setup = format!("{SETUP}\nALTER TABLE users ADD CONSTRAINT users_code_not_null CHECK (code IS NOT NULL) NOT VALID;");
+    let (_db, mut c, _) = roundtrip("names_not_null_taken", &setup, "ALTER TABLE users ALTER COLUMN code SET NOT NULL", 15);
+    assert_eq!(constraint(&mut c, "users_code_not_null"), "users CHECK ((code IS NOT NULL)) NOT VALID false");
+}

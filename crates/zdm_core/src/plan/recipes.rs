@@ -564,14 +564,24 @@ fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
 }
 
 /// Name of zdm's NOT NULL CHECK on `table.column` (distinct for distinct columns even when truncated).
-fn not_null_name(table: &QName, column: &str) -> String {
-    schema::zdm_name(&table.name, column, "not_null")
+/// Free among the table's existing constraints (`…_not_null_1`, …), the same wherever it is asked for.
+fn not_null_name(ctx: &Ctx<'_>, table: &QName, column: &str) -> String {
+    let base = schema::zdm_name(&table.name, column, "not_null");
+    let existing = ctx.analysis.before.table(table);
+    let taken = |n: &str| existing.is_some_and(|t| t.constraints.iter().any(|k| k.name == n));
+    let mut name = base.clone();
+    let mut i = 0;
+    while taken(&name) {
+        i += 1;
+        name = schema::zdm_name(&table.name, column, &format!("not_null_{i}"));
+    }
+    name
 }
 
 /// NOT NULL on `table.column` without a long ACCESS EXCLUSIVE, by version. `ranks`: check, validate, set.
 fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -> Vec<Draft> {
     let pg = ctx.config.pg;
-    let name = not_null_name(table, column);
+    let name = not_null_name(ctx, table, column);
     let q = quote_ident(&name);
     let col = quote_ident(column);
     let mut out = Vec::new();

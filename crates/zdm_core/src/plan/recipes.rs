@@ -1,7 +1,7 @@
 //! One recipe per [`Strategy`]: an operation in, step drafts out. A draft carries a rank; drafts are
 //! ordered by rank (stable, so change order holds within a rank):
 //! 0 expand / single → 10 code deploy (writers) → 20 backfill → 22 NOT VALID check → 25 validate → 27 concurrent index rebuilds →
-//! 30 code deploy (readers) → 40 contract.
+//! 28/29 carried foreign keys and CHECKs NOT VALID / validated (`swap`) → 30 code deploy (readers) → 40 contract.
 
 use super::sqlgen::{self, BRIEF, Backfill, Walk};
 use super::{Analysis, Classified, Phase, PlanConfig, PlanError, Step};

@@ -185,3 +185,46 @@ fn existing_names_are_left_alone_and_generated_names_stay_distinct() {
     let (_db, mut c, _) = roundtrip("names_truncated", &setup, &change, 15);
     assert_eq!(scalar::<i64>(&mut c, &format!("SELECT count(*) FROM {table} WHERE x1 = -x2")), 3000);
 }
+
+#[test]
+fn a_foreign_key_to_a_plain_unique_index_follows_the_renamed_column() {
+    let setup = format!(
+        "{SETUP}
+CREATE UNIQUE INDEX users_email_uniq ON users (email);
+CREATE TABLE invites (id bigserial PRIMARY KEY, email text REFERENCES users (email));
+INSERT INTO invites (email) SELECT email FROM users WHERE id <= 500;"
+    );
+    let (_db, mut c, _) = roundtrip("carry_fk_unique_index", &setup, "ALTER TABLE users RENAME COLUMN email TO mail", 15);
+    assert_eq!(constraint(&mut c, "invites_email_fkey"), "invites FOREIGN KEY (email) REFERENCES users(mail) true");
+    assert!(c.batch_execute("INSERT INTO invites (email) VALUES ('nobody@example.com')").is_err());
+}
+
+#[test]
+fn a_self_referencing_foreign_key_follows_the_renamed_key() {
+    let setup = format!(
+        "{SETUP}
+ALTER TABLE users ADD COLUMN manager_id bigint;
+UPDATE users SET manager_id = id - 1 WHERE id > 1;
+ALTER TABLE users ADD CONSTRAINT users_manager_id_fkey FOREIGN KEY (manager_id) REFERENCES users (id);"
+    );
+    let (_db, mut c, _) = roundtrip("carry_self_fk", &setup, "ALTER TABLE users RENAME COLUMN id TO user_id", 15);
+    assert_eq!(constraint(&mut c, "users_manager_id_fkey"), "users FOREIGN KEY (manager_id) REFERENCES users(user_id) true");
+    assert_eq!(constraint(&mut c, "users_pkey"), "users PRIMARY KEY (user_id) true");
+    assert!(c.batch_execute("UPDATE users SET manager_id = 99999999 WHERE user_id = 5").is_err());
+}
+
+#[test]
+fn the_pg11_path_carries_the_key_too() {
+    // PostgreSQL 11 keeps the NOT NULL CHECK instead of SET NOT NULL; its files run on 15 as well.
+    let setup = setup();
+    let (_db, mut c, _) = roundtrip("carry_pk_rename_11", &setup, "ALTER TABLE users RENAME COLUMN id TO user_id", 11);
+    assert_eq!(constraint(&mut c, "users_pkey"), "users PRIMARY KEY (user_id) true");
+    assert_eq!(constraint(&mut c, "orders_user_id_fkey"), "orders FOREIGN KEY (user_id) REFERENCES users(user_id) ON DELETE CASCADE true");
+}
+
+#[test]
+fn set_not_null_next_to_a_check_of_the_same_name_keeps_it() {
+    let setup = format!("{SETUP}\nALTER TABLE users ADD CONSTRAINT users_code_not_null CHECK (code IS NOT NULL) NOT VALID;");
+    let (_db, mut c, _) = roundtrip("names_not_null_taken", &setup, "ALTER TABLE users ALTER COLUMN code SET NOT NULL", 15);
+    assert_eq!(constraint(&mut c, "users_code_not_null"), "users CHECK ((code IS NOT NULL)) NOT VALID false");
+}

@@ -128,3 +128,32 @@ fn same_name_swap_needs_the_reconnect_it_announces() {
     assert!(out.plan.verdict.contains(&format!("recycle app connections right after step {}", step.n)), "{}", out.plan.verdict);
     assert!(out.plan.checklist.iter().any(|l| l.starts_with(&format!("Right after step {}", step.n)) && l.contains("0A000")));
 }
+
+#[test]
+fn new_code_inserting_the_new_column_wins_over_the_old_default() {
+    let db = TestDb::new("prepared_insert_new");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let files: ProjectFiles = support::project(SETUP);
+    for (change, new) in [
+        ("ALTER TABLE users ALTER COLUMN score TYPE bigint", "score_bigint"),
+        ("ALTER TABLE users RENAME COLUMN score TO points", "points"),
+    ] {
+        let out = pipeline::run(pipeline::Input {
+            change,
+            files: &files,
+            config: PlanConfig::default(),
+            now: "20261125140000",
+            name: None,
+            change_path: None,
+        })
+        .unwrap();
+        let expand = out.files.first().unwrap();
+        runner::apply(&mut c, &expand.contents, Direction::Up).unwrap();
+        // score has DEFAULT 0; the new release writes only the new column.
+        let got: i32 = c.query_one(&format!("INSERT INTO users (name, {new}) VALUES ('n', 7) RETURNING score"), &[]).unwrap().get(0);
+        assert_eq!(got, 7, "{change}");
+        c.batch_execute("DELETE FROM users WHERE name = 'n'").unwrap();
+        runner::apply(&mut c, &expand.contents, Direction::Down).unwrap();
+    }
+}

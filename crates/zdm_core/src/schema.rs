@@ -286,12 +286,14 @@ fn inline_constraints(table: &QName, spec: &ColumnSpec) -> Vec<ConstraintSpec> {
         });
     }
     if let Some(target) = &spec.references {
+        let (ref_columns, options) = inline_reference(&spec.definition);
+        let refs = if ref_columns.is_empty() { String::new() } else { format!("({})", quoted_list(&ref_columns)) };
         out.push(ConstraintSpec {
             name: None,
-            kind: ConstraintKind::ForeignKey { columns: cols, ref_table: target.clone(), ref_columns: Vec::new() },
+            kind: ConstraintKind::ForeignKey { columns: cols, ref_table: target.clone(), ref_columns },
             not_valid: false,
             using_index: None,
-            definition: format!("FOREIGN KEY ({}) REFERENCES {}", q(&spec.name), target.sql()),
+            definition: format!("FOREIGN KEY ({}) REFERENCES {}{refs}{options}", q(&spec.name), target.sql()),
         });
     }
     if let Some(expr) = &spec.check {
@@ -304,6 +306,51 @@ fn inline_constraints(table: &QName, spec: &ColumnSpec) -> Vec<ConstraintSpec> {
         });
     }
     out
+}
+
+/// The referenced columns and the foreign-key options (` ON DELETE CASCADE`, …) of an inline
+/// `REFERENCES t (cols) …` in a column definition.
+fn inline_reference(definition: &str) -> (Vec<String>, String) {
+    let upper = definition.to_uppercase();
+    let Some(at) = upper.find("REFERENCES") else { return (Vec::new(), String::new()) };
+    let rest = &definition[at + "REFERENCES".len()..];
+    let mut words: Vec<&str> = Vec::new();
+    let mut columns = Vec::new();
+    let mut after = rest;
+    if let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) {
+        let table_part = &rest[..open];
+        if table_part.split_whitespace().count() <= 1 && open < close {
+            columns = rest[open + 1..close].split(',').map(|c| c.trim().trim_matches('"').to_string()).filter(|c| !c.is_empty()).collect();
+            after = &rest[close + 1..];
+        }
+    }
+    if columns.is_empty() {
+        after = rest.trim_start().split_once(char::is_whitespace).map_or("", |(_, r)| r);
+    }
+    // Foreign-key options only: stop at the next column constraint.
+    let tokens: Vec<&str> = after.split_whitespace().collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i].to_uppercase();
+        let take = match t.as_str() {
+            "ON" => match tokens.get(i + 2).map(|w| w.to_uppercase()).as_deref() {
+                Some("SET" | "NO") => 4,
+                _ => 3,
+            },
+            "MATCH" => 2,
+            "DEFERRABLE" => 1,
+            "NOT" if tokens.get(i + 1).is_some_and(|w| w.eq_ignore_ascii_case("DEFERRABLE")) => 2,
+            "INITIALLY" => 2,
+            _ => 0,
+        };
+        if take == 0 || i + take > tokens.len() {
+            break;
+        }
+        words.extend(&tokens[i..i + take]);
+        i += take;
+    }
+    let options = if words.is_empty() { String::new() } else { format!(" {}", words.join(" ")) };
+    (columns, options)
 }
 
 fn add_constraint(schema: &mut Schema, table: &QName, spec: &ConstraintSpec) {
@@ -602,6 +649,20 @@ mod tests {
             replay("m", &[("m/1.sql".into(), "CREATE TABLE a (id int);".into()), ("m/2.sql".into(), "CREATE TABLE (".into())]);
         assert_eq!(warnings.len(), 1);
         assert!(!s.checks_names());
+    }
+
+    #[test]
+    fn inline_references_keep_columns_and_actions() {
+        let s = replayed(
+            "CREATE TABLE u (id bigserial PRIMARY KEY, email text UNIQUE);\nCREATE TABLE i (e text NOT NULL REFERENCES u (email) ON DELETE SET NULL UNIQUE, f bigint REFERENCES u);",
+        );
+        let defs: Vec<&str> = s.tables["i"].constraints.iter().map(|k| k.definition.as_str()).collect();
+        assert!(defs.contains(&"FOREIGN KEY (e) REFERENCES u(email) ON DELETE SET NULL"), "{defs:?}");
+        assert!(defs.contains(&"FOREIGN KEY (f) REFERENCES u"), "{defs:?}");
+        assert_eq!(s.foreign_keys_to("u", "email").len(), 1);
+        assert_eq!(s.foreign_keys_to("u", "id").len(), 1);
+        let id = s.tables["u"].column("id").unwrap();
+        assert_eq!((id.type_sql.as_str(), id.default.as_deref()), ("bigint", Some("nextval('u_id_seq'::regclass)")));
     }
 
     #[test]

@@ -103,3 +103,13 @@ fn truncated_generated_names_stay_distinct() {
     assert_eq!(checks.len(), 2, "{checks:?}");
     assert!(checks.iter().all(|t| t.len() <= 63));
 }
+
+#[test]
+fn zdm_check_names_avoid_existing_constraints_and_leave_them_on_rollback() {
+    // A CHECK an earlier zdm plan kept (PostgreSQL 11) has the name zdm would pick.
+    let setup = format!("{SETUP}\nALTER TABLE users ADD CONSTRAINT users_code_not_null CHECK (code IS NOT NULL) NOT VALID;");
+    let out = run(&setup, "ALTER TABLE users ALTER COLUMN code SET NOT NULL").unwrap();
+    let sql = all_sql(&out);
+    assert!(sql.contains("ADD CONSTRAINT users_code_not_null_1 CHECK"), "{sql}");
+    assert!(!sql.contains("DROP CONSTRAINT IF EXISTS users_code_not_null;"), "{sql}");
+}

@@ -71,6 +71,12 @@ case!(drop_index, "DROP INDEX users_score_idx");
 case!(drop_column, "ALTER TABLE users DROP COLUMN email");
 case!(drop_table, "DROP TABLE audit_log");
 case!(rename_column, "ALTER TABLE users RENAME COLUMN name TO full_name");
+case!(
+    rename_primary_key_carries_key_sequence_and_references,
+    &format!("{SETUP}\nALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);"),
+    "ALTER TABLE users RENAME COLUMN id TO user_id",
+    15
+);
 case!(rename_column_no_schema, "", "ALTER TABLE users RENAME COLUMN name TO full_name", 15);
 case!(change_column_type, "ALTER TABLE users ALTER COLUMN score TYPE bigint");
 case!(change_column_type_using, "ALTER TABLE users ALTER COLUMN code TYPE integer USING code::integer");

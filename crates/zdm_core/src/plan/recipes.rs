@@ -1,7 +1,7 @@
 //! One recipe per [`Strategy`]: an operation in, step drafts out. A draft carries a rank; drafts are
 //! ordered by rank (stable, so change order holds within a rank):
 //! 0 expand / single → 10 code deploy (writers) → 20 backfill → 22 NOT VALID check → 25 validate → 27 concurrent index rebuilds →
-//! 30 code deploy (readers) → 40 contract.
+//! 28/29 carried foreign keys and CHECKs NOT VALID / validated (`swap`) → 30 code deploy (readers) → 40 contract.
 
 use super::sqlgen::{self, BRIEF, Backfill, Walk};
 use super::{Analysis, Classified, Phase, PlanConfig, PlanError, Step};
@@ -215,7 +215,11 @@ pub(super) fn notes(analysis: &Analysis, config: &PlanConfig) -> Vec<String> {
             _ => continue,
         };
         let key = table.key();
-        // Renames and type changes carry what the column holds or refuse (recipes::swap).
+        // Renames and type changes carry what the column holds or refuse (recipes::swap), as far as the
+        // schema shows it.
+        if c.strategy != Strategy::DropAfterDeploy && !analysis.before.checks_names() {
+            out.push(format!("{key}.{column}: schema not fully known; carry by hand what zdm cannot see (e.g. materialized views)"));
+        }
         if c.strategy == Strategy::DropAfterDeploy {
             for v in analysis.before.views_using(&key, column) {
                 out.push(format!("view {} reads {key}.{column}: recreate it before the contract step, or that step fails", v.name));
@@ -824,14 +828,24 @@ fn concurrent_drop_index(ctx: &Ctx<'_>) -> Draft {
 }
 
 /// Name of zdm's NOT NULL CHECK on `table.column` (distinct for distinct columns even when truncated).
-fn not_null_name(table: &QName, column: &str) -> String {
-    schema::zdm_name(&table.name, column, "not_null")
+/// Free among the table's existing constraints (`…_not_null_1`, …), the same wherever it is asked for.
+fn not_null_name(ctx: &Ctx<'_>, table: &QName, column: &str) -> String {
+    let base = schema::zdm_name(&table.name, column, "not_null");
+    let existing = ctx.analysis.before.table(table);
+    let taken = |n: &str| existing.is_some_and(|t| t.constraints.iter().any(|k| k.name == n));
+    let mut name = base.clone();
+    let mut i = 0;
+    while taken(&name) {
+        i += 1;
+        name = schema::zdm_name(&table.name, column, &format!("not_null_{i}"));
+    }
+    name
 }
 
 /// NOT NULL on `table.column` without a long ACCESS EXCLUSIVE, by version. `ranks`: check, validate, set.
 fn not_null_steps(ctx: &Ctx<'_>, table: &QName, column: &str, ranks: [u32; 3]) -> Vec<Draft> {
     let pg = ctx.config.pg;
-    let name = not_null_name(table, column);
+    let name = not_null_name(ctx, table, column);
     let q = quote_ident(&name);
     let col = quote_ident(column);
     let mut out = Vec::new();

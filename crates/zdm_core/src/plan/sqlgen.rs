@@ -39,6 +39,8 @@ fn function_name(table: &QName, name: &str) -> String {
 }
 
 /// Two-way sync between `old` and `new` (rename): whichever column a write changes, the other follows.
+/// `new` has no default while the trigger exists, so an INSERT that gives `new` wrote it on purpose and wins
+/// over `old`'s default.
 pub(super) fn two_way_trigger(table: &QName, old: &str, new: &str) -> Vec<String> {
     let name = trigger_name(table, old, new);
     let (o, n) = (quote_ident(old), quote_ident(new));
@@ -48,7 +50,7 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     IF NEW.{n} IS NULL THEN
       NEW.{n} := NEW.{o};
-    ELSIF NEW.{o} IS NULL THEN
+    ELSE
       NEW.{o} := NEW.{n};
     END IF;
   ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN
@@ -338,7 +340,7 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     IF NEW.{n} IS NULL THEN
       SELECT {to_new} INTO NEW.{n} FROM (SELECT NEW.*) AS zdm_row;
-    ELSIF NEW.{o} IS NULL THEN
+    ELSE
       SELECT {to_old} INTO NEW.{o} FROM (SELECT NEW.*) AS zdm_row;
     END IF;
   ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN

@@ -48,6 +48,8 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
                 "transaction": s.transaction,
                 "up": s.up,
                 "down": s.down,
+                "down_transaction": s.down_transaction,
+                "reconnect": s.reconnect,
                 "lock": s.lock.name(),
                 "duration": s.duration,
                 "rollback": s.rollback,

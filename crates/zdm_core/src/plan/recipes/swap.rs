@@ -402,7 +402,7 @@ pub(super) fn swap(ctx: &Ctx<'_>, sw: &Swap<'_>) -> Result<Vec<Draft>, PlanError
         up.push(alter(table, &format!("RENAME COLUMN {t} TO {s}")));
     }
     let nn_steps = not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18);
-    let target_check = quote_ident(&super::not_null_name(table, target));
+    let target_check = quote_ident(&super::not_null_name(ctx, table, target));
     if nn_steps {
         up.push(alter(table, &format!("ALTER COLUMN {f} SET NOT NULL")));
         up.push(alter(table, &format!("DROP CONSTRAINT {target_check}")));
@@ -472,8 +472,8 @@ fn contract_down(ctx: &Ctx<'_>, sw: &Swap<'_>, carry: &Carried, old: Option<&Col
     let (s, t) = (quote_ident(source), quote_ident(target));
     let not_null = old.is_some_and(|c| c.not_null);
     let nn_steps = not_null && ctx.config.pg >= PgVersion(12) && ctx.config.pg < PgVersion(18);
-    let target_check = quote_ident(&super::not_null_name(table, target));
-    let source_check = quote_ident(&super::not_null_name(table, source));
+    let target_check = quote_ident(&super::not_null_name(ctx, table, target));
+    let source_check = quote_ident(&super::not_null_name(ctx, table, source));
     let fin = quote_ident(if sw.keep_name { source } else { target });
     let has_pk = carry.keys.iter().any(|(k, _, _)| matches!(k.kind, ConstraintKind::PrimaryKey { .. }));
 

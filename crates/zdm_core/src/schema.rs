@@ -272,6 +272,8 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             let key = table.key();
             schema.tables.remove(&key);
             schema.indexes.retain(|_, i| i.table != key);
+            // PostgreSQL refuses the drop while views read the table, unless CASCADE drops them too.
+            drop_views_reading(schema, &key);
         }
         OpKind::RenameTable { table, to } => {
             let key = table.key();
@@ -383,6 +385,27 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
         OpKind::AddDomainConstraint { domain, .. } => {
             *schema.domains.entry(domain.key()).or_insert(0) += 1;
         }
+        OpKind::CreateTableAs { .. } => {
+            // Its columns come from a query zdm does not type: names on it can no longer be checked.
+            schema.complete = false;
+        }
+        OpKind::RenameConstraint { table, from, to } => {
+            if let Some(t) = schema.tables.get_mut(&table.key()) {
+                t.constraints.iter_mut().filter(|c| &c.name == from).for_each(|c| c.name.clone_from(to));
+            }
+            // A constraint's index is renamed with it.
+            if let Some(mut i) = schema.indexes.remove(from) {
+                if i.constraint.as_deref() == Some(from.as_str()) {
+                    i.name.clone_from(to);
+                    i.constraint = Some(to.clone());
+                    schema.indexes.insert(to.clone(), i);
+                } else {
+                    schema.indexes.insert(from.clone(), i);
+                }
+            }
+        }
+        OpKind::DropObject { what, name, cascade, .. } => drop_object(schema, what, name, *cascade),
+        OpKind::DataChange { .. } | OpKind::LockTable { .. } | OpKind::Select { .. } | OpKind::Setting { .. } | OpKind::Comment { .. } => {}
         OpKind::Truncate { .. }
         | OpKind::Update { .. }
         | OpKind::Catalog { .. }
@@ -398,6 +421,61 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
         | OpKind::Extension { .. }
         | OpKind::Security { .. }
         | OpKind::DoBlock => {}
+    }
+}
+
+/// Removes every view that reads `key` (a table or view), and the views reading those, and so on.
+fn drop_views_reading(schema: &mut Schema, key: &str) {
+    let mut gone = vec![key.to_string()];
+    while let Some(k) = gone.pop() {
+        let readers: Vec<String> = schema.views.iter().filter(|(_, v)| v.tables.contains(&k)).map(|(vk, _)| vk.clone()).collect();
+        for r in readers {
+            schema.views.remove(&r);
+            gone.push(r);
+        }
+    }
+}
+
+/// The columns whose type is `name` (plain or array), as (table key, column).
+#[must_use]
+pub fn columns_of_type(schema: &Schema, name: &QName) -> Vec<(String, String)> {
+    let wanted = |t: &str| {
+        let t = t.trim_end_matches("[]").trim().trim_matches('"');
+        t == name.name || t == name.key() || t == name.sql()
+    };
+    schema
+        .tables
+        .iter()
+        .flat_map(|(k, t)| t.columns.iter().filter(|c| wanted(&c.type_sql)).map(move |c| (k.clone(), c.name.clone())))
+        .collect()
+}
+
+/// The views that read `key`, directly or through other views.
+#[must_use]
+pub fn views_reading(schema: &Schema, key: &str) -> Vec<String> {
+    let mut copy = Schema { tables: Default::default(), indexes: Default::default(), ..schema.clone() };
+    let before: Vec<String> = copy.views.keys().cloned().collect();
+    drop_views_reading(&mut copy, key);
+    before.into_iter().filter(|k| !copy.views.contains_key(k)).collect()
+}
+
+fn drop_object(schema: &mut Schema, what: &str, name: &QName, cascade: bool) {
+    let key = name.key();
+    match what {
+        "VIEW" | "MATERIALIZED VIEW" => {
+            schema.views.remove(&key);
+            drop_views_reading(schema, &key);
+        }
+        "TYPE" | "DOMAIN" => {
+            if cascade {
+                for (table, column) in columns_of_type(schema, name) {
+                    apply(schema, &OpKind::DropColumn { table: QName::bare(&table), column, if_exists: true }, false);
+                }
+            }
+            schema.enums.remove(&key);
+            schema.domains.remove(&key);
+        }
+        _ => {}
     }
 }
 

@@ -448,6 +448,27 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
             idempotent_sql.clone(),
             sqlgen::nothing("enum labels cannot be removed: the label stays, unused").trim_end_matches(';').to_string(),
         ),
+        OpKind::RenameConstraint { table, from, to } => {
+            (sql_text, table_alter(table, &format!("RENAME CONSTRAINT {} TO {}", quote_ident(to), quote_ident(from))))
+        }
+        OpKind::CreateTableAs { table, .. } => (sql_text, format!("DROP TABLE IF EXISTS {}", table.sql())),
+        OpKind::LockTable { .. } => (sql_text, sqlgen::nothing("the lock ended with its step").trim_end_matches(';').to_string()),
+        OpKind::Select { locked, calls } if locked.is_empty() && calls.is_empty() => {
+            (sql_text, sqlgen::nothing("a read changes nothing").trim_end_matches(';').to_string())
+        }
+        OpKind::DataChange { writes }
+            if !writes.is_empty()
+                && writes.iter().all(|w| {
+                    w.seed
+                        && ctx
+                            .analysis
+                            .ops
+                            .iter()
+                            .any(|o| matches!(&o.op.kind, OpKind::CreateTable { table, .. } if table.key() == w.table.key()))
+                }) =>
+        {
+            (sql_text, sqlgen::nothing("the rows go with the table the change creates").trim_end_matches(';').to_string())
+        }
         OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
             (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
         }

@@ -174,8 +174,10 @@ impl ChangeFacts {
         let mut alters: std::collections::BTreeMap<String, Vec<crate::model::Pos>> = std::collections::BTreeMap::new();
         for (i, op) in change.iter().enumerate() {
             let lower = op.sql.to_lowercase();
-            f.sets_lock_timeout |= lower.contains("lock_timeout");
-            f.sets_statement_timeout |= lower.contains("statement_timeout");
+            // `SET lock_timeout = 0` (or RESET) turns the timeout off: it does not count as setting one.
+            let off = matches!(&op.kind, OpKind::Setting { value, .. } if session_safety::disables(value.as_deref()));
+            f.sets_lock_timeout |= lower.contains("lock_timeout") && !off;
+            f.sets_statement_timeout |= lower.contains("statement_timeout") && !off;
             f.touches_tables |= op.kind.table().is_some();
             let (lock, _) = base_effect(&op.kind);
             if lock == LockLevel::AccessExclusive && op.kind.table().is_some() && f.first_access_exclusive.is_none() {
@@ -310,6 +312,8 @@ rules! {
     add_check,
     add_foreign_key,
     add_column_references,
+    add_column_unique,
+    add_column_check,
     add_unique,
     add_primary_key,
     add_exclusion,
@@ -329,6 +333,7 @@ rules! {
     rename_table,
     drop_table,
     truncate_cascade,
+    truncate,
     drop_namespace,
     rename_schema,
     recreate_table,
@@ -339,6 +344,15 @@ rules! {
     replica_identity,
     column_alignment,
     drop_sequence,
+    data_change,
+    lock_table,
+    drop_view,
+    drop_type_or_routine,
+    select_for_update,
+    side_effect_function,
+    session_safety,
+    create_table_as,
+    rename_constraint,
     detach_partition,
     attach_partition,
     partitioned_table_ddl,
@@ -351,6 +365,7 @@ rules! {
     function_dependencies,
     extension_change,
     authorization_change,
+    grant_revoke,
     unknown_statement,
     missing_lock_timeout,
     missing_statement_timeout,
@@ -445,6 +460,25 @@ pub fn base_effect(kind: &OpKind) -> (LockLevel, Rewrite) {
         OpKind::Security { table: Some(_), .. } => (L::AccessExclusive, Rewrite::None),
         OpKind::Security { .. } => (L::None, Rewrite::None),
         OpKind::Other { .. } | OpKind::DoBlock => (L::AccessExclusive, Rewrite::None),
+        OpKind::DataChange { .. } => (L::RowExclusive, Rewrite::Rows),
+        OpKind::LockTable { mode, .. } => (*mode, Rewrite::None),
+        OpKind::CreateTableAs { .. } => (L::AccessShare, Rewrite::Scan),
+        OpKind::RenameConstraint { .. } => (L::AccessExclusive, Rewrite::None),
+        // A view, trigger or rule lives on a relation; CASCADE reaches the tables that use the object.
+        OpKind::DropObject { what, cascade, .. }
+            if *cascade || matches!(what.as_str(), "VIEW" | "MATERIALIZED VIEW" | "TRIGGER" | "RULE") =>
+        {
+            (L::AccessExclusive, Rewrite::None)
+        }
+        OpKind::DropObject { .. } | OpKind::Setting { .. } | OpKind::Comment { table: None, .. } => (L::None, Rewrite::None),
+        OpKind::Select { locked, .. } if !locked.is_empty() => (L::RowShare, Rewrite::None),
+        OpKind::Select { .. } => (L::None, Rewrite::None),
+        // PostgreSQL 15: SHARE UPDATE EXCLUSIVE on a commented relation or its column; ACCESS SHARE on the
+        // table of a commented constraint, trigger, rule or policy.
+        OpKind::Comment { what, .. } if matches!(what.as_str(), "TABCONSTRAINT" | "TRIGGER" | "RULE" | "POLICY") => {
+            (L::AccessShare, Rewrite::None)
+        }
+        OpKind::Comment { .. } => (L::ShareUpdateExclusive, Rewrite::None),
         OpKind::DropTable { .. }
         | OpKind::RenameTable { .. }
         | OpKind::AddColumn { .. }

@@ -49,6 +49,39 @@ const CASES: &[(&str, u32, &str, bool)] = &[
         "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
         true,
     ),
+    ("C08", 15, "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL);\nALTER TABLE users ALTER COLUMN email SET NOT NULL", false),
+    ("C08", 15, "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL), ALTER COLUMN email SET NOT NULL", false),
+    ("C08", 15, "ALTER TABLE users ADD CHECK (email IS NOT NULL);\nALTER TABLE users ALTER COLUMN email SET NOT NULL", false),
+    (
+        "C08",
+        15,
+        "ALTER TABLE users ADD CONSTRAINT c CHECK ((email IS NOT NULL));\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        false,
+    ),
+    (
+        "C08",
+        15,
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (\"email\" IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        false,
+    ),
+    (
+        "C08",
+        15,
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL AND score > 0);\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        false,
+    ),
+    (
+        "C08",
+        15,
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        true,
+    ),
+    (
+        "C08",
+        15,
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL OR score > 0);\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        true,
+    ),
     ("C09", 15, "ALTER TABLE users ALTER COLUMN name DROP NOT NULL", true),
     ("C09", 15, "CREATE TABLE t (a int NOT NULL);\nALTER TABLE t ALTER COLUMN a DROP NOT NULL", false),
     ("C10", 15, "ALTER TABLE users ALTER COLUMN score TYPE bigint", true),
@@ -444,6 +477,12 @@ const VERDICTS: &[(&str, Risk, LockLevel, &str)] = &[
         LockLevel::AccessExclusive,
         "kind nullable",
     ),
+    (
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL);\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        Risk::Info,
+        LockLevel::AccessExclusive,
+        "second ALTER TABLE",
+    ),
     ("TRUNCATE audit_log", Risk::Dangerous, LockLevel::AccessExclusive, "deletes all rows"),
 ];
 
@@ -493,4 +532,30 @@ fn option_values_and_reindex_kinds_are_read_as_written() {
     assert_eq!(last_op("REINDEX (CONCURRENTLY false) TABLE users").1, LockLevel::Share);
     assert_eq!(last_op("VACUUM (FULL false) users").1, LockLevel::ShareUpdateExclusive);
     assert_eq!(last_op("VACUUM (FULL) users").1, LockLevel::AccessExclusive);
+}
+
+#[test]
+fn set_not_null_after_a_validated_check_does_not_scan() {
+    use zdm_core::model::Rewrite;
+    for change in [
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL);\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL AND score > 0), ALTER COLUMN email SET NOT NULL",
+    ] {
+        let files = project();
+        let out = pipeline::run(pipeline::Input {
+            change,
+            files: &files,
+            config: PlanConfig::default(),
+            now: "20261125140000",
+            name: None,
+            change_path: None,
+        })
+        .unwrap_or_else(|e| panic!("{change}: {e}"));
+        let c = out.analysis.ops.last().expect("SET NOT NULL");
+        assert!(c.risk <= Risk::Info && c.rewrite == Rewrite::None, "{change}: {:?} / {:?}", c.risk, c.rewrite);
+        let step = out.plan.steps.iter().find(|s| s.up.contains("SET NOT NULL")).expect("a SET NOT NULL step");
+        assert_eq!(step.duration, "brief", "{change}");
+        assert!(!step.up.contains("statement_timeout = 0"), "{change}: {}", step.up);
+    }
 }

@@ -223,7 +223,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         };
         let mut findings = rules::check_all(op, &ctx);
         waivers.apply(op, &mut findings);
-        let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
+        let (mut lock, mut rewrite) = rules::effect(op, &ctx);
         let deciding = findings
             .iter()
             .find(|f| f.strategy != Strategy::AsWritten && f.suppressed.is_none())

@@ -493,6 +493,17 @@ pub fn base_effect(kind: &OpKind) -> (LockLevel, Rewrite) {
     }
 }
 
+/// The lock and rewrite an operation takes as written, in its context: [`base_effect`], without the scan
+/// that PostgreSQL skips (SET NOT NULL proven by a validated CHECK on 12+).
+#[must_use]
+pub fn effect(op: &Op, ctx: &RuleCtx<'_>) -> (LockLevel, Rewrite) {
+    let (lock, rewrite) = base_effect(&op.kind);
+    match &op.kind {
+        OpKind::SetNotNull { column, .. } if ctx.pg.0 >= 12 && set_not_null::proven_by_check(ctx, column) => (lock, Rewrite::None),
+        _ => (lock, rewrite),
+    }
+}
+
 /// Runs every rule on `op`; findings come most severe first.
 #[must_use]
 pub fn check_all(op: &Op, ctx: &RuleCtx<'_>) -> Vec<Finding> {

@@ -223,3 +223,14 @@ fn a_naive_migration_in_the_project_is_planned_not_replayed() {
     assert!(receipt.contains("is the migration being planned: delete it"), "{receipt}");
     assert!(p.listing().iter().any(|f| f.ends_with("_contract_users_name.sql")));
 }
+
+#[test]
+fn prepare_transaction_exits_2_with_its_location() {
+    let p = Project::with_setup("prepare");
+    let out = zdm(&p, &["BEGIN;\nALTER TABLE users ADD COLUMN a int;\nPREPARE TRANSACTION 'm1';"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("PREPARE TRANSACTION would leave a prepared transaction holding its locks"), "{err}");
+    assert!(err.contains("--> <change>:3:1"), "{err}");
+    assert_eq!(p.listing().len(), 1);
+}

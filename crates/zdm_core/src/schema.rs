@@ -405,6 +405,14 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             }
         }
         OpKind::DropObject { what, name, cascade, .. } => drop_object(schema, what, name, *cascade),
+        OpKind::DropNamespace { what, name } if what == "SCHEMA" => {
+            let prefix = format!("{name}.");
+            schema.tables.retain(|k, _| !k.starts_with(&prefix));
+            schema.indexes.retain(|_, i| !i.table.starts_with(&prefix));
+            schema.views.retain(|k, _| !k.starts_with(&prefix));
+            schema.enums.retain(|k, _| !k.starts_with(&prefix));
+            schema.domains.retain(|k, _| !k.starts_with(&prefix));
+        }
         OpKind::DataChange { .. } | OpKind::LockTable { .. } | OpKind::Select { .. } | OpKind::Setting { .. } | OpKind::Comment { .. } => {}
         OpKind::Truncate { .. }
         | OpKind::Update { .. }
@@ -537,6 +545,20 @@ mod tests {
             replay("m", &[("m/1.sql".into(), "CREATE TABLE a (id int);".into()), ("m/2.sql".into(), "CREATE TABLE (".into())]);
         assert_eq!(warnings.len(), 1);
         assert!(!s.checks_names());
+    }
+
+    #[test]
+    fn every_drop_is_replayed() {
+        let s = replayed(
+            "CREATE TABLE users (id int, name text, feeling text);\nCREATE TYPE mood AS ENUM ('a');\nALTER TABLE users ADD COLUMN m mood;\nCREATE VIEW v AS SELECT name FROM users;\nCREATE VIEW w AS SELECT name FROM v;\nCREATE VIEW x AS SELECT id FROM users;\nDROP VIEW v CASCADE;\nDROP TYPE mood CASCADE;\nCREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE VIEW app.tv AS SELECT id FROM app.t;\nDROP SCHEMA app CASCADE;",
+        );
+        assert_eq!(s.views.keys().collect::<Vec<_>>(), ["x"], "v and the view reading it are gone");
+        assert!(s.tables["users"].column("m").is_none(), "DROP TYPE … CASCADE drops the column");
+        assert!(!s.enums.contains_key("mood"));
+        assert!(!s.tables.contains_key("app.t"), "DROP SCHEMA drops its tables");
+        let s = replayed("CREATE TABLE a (id int);\nCREATE VIEW av AS SELECT id FROM a;\nDROP TABLE a CASCADE;");
+        assert!(s.views.is_empty(), "DROP TABLE … CASCADE drops the views reading it");
+        assert!(s.checks_names());
     }
 
     #[test]

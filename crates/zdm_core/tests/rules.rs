@@ -570,3 +570,88 @@ fn set_not_null_after_a_validated_check_does_not_scan() {
         assert!(!step.up.contains("statement_timeout = 0"), "{change}: {}", step.up);
     }
 }
+
+fn plan_of(change: &str) -> Result<zdm_core::pipeline::Outcome, pipeline::Error> {
+    let files = project();
+    pipeline::run(pipeline::Input {
+        change,
+        files: &files,
+        config: PlanConfig::default(),
+        now: "20261125140000",
+        name: None,
+        change_path: None,
+    })
+}
+
+/// Every forward SQL line of the plan, and its notes.
+fn planned(change: &str) -> (String, String) {
+    let out = plan_of(change).unwrap_or_else(|e| panic!("{change}: {e}"));
+    (out.plan.steps.iter().map(|s| s.up.as_str()).collect::<Vec<_>>().join("\n"), out.plan.notes.join("\n"))
+}
+
+#[test]
+fn statements_the_change_rolls_back_are_not_planned() {
+    let (up, notes) = planned("BEGIN;\nALTER TABLE users ADD COLUMN x int;\nROLLBACK;\nALTER TABLE users ADD COLUMN y int;");
+    assert!(!up.contains("ADD COLUMN x"), "{up}");
+    assert!(up.contains("ADD COLUMN y"), "{up}");
+    assert!(notes.contains("not planned, rolled back by ROLLBACK at 3:1: `ALTER TABLE users ADD COLUMN x int` (2:1)"), "{notes}");
+
+    let (up, notes) = planned("BEGIN;\nDROP TABLE audit_log;\nABORT;\nALTER TABLE users ADD COLUMN y int;");
+    assert!(!up.contains("DROP TABLE"), "{up}");
+    assert!(notes.contains("rolled back by ABORT at 3:1"), "{notes}");
+
+    let (up, notes) = planned(
+        "BEGIN;\nALTER TABLE users ADD COLUMN a int;\nSAVEPOINT s;\nALTER TABLE users ADD COLUMN b int;\nROLLBACK TO SAVEPOINT s;\nALTER TABLE users ADD COLUMN c int;\nCOMMIT;",
+    );
+    assert!(up.contains("ADD COLUMN a") && up.contains("ADD COLUMN c") && !up.contains("ADD COLUMN b"), "{up}");
+    assert!(notes.contains("rolled back by ROLLBACK TO s at 5:1: `ALTER TABLE users ADD COLUMN b int` (4:1)"), "{notes}");
+
+    // RELEASE keeps what the savepoint covered; a ROLLBACK after COMMIT undoes nothing.
+    let (up, notes) = planned("BEGIN;\nSAVEPOINT s;\nALTER TABLE users ADD COLUMN a int;\nRELEASE SAVEPOINT s;\nCOMMIT;\nROLLBACK;");
+    assert!(up.contains("ADD COLUMN a"), "{up}");
+    assert!(notes.contains("ROLLBACK at 6:1 has no open transaction"), "{notes}");
+
+    // A second BEGIN is ignored by PostgreSQL: the first COMMIT ends the block and nothing is undone.
+    let (up, notes) = planned("BEGIN;\nBEGIN;\nALTER TABLE users ADD COLUMN a int;\nCOMMIT;");
+    assert!(up.contains("ADD COLUMN a"), "{up}");
+    assert!(notes.contains("BEGIN at 2:1 is inside an open transaction"), "{notes}");
+}
+
+#[test]
+fn transaction_statements_a_plan_cannot_run_are_errors_with_a_location() {
+    let cases = [
+        ("BEGIN;\nALTER TABLE users ADD COLUMN x int;\nROLLBACK;", "every statement of the change is rolled back", (3, 1)),
+        ("BEGIN;\nALTER TABLE users ADD COLUMN x int;\nPREPARE TRANSACTION 'm1';", "PREPARE TRANSACTION", (3, 1)),
+        ("ALTER TABLE users ADD COLUMN x int;\nCOMMIT PREPARED 'm1';", "COMMIT PREPARED finishes a transaction prepared elsewhere", (2, 1)),
+        ("ALTER TABLE users ADD COLUMN x int;\nROLLBACK PREPARED 'm1';", "ROLLBACK PREPARED", (2, 1)),
+        ("SAVEPOINT s;\nALTER TABLE users ADD COLUMN x int;", "SAVEPOINT can only be used in a transaction block", (1, 1)),
+        ("BEGIN;\nALTER TABLE users ADD COLUMN x int;\nROLLBACK TO s;\nCOMMIT;", "savepoint \"s\" does not exist", (3, 1)),
+    ];
+    for (change, message, (line, col)) in cases {
+        match plan_of(change) {
+            Err(pipeline::Error::Plan(e)) => {
+                assert!(e.message.contains(message), "{change}: {}", e.message);
+                assert_eq!((e.pos.line, e.pos.col), (line, col), "{change}");
+            }
+            Err(e) => panic!("{change}: unexpected error {e}"),
+            Ok(_) => panic!("{change}: planned"),
+        }
+    }
+}
+
+#[test]
+fn dropped_views_no_longer_produce_notes() {
+    let history = format!("{SETUP}\nCREATE VIEW user_names AS SELECT id, name FROM users;\nDROP VIEW user_names;");
+    let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: history.clone() }] };
+    let change = "ALTER TABLE users RENAME COLUMN name TO full_name";
+    let out = pipeline::run(pipeline::Input { change, files: &files, config: PlanConfig::default(), now: "20261125140000", name: None, change_path: None })
+        .expect("plans");
+    assert!(!out.plan.notes.iter().any(|n| n.contains("user_names")), "{:?}", out.plan.notes);
+    assert!(out.schema.views.is_empty());
+    // A view still there is still named.
+    let kept = history.replace("DROP VIEW user_names;", "");
+    let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: kept }] };
+    let out = pipeline::run(pipeline::Input { change, files: &files, config: PlanConfig::default(), now: "20261125140000", name: None, change_path: None })
+        .expect("plans");
+    assert!(out.plan.notes.iter().any(|n| n.contains("user_names")), "{:?}", out.plan.notes);
+}

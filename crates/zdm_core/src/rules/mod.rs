@@ -189,10 +189,13 @@ impl ChangeFacts {
             if let OpKind::Transaction { what } = &op.kind {
                 match what.as_str() {
                     "BEGIN" | "START" => open = true,
-                    _ => {
-                        open = false;
+                    "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "COMMIT AND CHAIN" | "ROLLBACK AND CHAIN" | "END AND CHAIN"
+                    | "ABORT AND CHAIN" => {
+                        open = what.ends_with("CHAIN");
                         locked = false;
                     }
+                    // SAVEPOINT, RELEASE and ROLLBACK TO keep the block open.
+                    _ => {}
                 }
             }
             f.in_block.push(open);
@@ -226,7 +229,7 @@ impl ChangeFacts {
         f.closed_later = vec![false; change.len()];
         for (i, op) in change.iter().enumerate().rev() {
             f.closed_later[i] = closed;
-            if matches!(&op.kind, OpKind::Transaction { what } if what == "COMMIT" || what == "END" || what == "ROLLBACK") {
+            if matches!(&op.kind, OpKind::Transaction { what } if matches!(what.as_str(), "COMMIT" | "END" | "ROLLBACK" | "ABORT")) {
                 closed = true;
             }
         }

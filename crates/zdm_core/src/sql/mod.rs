@@ -157,7 +157,7 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
         }),
         NodeEnum::VariableSetStmt(s) => one(setting(s)),
         NodeEnum::CommentStmt(s) => one(comment(s)),
-        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction { what: first_word(sql) }),
+        NodeEnum::TransactionStmt(s) => one(OpKind::Transaction { what: transaction_words(s, sql) }),
         NodeEnum::ReindexStmt(s) => one(reindex(s)),
         NodeEnum::VacuumStmt(s) => one(vacuum(s, sql)),
         NodeEnum::ClusterStmt(s) => {
@@ -219,6 +219,24 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
             one(OpKind::Catalog { what: first_words(sql) })
         }
         other => one(OpKind::Other { what: first_words(sql), table: relation_of(other) }),
+    }
+}
+
+/// A transaction statement in canonical words: `BEGIN`, `START`, `COMMIT`, `END`, `ROLLBACK`, `ABORT`,
+/// `COMMIT AND CHAIN`, `ROLLBACK AND CHAIN`, `SAVEPOINT s`, `RELEASE s`, `ROLLBACK TO s`,
+/// `PREPARE TRANSACTION`, `COMMIT PREPARED`, `ROLLBACK PREPARED`.
+fn transaction_words(s: &protobuf::TransactionStmt, sql: &str) -> String {
+    use protobuf::TransactionStmtKind as K;
+    let chain = if s.chain { " AND CHAIN" } else { "" };
+    match K::try_from(s.kind).unwrap_or(K::Undefined) {
+        K::TransStmtCommit | K::TransStmtRollback => format!("{}{chain}", first_word(sql)),
+        K::TransStmtSavepoint => format!("SAVEPOINT {}", s.savepoint_name),
+        K::TransStmtRelease => format!("RELEASE {}", s.savepoint_name),
+        K::TransStmtRollbackTo => format!("ROLLBACK TO {}", s.savepoint_name),
+        K::TransStmtPrepare => "PREPARE TRANSACTION".into(),
+        K::TransStmtCommitPrepared => "COMMIT PREPARED".into(),
+        K::TransStmtRollbackPrepared => "ROLLBACK PREPARED".into(),
+        _ => first_word(sql),
     }
 }
 

@@ -644,14 +644,28 @@ fn dropped_views_no_longer_produce_notes() {
     let history = format!("{SETUP}\nCREATE VIEW user_names AS SELECT id, name FROM users;\nDROP VIEW user_names;");
     let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: history.clone() }] };
     let change = "ALTER TABLE users RENAME COLUMN name TO full_name";
-    let out = pipeline::run(pipeline::Input { change, files: &files, config: PlanConfig::default(), now: "20261125140000", name: None, change_path: None })
-        .expect("plans");
+    let out = pipeline::run(pipeline::Input {
+        change,
+        files: &files,
+        config: PlanConfig::default(),
+        now: "20261125140000",
+        name: None,
+        change_path: None,
+    })
+    .expect("plans");
     assert!(!out.plan.notes.iter().any(|n| n.contains("user_names")), "{:?}", out.plan.notes);
     assert!(out.schema.views.is_empty());
     // A view still there is still named.
     let kept = history.replace("DROP VIEW user_names;", "");
     let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: kept }] };
-    let out = pipeline::run(pipeline::Input { change, files: &files, config: PlanConfig::default(), now: "20261125140000", name: None, change_path: None })
-        .expect("plans");
+    let out = pipeline::run(pipeline::Input {
+        change,
+        files: &files,
+        config: PlanConfig::default(),
+        now: "20261125140000",
+        name: None,
+        change_path: None,
+    })
+    .expect("plans");
     assert!(out.plan.notes.iter().any(|n| n.contains("user_names")), "{:?}", out.plan.notes);
 }

@@ -453,7 +453,7 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
         }
         OpKind::CreateTableAs { table, .. } => (sql_text, format!("DROP TABLE IF EXISTS {}", table.sql())),
         OpKind::LockTable { .. } => (sql_text, sqlgen::nothing("the lock ended with its step").trim_end_matches(';').to_string()),
-        OpKind::Select { locked, calls } if locked.is_empty() && calls.is_empty() => {
+        OpKind::Select { .. } if !c.findings.iter().any(|f| f.rule == "D05" || f.rule == "D06") => {
             (sql_text, sqlgen::nothing("a read changes nothing").trim_end_matches(';').to_string())
         }
         OpKind::DataChange { writes }

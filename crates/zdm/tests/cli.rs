@@ -249,3 +249,14 @@ fn a_history_zdm_cannot_read_is_said_in_the_verdict() {
     let receipt = text(&zdm(&p, &["ALTER TABLE madeup ADD COLUMN x int", "--dry-run"], None).stdout);
     assert!(receipt.contains("Schema unknown (3 Alembic migrations"), "{receipt}");
 }
+
+#[test]
+fn prepare_transaction_exits_2_with_its_location() {
+    let p = Project::with_setup("prepare");
+    let out = zdm(&p, &["BEGIN;\nALTER TABLE users ADD COLUMN a int;\nPREPARE TRANSACTION 'm1';"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("PREPARE TRANSACTION would leave a prepared transaction holding its locks"), "{err}");
+    assert!(err.contains("--> <change>:3:1"), "{err}");
+    assert_eq!(p.listing().len(), 1);
+}

@@ -1,7 +1,7 @@
 //! Operations: what one statement of a change does, in zdm's own terms. The parser's AST never leaves
 //! `sql`; everything downstream sees these plain values. Imports only `model`.
 
-use crate::model::{ConstraintKind, Pos, QName};
+use crate::model::{ConstraintKind, LockLevel, Pos, QName};
 use serde::Serialize;
 
 /// One parsed statement of the change, split into the operations it performs.
@@ -27,12 +27,14 @@ pub struct Op {
 }
 
 impl Op {
-    /// True for statements PostgreSQL refuses inside a transaction block (CONCURRENTLY, VACUUM): they must
+    /// True for statements PostgreSQL refuses inside a transaction block (CONCURRENTLY, VACUUM, REINDEX
+    /// SCHEMA / SYSTEM / DATABASE): they must
     /// run alone, outside one.
     #[must_use]
     pub fn runs_outside_transaction(&self) -> bool {
         let upper = self.sql.to_uppercase();
         matches!(self.kind, OpKind::CreateIndex(IndexSpec { concurrently: true, .. }) | OpKind::DropIndex { concurrently: true, .. })
+            || matches!(&self.kind, OpKind::Reindex { object, .. } if matches!(object.as_str(), "SCHEMA" | "SYSTEM" | "DATABASE"))
             || upper.starts_with("VACUUM")
             || upper.contains(" CONCURRENTLY")
     }
@@ -202,6 +204,19 @@ pub struct ExprReads {
     pub calls: Vec<String>,
     /// Keys of the tables its subqueries read, sorted.
     pub tables: Vec<String>,
+}
+
+/// One table a data change writes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataWrite {
+    /// `INSERT`, `DELETE`, `MERGE` or `UPDATE`.
+    pub verb: String,
+    /// The table.
+    pub table: QName,
+    /// A DELETE with no WHERE (every row goes).
+    pub all_rows: bool,
+    /// An INSERT of constant rows (`VALUES (…)`, no SELECT, no ON CONFLICT DO UPDATE).
+    pub seed: bool,
 }
 
 /// What an operation does.
@@ -500,6 +515,71 @@ pub enum OpKind {
         /// The statement keyword.
         what: String,
     },
+    /// INSERT, DELETE or MERGE, or any statement whose WITH clause writes (a data change). A plain UPDATE
+    /// is [`OpKind::Update`].
+    DataChange {
+        /// Every table written, with its verb (`INSERT`, `DELETE`, `MERGE`, `UPDATE`), in statement order.
+        writes: Vec<DataWrite>,
+    },
+    /// LOCK TABLE.
+    LockTable {
+        /// Tables locked.
+        tables: Vec<QName>,
+        /// The mode written (ACCESS EXCLUSIVE when none is).
+        mode: LockLevel,
+    },
+    /// CREATE TABLE … AS, SELECT … INTO: a new table filled by a query.
+    CreateTableAs {
+        /// The new table.
+        table: QName,
+        /// Tables the query reads.
+        reads: Vec<QName>,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// ALTER TABLE … RENAME CONSTRAINT.
+    RenameConstraint {
+        /// Table.
+        table: QName,
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// DROP VIEW / MATERIALIZED VIEW / TYPE / DOMAIN / FUNCTION / PROCEDURE / TRIGGER / RULE … of one object.
+    DropObject {
+        /// The object kind in SQL words (`VIEW`, `TYPE`, `FUNCTION`, `TRIGGER`…).
+        what: String,
+        /// The object (for a function: its name, without the argument list).
+        name: QName,
+        /// The table a trigger, rule or policy is on.
+        on: Option<QName>,
+        /// CASCADE.
+        cascade: bool,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// A SELECT that is not a plain read: row locks (FOR UPDATE / SHARE) or functions with side effects.
+    Select {
+        /// Tables whose rows a locking clause locks (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE).
+        locked: Vec<QName>,
+        /// Lower-case names of every function it calls.
+        calls: Vec<String>,
+    },
+    /// SET / RESET of a run-time setting.
+    Setting {
+        /// Setting name, lower case.
+        name: String,
+        /// The value as written (unquoted, lower case); None for RESET / DEFAULT.
+        value: Option<String>,
+    },
+    /// COMMENT ON.
+    Comment {
+        /// The object kind in SQL words (`TABLE`, `COLUMN`, `INDEX`, `FUNCTION`…).
+        what: String,
+        /// The table (or view, index…) the comment is on, for objects that are relations or their columns.
+        table: Option<QName>,
+    },
     /// Anything zdm does not model.
     Other {
         /// The parser's name for the statement or action.
@@ -536,6 +616,15 @@ impl OpKind {
             OpKind::Security { table, .. } => table.as_ref(),
             OpKind::CreateIndex(spec) => Some(&spec.table),
             OpKind::Other { table, .. } => table.as_ref(),
+            OpKind::DataChange { writes } => writes.first().map(|w| &w.table),
+            OpKind::LockTable { tables, .. } => tables.first(),
+            OpKind::Select { locked, .. } => locked.first(),
+            OpKind::CreateTableAs { table, .. } | OpKind::RenameConstraint { table, .. } => Some(table),
+            OpKind::DropObject { on: Some(t), .. } => Some(t),
+            OpKind::DropObject { what, name, .. } if what.ends_with("VIEW") => Some(name),
+            OpKind::Comment { table, .. } => table.as_ref(),
+            OpKind::DropObject { .. } => None,
+            OpKind::Setting { .. } => None,
             OpKind::DropIndex { .. }
             | OpKind::CreateEnum { .. }
             | OpKind::CreateView { .. }
@@ -594,6 +683,14 @@ impl OpKind {
             OpKind::DoBlock => "do_block",
             OpKind::Catalog { .. } => "catalog",
             OpKind::Transaction { .. } => "transaction",
+            OpKind::DataChange { .. } => "data_change",
+            OpKind::LockTable { .. } => "lock_table",
+            OpKind::CreateTableAs { .. } => "create_table_as",
+            OpKind::RenameConstraint { .. } => "rename_constraint",
+            OpKind::DropObject { .. } => "drop_object",
+            OpKind::Select { .. } => "select",
+            OpKind::Setting { .. } => "setting",
+            OpKind::Comment { .. } => "comment",
             OpKind::Other { .. } => "other",
         }
     }

@@ -390,7 +390,7 @@ fn quoted_list(columns: &[String]) -> String {
 
 /// Applies one operation to the schema, including what only its SQL tells (comments, dropped types).
 pub fn apply_op(schema: &mut Schema, op: &crate::op::Op, in_change: bool) {
-    if let OpKind::Catalog { .. } = &op.kind {
+    if let OpKind::Catalog { .. } | OpKind::Comment { .. } = &op.kind {
         if let Some((key, text)) = sql::comment_sql(&op.sql, None) {
             match text {
                 Some(t) => schema.comments.insert(key, t),
@@ -441,6 +441,8 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             let key = table.key();
             schema.tables.remove(&key);
             schema.indexes.retain(|_, i| i.table != key);
+            // PostgreSQL refuses the drop while views read the table, unless CASCADE drops them too.
+            drop_views_reading(schema, &key);
         }
         OpKind::RenameTable { table, to } => {
             let key = table.key();
@@ -552,6 +554,35 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
         OpKind::AddDomainConstraint { domain, .. } => {
             *schema.domains.entry(domain.key()).or_insert(0) += 1;
         }
+        OpKind::CreateTableAs { .. } => {
+            // Its columns come from a query zdm does not type: names on it can no longer be checked.
+            schema.complete = false;
+        }
+        OpKind::RenameConstraint { table, from, to } => {
+            if let Some(t) = schema.tables.get_mut(&table.key()) {
+                t.constraints.iter_mut().filter(|c| &c.name == from).for_each(|c| c.name.clone_from(to));
+            }
+            // A constraint's index is renamed with it.
+            if let Some(mut i) = schema.indexes.remove(from) {
+                if i.constraint.as_deref() == Some(from.as_str()) {
+                    i.name.clone_from(to);
+                    i.constraint = Some(to.clone());
+                    schema.indexes.insert(to.clone(), i);
+                } else {
+                    schema.indexes.insert(from.clone(), i);
+                }
+            }
+        }
+        OpKind::DropObject { what, name, cascade, .. } => drop_object(schema, what, name, *cascade),
+        OpKind::DropNamespace { what, name } if what == "SCHEMA" => {
+            let prefix = format!("{name}.");
+            schema.tables.retain(|k, _| !k.starts_with(&prefix));
+            schema.indexes.retain(|_, i| !i.table.starts_with(&prefix));
+            schema.views.retain(|k, _| !k.starts_with(&prefix));
+            schema.enums.retain(|k, _| !k.starts_with(&prefix));
+            schema.domains.retain(|k, _| !k.starts_with(&prefix));
+        }
+        OpKind::DataChange { .. } | OpKind::LockTable { .. } | OpKind::Select { .. } | OpKind::Setting { .. } | OpKind::Comment { .. } => {}
         OpKind::Truncate { .. }
         | OpKind::Update { .. }
         | OpKind::Catalog { .. }
@@ -567,6 +598,61 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
         | OpKind::Extension { .. }
         | OpKind::Security { .. }
         | OpKind::DoBlock => {}
+    }
+}
+
+/// Removes every view that reads `key` (a table or view), and the views reading those, and so on.
+fn drop_views_reading(schema: &mut Schema, key: &str) {
+    let mut gone = vec![key.to_string()];
+    while let Some(k) = gone.pop() {
+        let readers: Vec<String> = schema.views.iter().filter(|(_, v)| v.tables.contains(&k)).map(|(vk, _)| vk.clone()).collect();
+        for r in readers {
+            schema.views.remove(&r);
+            gone.push(r);
+        }
+    }
+}
+
+/// The columns whose type is `name` (plain or array), as (table key, column).
+#[must_use]
+pub fn columns_of_type(schema: &Schema, name: &QName) -> Vec<(String, String)> {
+    let wanted = |t: &str| {
+        let t = t.trim_end_matches("[]").trim().trim_matches('"');
+        t == name.name || t == name.key() || t == name.sql()
+    };
+    schema
+        .tables
+        .iter()
+        .flat_map(|(k, t)| t.columns.iter().filter(|c| wanted(&c.type_sql)).map(move |c| (k.clone(), c.name.clone())))
+        .collect()
+}
+
+/// The views that read `key`, directly or through other views.
+#[must_use]
+pub fn views_reading(schema: &Schema, key: &str) -> Vec<String> {
+    let mut copy = Schema { tables: Default::default(), indexes: Default::default(), ..schema.clone() };
+    let before: Vec<String> = copy.views.keys().cloned().collect();
+    drop_views_reading(&mut copy, key);
+    before.into_iter().filter(|k| !copy.views.contains_key(k)).collect()
+}
+
+fn drop_object(schema: &mut Schema, what: &str, name: &QName, cascade: bool) {
+    let key = name.key();
+    match what {
+        "VIEW" | "MATERIALIZED VIEW" => {
+            schema.views.remove(&key);
+            drop_views_reading(schema, &key);
+        }
+        "TYPE" | "DOMAIN" => {
+            if cascade {
+                for (table, column) in columns_of_type(schema, name) {
+                    apply(schema, &OpKind::DropColumn { table: QName::bare(&table), column, if_exists: true }, false);
+                }
+            }
+            schema.enums.remove(&key);
+            schema.domains.remove(&key);
+        }
+        _ => {}
     }
 }
 
@@ -663,6 +749,20 @@ mod tests {
         assert_eq!(s.foreign_keys_to("u", "id").len(), 1);
         let id = s.tables["u"].column("id").unwrap();
         assert_eq!((id.type_sql.as_str(), id.default.as_deref()), ("bigint", Some("nextval('u_id_seq'::regclass)")));
+    }
+
+    #[test]
+    fn every_drop_is_replayed() {
+        let s = replayed(
+            "CREATE TABLE users (id int, name text, feeling text);\nCREATE TYPE mood AS ENUM ('a');\nALTER TABLE users ADD COLUMN m mood;\nCREATE VIEW v AS SELECT name FROM users;\nCREATE VIEW w AS SELECT name FROM v;\nCREATE VIEW x AS SELECT id FROM users;\nDROP VIEW v CASCADE;\nDROP TYPE mood CASCADE;\nCREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE VIEW app.tv AS SELECT id FROM app.t;\nDROP SCHEMA app CASCADE;",
+        );
+        assert_eq!(s.views.keys().collect::<Vec<_>>(), ["x"], "v and the view reading it are gone");
+        assert!(s.tables["users"].column("m").is_none(), "DROP TYPE … CASCADE drops the column");
+        assert!(!s.enums.contains_key("mood"));
+        assert!(!s.tables.contains_key("app.t"), "DROP SCHEMA drops its tables");
+        let s = replayed("CREATE TABLE a (id int);\nCREATE VIEW av AS SELECT id FROM a;\nDROP TABLE a CASCADE;");
+        assert!(s.views.is_empty(), "DROP TABLE … CASCADE drops the views reading it");
+        assert!(s.checks_names());
     }
 
     #[test]

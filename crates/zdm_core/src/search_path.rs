@@ -32,13 +32,13 @@ impl Resolver {
     /// True when `ops` change the search path (so resolving is needed at all).
     #[must_use]
     pub fn needed<'a>(ops: impl IntoIterator<Item = &'a Op>) -> bool {
-        ops.into_iter().any(|op| matches!(op.kind, OpKind::Catalog { .. }) && sql::search_path_of(&op.sql).is_some())
+        ops.into_iter().any(|op| sets_path(op) && sql::search_path_of(&op.sql).is_some())
     }
 
     /// Follows a `SET search_path` in `op`, or qualifies the unqualified names of `op` against `schema`
     /// (the schema just before `op`).
     pub fn visit(&mut self, op: &mut Op, schema: &Schema) {
-        if let OpKind::Catalog { .. } = op.kind
+        if sets_path(op)
             && let Some(path) = sql::search_path_of(&op.sql)
         {
             // `"$user"` names a schema zdm cannot know; pg_catalog and pg_temp hold no project objects.
@@ -171,4 +171,9 @@ mod tests {
         assert_eq!(ops[1].kind.table().and_then(|t| t.schema.clone()).as_deref(), Some("billing"));
         assert_eq!(ops[3].kind.table().and_then(|t| t.schema.clone()).as_deref(), Some("public"));
     }
+}
+
+/// Statements that may set the path: SET / RESET, and a `SELECT set_config(…)`.
+fn sets_path(op: &Op) -> bool {
+    matches!(op.kind, OpKind::Catalog { .. } | OpKind::Setting { .. } | OpKind::Select { .. })
 }

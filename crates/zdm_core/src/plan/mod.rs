@@ -214,10 +214,14 @@ pub struct Plan {
 /// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
 pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
     let waivers = Waivers::new(ignores, &statements)?;
-    let change: Vec<Op> = crate::search_path::qualify(statements.iter().flat_map(|s| s.ops.iter().cloned()).collect(), before);
+    let written: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
+    // Statements the change itself rolls back never run: they are not planned.
+    let (undone, transaction_notes) = transaction_control(&written)?;
+    let kept: Vec<Op> = written.into_iter().zip(&undone).filter(|(_, u)| !**u).map(|(op, _)| op).collect();
+    let change: Vec<Op> = crate::search_path::qualify(kept, before);
     let mut schema = before.clone();
     let mut ops = Vec::with_capacity(change.len());
-    let mut assumptions = Vec::new();
+    let mut assumptions = transaction_notes;
     if !before.is_known() {
         assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
     } else {
@@ -251,7 +255,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         };
         let mut findings = rules::check_all(op, &ctx);
         waivers.apply(op, &mut findings);
-        let (mut lock, mut rewrite) = rules::base_effect(&op.kind);
+        let (mut lock, mut rewrite) = rules::effect(op, &ctx);
         let deciding = findings
             .iter()
             .find(|f| f.strategy != Strategy::AsWritten && f.suppressed.is_none())
@@ -289,6 +293,124 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         }
     }
     Ok(Analysis { statements, ops, before: before.clone(), assumptions })
+}
+
+/// What the change's own transaction statements do (psql semantics: outside BEGIN … COMMIT each statement
+/// commits on its own): which operations a ROLLBACK / ABORT / ROLLBACK TO SAVEPOINT undoes, notes saying
+/// so, and an error for what a plan must not run (PREPARE TRANSACTION, COMMIT / ROLLBACK PREPARED) or what
+/// PostgreSQL refuses (SAVEPOINT outside a block, an unknown savepoint).
+fn transaction_control(ops: &[Op]) -> Result<(Vec<bool>, Vec<String>), PlanError> {
+    let mut undone = vec![false; ops.len()];
+    let mut notes = Vec::new();
+    let mut open = false;
+    let mut block: Vec<usize> = Vec::new();
+    let mut savepoints: Vec<(String, usize)> = Vec::new();
+    let err = |op: &Op, message: String, help: &str| Err(PlanError { message, pos: op.pos, help: Some(help.to_string()) });
+    for (i, op) in ops.iter().enumerate() {
+        let OpKind::Transaction { what } = &op.kind else {
+            if open {
+                block.push(i);
+            }
+            continue;
+        };
+        let at = op.pos;
+        match what.as_str() {
+            "BEGIN" | "START" if open => {
+                notes.push(format!(
+                    "{what} at {at} is inside an open transaction: PostgreSQL ignores it (warning), the next COMMIT ends the block"
+                ));
+            }
+            "BEGIN" | "START" => open = true,
+            "PREPARE TRANSACTION" => {
+                return err(
+                    op,
+                    "PREPARE TRANSACTION would leave a prepared transaction holding its locks until someone commits it".into(),
+                    "end the block with COMMIT; a migration must not leave a prepared transaction behind",
+                );
+            }
+            "COMMIT PREPARED" | "ROLLBACK PREPARED" => {
+                return err(
+                    op,
+                    format!("{what} finishes a transaction prepared elsewhere: zdm cannot plan around it"),
+                    "run it by hand, outside the migration",
+                );
+            }
+            w if w.starts_with("SAVEPOINT ") => {
+                if !open {
+                    return err(op, "SAVEPOINT can only be used in a transaction block".into(), "write BEGIN before it, or remove it");
+                }
+                savepoints.push((w["SAVEPOINT ".len()..].to_string(), block.len()));
+            }
+            w if w.starts_with("RELEASE ") || w.starts_with("ROLLBACK TO ") => {
+                let release = w.starts_with("RELEASE ");
+                let name = w.split_once(if release { "RELEASE " } else { "ROLLBACK TO " }).map_or("", |(_, n)| n);
+                let Some(k) = savepoints.iter().rposition(|(n, _)| n == name).filter(|_| open) else {
+                    return err(op, format!("savepoint \"{name}\" does not exist"), "name a SAVEPOINT written earlier in the same block");
+                };
+                if release {
+                    savepoints.truncate(k);
+                } else {
+                    let from = savepoints[k].1;
+                    undo(ops, &block[from..], &mut undone, &mut notes, &format!("ROLLBACK TO {name} at {at}"));
+                    block.truncate(from);
+                    savepoints.truncate(k + 1);
+                }
+            }
+            w if w.starts_with("ROLLBACK") || w.starts_with("ABORT") => {
+                if open {
+                    undo(ops, &block, &mut undone, &mut notes, &format!("{w} at {at}"));
+                } else {
+                    notes.push(format!("{w} at {at} has no open transaction: PostgreSQL ignores it; the statements before it committed"));
+                }
+                open = w.ends_with("CHAIN");
+                block.clear();
+                savepoints.clear();
+            }
+            w => {
+                // COMMIT / END (AND CHAIN).
+                open = w.ends_with("CHAIN");
+                block.clear();
+                savepoints.clear();
+            }
+        }
+    }
+    let planned = ops.iter().zip(&undone).any(|(op, u)| !u && !matches!(op.kind, OpKind::Transaction { .. }));
+    if !planned && undone.iter().any(|u| *u) {
+        let last = ops
+            .iter()
+            .rev()
+            .find(|op| matches!(&op.kind, OpKind::Transaction { what } if what.starts_with("ROLLBACK") || what.starts_with("ABORT")));
+        return Err(PlanError {
+            message: "every statement of the change is rolled back by the change itself: nothing to plan".into(),
+            pos: last.map_or(ops[0].pos, |op| op.pos),
+            help: Some("remove the ROLLBACK to plan the statements".into()),
+        });
+    }
+    Ok((undone, notes))
+}
+
+/// Marks `which` operations as rolled back and says so once per statement.
+fn undo(ops: &[Op], which: &[usize], undone: &mut [bool], notes: &mut Vec<String>, by: &str) {
+    let mut seen: Vec<Pos> = Vec::new();
+    for &i in which {
+        undone[i] = true;
+        if !seen.contains(&ops[i].pos) {
+            seen.push(ops[i].pos);
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    let lines: Vec<String> = seen
+        .iter()
+        .map(|p| {
+            let sql = ops.iter().find(|o| o.pos == *p).map_or(String::new(), |o| o.sql.clone());
+            let short: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short = if short.chars().count() > 40 { format!("{}…", short.chars().take(40).collect::<String>()) } else { short };
+            format!("`{short}` ({p})")
+        })
+        .collect();
+    notes.push(format!("not planned, rolled back by {by}: {}", lines.join(", ")));
 }
 
 /// The change's `-- zdm-ignore` comments, each tied to its statement (or to all, for the file form),

@@ -386,7 +386,8 @@ fn destroys_data(kind: &OpKind, sql_text: &str) -> bool {
         OpKind::DropColumn { .. } | OpKind::DropTable { .. } | OpKind::Truncate { .. } | OpKind::Update { .. } => true,
         OpKind::DropNamespace { .. } | OpKind::DropSequence { .. } => true,
         OpKind::Other { what, .. } => ["DELETE", "MERGE", "INSERT"].iter().any(|w| what.starts_with(w)),
-        OpKind::Catalog { .. } => sql::dropped_types(sql_text).is_some_and(|(_, _, cascade)| cascade),
+        OpKind::Catalog { .. } | OpKind::DropObject { .. } => sql::dropped_types(sql_text).is_some_and(|(_, _, cascade)| cascade),
+        OpKind::DataChange { writes } => writes.iter().any(|w| !w.seed),
         _ => false,
     }
 }
@@ -567,10 +568,31 @@ fn inverse(ctx: &Ctx<'_>) -> (String, String) {
         OpKind::AddEnumValue { idempotent_sql, .. } => {
             (idempotent_sql.clone(), refuse("enum labels cannot be removed: the label stays, unused"))
         }
+        OpKind::RenameConstraint { table, from, to } => {
+            (sql_text, table_alter(table, &format!("RENAME CONSTRAINT {} TO {}", quote_ident(to), quote_ident(from))))
+        }
+        OpKind::CreateTableAs { table, .. } => (sql_text, format!("DROP TABLE IF EXISTS {}", table.sql())),
+        OpKind::LockTable { .. } => (sql_text, sqlgen::nothing("the lock ended with its step").trim_end_matches(';').to_string()),
+        OpKind::Select { .. } if !c.findings.iter().any(|f| f.rule == "D05" || f.rule == "D06") => {
+            (sql_text, sqlgen::nothing("a read changes nothing").trim_end_matches(';').to_string())
+        }
+        OpKind::DataChange { writes }
+            if !writes.is_empty()
+                && writes.iter().all(|w| {
+                    w.seed
+                        && ctx
+                            .analysis
+                            .ops
+                            .iter()
+                            .any(|o| matches!(&o.op.kind, OpKind::CreateTable { table, .. } if table.key() == w.table.key()))
+                }) =>
+        {
+            (sql_text, sqlgen::nothing("the rows go with the table the change creates").trim_end_matches(';').to_string())
+        }
         OpKind::Reindex { .. } | OpKind::Vacuum { .. } => {
             (sql_text, sqlgen::nothing("a rebuild changes no definition: nothing to undo").trim_end_matches(';').to_string())
         }
-        OpKind::Catalog { .. } => {
+        OpKind::Catalog { .. } | OpKind::Comment { .. } | OpKind::Setting { .. } | OpKind::DropObject { .. } => {
             let down = catalog_inverse(ctx).unwrap_or_else(|| {
                 let what = describe(&c.op.kind, &sql_text);
                 refuse(&format!("{what} has no known inverse"))

@@ -1,6 +1,6 @@
 //! # add-column-json (C15)
 //!
-//! **What it detects:** a `json` column (added, or in a new table).
+//! **What it detects:** a `json` column (added, in a new table, or by ALTER COLUMN TYPE).
 //!
 //! **Why it's risky:** `json` has no equality operator: `SELECT DISTINCT`, `GROUP BY` and `UNION` over the table start failing in code that worked.
 //!
@@ -17,8 +17,8 @@ pub(super) struct Rule;
 static META: RuleMeta = RuleMeta {
     id: "C15",
     name: "add-column-json",
-    summary: "ADD COLUMN of type json: equality, DISTINCT and GROUP BY fail on it",
-    lock: LockLevel::AccessExclusive,
+    summary: "A json column (CREATE TABLE, ADD COLUMN, ALTER TYPE): equality, DISTINCT and GROUP BY fail on it",
+    lock: LockLevel::None,
     rewrite: Rewrite::None,
     breaks_app: true,
     versions: "all versions",
@@ -26,7 +26,7 @@ static META: RuleMeta = RuleMeta {
     risk: Risk::Info,
     autofix: false,
     advisory: false,
-    probe: Some(Probe { setup: "", sql: "ALTER TABLE users ADD COLUMN meta json", table: "users" }),
+    probe: Some(Probe { setup: "", sql: "CREATE TABLE probe_docs (id bigint, meta json)", table: "users" }),
 };
 
 impl super::Rule for Rule {
@@ -35,12 +35,10 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let (table, column) = match &op.kind {
-            OpKind::AddColumn { table, column, .. } => (table, column),
-            _ => return None,
+        let (table, name) = match &op.kind {
+            OpKind::AlterColumnType { table, column, type_name, .. } if type_name == "json" => (table, column),
+            _ => super::new_columns(op).into_iter().find(|(_, c)| c.type_name == "json").map(|(t, c)| (t, &c.name))?,
         };
-        (column.type_name == "json").then(|| {
-            finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{} is json: DISTINCT and = fail on it", ctx.describe(table, &column.name)), "use jsonb".into())
-        })
+        Some(finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{} is json: DISTINCT and = fail on it", ctx.describe(table, name)), "use jsonb".into()))
     }
 }

@@ -40,8 +40,36 @@ impl super::Rule for Rule {
         let OpKind::AddConstraint { table, constraint } = &op.kind else {
             return None;
         };
-        if ctx.table_is_new() || constraint.using_index.is_some() || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. }) {
+        if ctx.table_is_new() || !matches!(constraint.kind, ConstraintKind::PrimaryKey { .. }) {
             return None;
+        }
+        if let Some(index) = &constraint.using_index {
+            // The index is built already, but PostgreSQL makes its columns NOT NULL, scanning the table
+            // under ACCESS EXCLUSIVE unless each column is NOT NULL already (or proven by a validated CHECK).
+            let columns = ctx.schema.indexes.get(index).map(|i| i.columns.clone());
+            let nullable: Vec<String> = match &columns {
+                Some(cols) => cols
+                    .iter()
+                    .filter(|c| {
+                        let not_null = ctx.table.and_then(|t| t.column(c)).is_some_and(|col| col.not_null);
+                        let proven = ctx.pg.0 >= 12 && super::set_not_null::proven_by_check(ctx, c);
+                        !(not_null || proven)
+                    })
+                    .cloned()
+                    .collect(),
+                None => vec!["its columns (unknown)".to_string()],
+            };
+            if nullable.is_empty() {
+                return None;
+            }
+            return Some(finding(
+                &META,
+                op,
+                Risk::Risky,
+                Strategy::AsWritten,
+                format!("PRIMARY KEY USING INDEX {index} on {table}: {} nullable, SET NOT NULL scans {table} under ACCESS EXCLUSIVE", nullable.join(", ")),
+                "make the columns NOT NULL first (CHECK … IS NOT NULL NOT VALID, VALIDATE, SET NOT NULL), then add the key".into(),
+            ));
         }
         Some(finding(
             &META,

@@ -1,6 +1,6 @@
 //! # authorization-change (G04)
 //!
-//! **What it detects:** `ENABLE/DISABLE/FORCE ROW LEVEL SECURITY`, `CREATE/ALTER/DROP POLICY`, `GRANT`, `REVOKE`.
+//! **What it detects:** `ENABLE/DISABLE/FORCE ROW LEVEL SECURITY`, `CREATE/ALTER/DROP POLICY` (GRANT and REVOKE: G06 `grant-revoke`).
 //!
 //! **Why it's risky:** queries of running code can start returning fewer rows, or fail with permission errors; views bypass RLS unless `security_invoker` (15+).
 //!
@@ -17,7 +17,7 @@ pub(super) struct Rule;
 static META: RuleMeta = RuleMeta {
     id: "G04",
     name: "authorization-change",
-    summary: "RLS toggles, policies and GRANT/REVOKE change who sees what",
+    summary: "RLS toggles and policies change who sees what",
     lock: LockLevel::AccessExclusive,
     rewrite: Rewrite::None,
     breaks_app: true,
@@ -37,6 +37,7 @@ impl super::Rule for Rule {
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let what = match &op.kind {
             OpKind::AlterAction { action: TableAction::RowSecurity { mode }, table } => format!("{mode} ROW LEVEL SECURITY on {table}"),
+            OpKind::Security { what, .. } if what == "GRANT" || what == "REVOKE" => return None,
             OpKind::Security { what, table } => format!("{what}{}", table.as_ref().map(|t| format!(" on {t}")).unwrap_or_default()),
             _ => return None,
         };

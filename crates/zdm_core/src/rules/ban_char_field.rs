@@ -1,8 +1,8 @@
 //! # ban-char-field (S06)
 //!
-//! **What it detects:** a `char(n)` / `character(n)` column.
+//! **What it detects:** a `char(n)` / `character(n)` or `"char"` column, in CREATE TABLE, ADD COLUMN or ALTER COLUMN TYPE.
 //!
-//! **Why it's risky:** values are blank-padded and compare in surprising ways; no faster than text.
+//! **Why it's risky:** char(n) values are blank-padded and compare in surprising ways, no faster than text; `"char"` is a one-byte internal type that silently keeps only the first byte.
 //!
 //! **Safe strategy:** use `text` (or varchar).
 //!
@@ -10,14 +10,14 @@
 
 use super::{Finding, RuleCtx, RuleMeta, Strategy, finding};
 use crate::model::{LockLevel, Rewrite, Risk};
-use crate::op::Op;
+use crate::op::{Op, OpKind};
 
 pub(super) struct Rule;
 
 static META: RuleMeta = RuleMeta {
     id: "S06",
     name: "ban-char-field",
-    summary: "char(n) pads with spaces",
+    summary: "char(n) pads with spaces; \"char\" is a one-byte internal type",
     lock: LockLevel::None,
     rewrite: Rewrite::None,
     breaks_app: false,
@@ -36,8 +36,13 @@ impl super::Rule for Rule {
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let _ = ctx;
-        let columns = super::new_columns(op);
-        let hit = columns.iter().find(|(_, c)| c.type_name == "bpchar")?;
-        Some(finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{}.{} is char(n)", hit.0, hit.1.name), "use text".into()))
+        // char(n) parses as `bpchar`; `"char"` is PostgreSQL's one-byte internal type.
+        let padded = |t: &str| t == "bpchar" || t == "char";
+        let (table, name, type_name) = match &op.kind {
+            OpKind::AlterColumnType { table, column, type_name, .. } if padded(type_name) => (table, column, type_name),
+            _ => super::new_columns(op).into_iter().find(|(_, c)| padded(&c.type_name)).map(|(t, c)| (t, &c.name, &c.type_name))?,
+        };
+        let what = if type_name == "char" { "\"char\" (one byte, an internal type)" } else { "char(n), padded with spaces" };
+        Some(finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{table}.{name} is {what}"), "use text".into()))
     }
 }

@@ -36,6 +36,14 @@ static META: RuleMeta = RuleMeta {
     probe: Some(Probe { setup: "", sql: "ALTER TABLE users ALTER COLUMN score TYPE bigint", table: "users" }),
 };
 
+/// Splits `text COLLATE "C"` into (`text`, Some(`"C"`)).
+fn split_collate(t: &str) -> (&str, Option<&str>) {
+    match t.find(" COLLATE ") {
+        Some(i) => (t[..i].trim(), Some(t[i + " COLLATE ".len()..].trim())),
+        None => (t.trim(), None),
+    }
+}
+
 /// Splits `varchar(20)` into (`varchar`, [20]); `numeric(10,2)` into (`numeric`, [10, 2]).
 fn split_type(t: &str) -> (String, Vec<u32>) {
     let t = t.trim().to_lowercase();
@@ -96,8 +104,28 @@ impl super::Rule for Rule {
             return None;
         }
         let old = ctx.table.and_then(|t| t.column(column)).map(|c| c.type_sql.clone());
-        if using.is_none() && old.as_deref().is_some_and(|o| binary_coercible(o, type_sql)) {
-            return None;
+        // A new collation keeps the data as it is but makes every index on the column invalid: PostgreSQL
+        // rebuilds them under ACCESS EXCLUSIVE.
+        let (base, collate) = split_collate(type_sql);
+        let (old_base, old_collate) = old.as_deref().map_or(("", None), split_collate);
+        let key = table.key();
+        let indexes: Vec<&str> = if collate.is_some() && collate != old_collate {
+            ctx.schema.indexes_on(&key).filter(|i| i.columns.iter().any(|c| c == column)).map(|i| i.name.as_str()).collect()
+        } else {
+            Vec::new()
+        };
+        if using.is_none() && old.is_some() && binary_coercible(old_base, base) {
+            if indexes.is_empty() {
+                return None;
+            }
+            return Some(finding(
+                &META,
+                op,
+                Risk::Dangerous,
+                Strategy::ChangeTypeExpandContract,
+                format!("{} → {type_sql} rebuilds index {} under ACCESS EXCLUSIVE", ctx.describe(table, column), indexes.join(", ")),
+                "a new collation invalidates the indexes on the column: new column + sync trigger, indexes built CONCURRENTLY, then swap".into(),
+            ));
         }
         let from = old.unwrap_or_else(|| "its current type (unknown)".to_string());
         Some(finding(

@@ -175,8 +175,10 @@ impl ChangeFacts {
         let mut alters: std::collections::BTreeMap<String, Vec<crate::model::Pos>> = std::collections::BTreeMap::new();
         for (i, op) in change.iter().enumerate() {
             let lower = op.sql.to_lowercase();
-            f.sets_lock_timeout |= lower.contains("lock_timeout");
-            f.sets_statement_timeout |= lower.contains("statement_timeout");
+            // `SET lock_timeout = 0` (or RESET) turns the timeout off: it does not count as setting one.
+            let off = matches!(&op.kind, OpKind::Setting { value, .. } if session_safety::disables(value.as_deref()));
+            f.sets_lock_timeout |= lower.contains("lock_timeout") && !off;
+            f.sets_statement_timeout |= lower.contains("statement_timeout") && !off;
             f.touches_tables |= op.kind.table().is_some();
             let (lock, _) = base_effect(&op.kind);
             if lock == LockLevel::AccessExclusive && op.kind.table().is_some() && f.first_access_exclusive.is_none() {
@@ -188,10 +190,13 @@ impl ChangeFacts {
             if let OpKind::Transaction { what } = &op.kind {
                 match what.as_str() {
                     "BEGIN" | "START" => open = true,
-                    _ => {
-                        open = false;
+                    "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "COMMIT AND CHAIN" | "ROLLBACK AND CHAIN" | "END AND CHAIN"
+                    | "ABORT AND CHAIN" => {
+                        open = what.ends_with("CHAIN");
                         locked = false;
                     }
+                    // SAVEPOINT, RELEASE and ROLLBACK TO keep the block open.
+                    _ => {}
                 }
             }
             f.in_block.push(open);
@@ -225,7 +230,7 @@ impl ChangeFacts {
         f.closed_later = vec![false; change.len()];
         for (i, op) in change.iter().enumerate().rev() {
             f.closed_later[i] = closed;
-            if matches!(&op.kind, OpKind::Transaction { what } if what == "COMMIT" || what == "END" || what == "ROLLBACK") {
+            if matches!(&op.kind, OpKind::Transaction { what } if matches!(what.as_str(), "COMMIT" | "END" | "ROLLBACK" | "ABORT")) {
                 closed = true;
             }
         }
@@ -311,6 +316,8 @@ rules! {
     add_check,
     add_foreign_key,
     add_column_references,
+    add_column_unique,
+    add_column_check,
     add_unique,
     add_primary_key,
     add_exclusion,
@@ -330,6 +337,7 @@ rules! {
     rename_table,
     drop_table,
     truncate_cascade,
+    truncate,
     drop_namespace,
     rename_schema,
     recreate_table,
@@ -340,6 +348,15 @@ rules! {
     replica_identity,
     column_alignment,
     drop_sequence,
+    data_change,
+    lock_table,
+    drop_view,
+    drop_type_or_routine,
+    select_for_update,
+    side_effect_function,
+    session_safety,
+    create_table_as,
+    rename_constraint,
     detach_partition,
     attach_partition,
     partitioned_table_ddl,
@@ -352,6 +369,7 @@ rules! {
     function_dependencies,
     extension_change,
     authorization_change,
+    grant_revoke,
     unknown_statement,
     missing_lock_timeout,
     missing_statement_timeout,
@@ -446,6 +464,25 @@ pub fn base_effect(kind: &OpKind) -> (LockLevel, Rewrite) {
         OpKind::Security { table: Some(_), .. } => (L::AccessExclusive, Rewrite::None),
         OpKind::Security { .. } => (L::None, Rewrite::None),
         OpKind::Other { .. } | OpKind::DoBlock => (L::AccessExclusive, Rewrite::None),
+        OpKind::DataChange { .. } => (L::RowExclusive, Rewrite::Rows),
+        OpKind::LockTable { mode, .. } => (*mode, Rewrite::None),
+        OpKind::CreateTableAs { .. } => (L::AccessShare, Rewrite::Scan),
+        OpKind::RenameConstraint { .. } => (L::AccessExclusive, Rewrite::None),
+        // A view, trigger or rule lives on a relation; CASCADE reaches the tables that use the object.
+        OpKind::DropObject { what, cascade, .. }
+            if *cascade || matches!(what.as_str(), "VIEW" | "MATERIALIZED VIEW" | "TRIGGER" | "RULE") =>
+        {
+            (L::AccessExclusive, Rewrite::None)
+        }
+        OpKind::DropObject { .. } | OpKind::Setting { .. } | OpKind::Comment { table: None, .. } => (L::None, Rewrite::None),
+        OpKind::Select { locked, .. } if !locked.is_empty() => (L::RowShare, Rewrite::None),
+        OpKind::Select { .. } => (L::None, Rewrite::None),
+        // PostgreSQL 15: SHARE UPDATE EXCLUSIVE on a commented relation or its column; ACCESS SHARE on the
+        // table of a commented constraint, trigger, rule or policy.
+        OpKind::Comment { what, .. } if matches!(what.as_str(), "TABCONSTRAINT" | "TRIGGER" | "RULE" | "POLICY") => {
+            (L::AccessShare, Rewrite::None)
+        }
+        OpKind::Comment { .. } => (L::ShareUpdateExclusive, Rewrite::None),
         OpKind::DropTable { .. }
         | OpKind::RenameTable { .. }
         | OpKind::AddColumn { .. }
@@ -457,6 +494,17 @@ pub fn base_effect(kind: &OpKind) -> (LockLevel, Rewrite) {
         | OpKind::DropDefault { .. }
         | OpKind::DropConstraint { .. }
         | OpKind::DropIndex { .. } => (L::AccessExclusive, Rewrite::None),
+    }
+}
+
+/// The lock and rewrite an operation takes as written, in its context: [`base_effect`], without the scan
+/// that PostgreSQL skips (SET NOT NULL proven by a validated CHECK on 12+).
+#[must_use]
+pub fn effect(op: &Op, ctx: &RuleCtx<'_>) -> (LockLevel, Rewrite) {
+    let (lock, rewrite) = base_effect(&op.kind);
+    match &op.kind {
+        OpKind::SetNotNull { column, .. } if ctx.pg.0 >= 12 && set_not_null::proven_by_check(ctx, column) => (lock, Rewrite::None),
+        _ => (lock, rewrite),
     }
 }
 

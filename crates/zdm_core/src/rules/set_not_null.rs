@@ -33,14 +33,57 @@ static META: RuleMeta = RuleMeta {
     probe: Some(Probe { setup: "UPDATE users SET email = 'x' WHERE email IS NULL", sql: "ALTER TABLE users ALTER COLUMN email SET NOT NULL", table: "users" }),
 };
 
-/// True when the table already has a validated `CHECK (col IS NOT NULL)`.
+/// True when the table already has a validated CHECK that implies `col IS NOT NULL`: the expression
+/// itself, or one of the terms of a top-level AND (PostgreSQL's implication test then skips the scan).
 pub(crate) fn proven_by_check(ctx: &RuleCtx<'_>, column: &str) -> bool {
     let wanted = format!("{} IS NOT NULL", crate::model::quote_ident(column));
     ctx.table.is_some_and(|t| {
         t.constraints.iter().any(|c| {
-            c.validated && matches!(&c.kind, ConstraintKind::Check { expr } if expr.trim_matches(|ch| ch == '(' || ch == ')') == wanted)
+            c.validated && matches!(&c.kind, ConstraintKind::Check { expr } if conjuncts(expr).iter().any(|term| *term == wanted))
         })
     })
+}
+
+/// `(a) AND (b AND c)` → [`a`, `b`, `c`]: the terms of top-level ANDs, each without enclosing parentheses.
+fn conjuncts(expr: &str) -> Vec<&str> {
+    let expr = strip_parens(expr.trim());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let bytes = expr.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' | b'"' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth = depth.saturating_sub(1),
+            b' ' if !quoted && depth == 0 && expr[i..].starts_with(" AND ") => {
+                let mut out = conjuncts(&expr[..i]);
+                out.extend(conjuncts(&expr[i + 5..]));
+                return out;
+            }
+            _ => {}
+        }
+    }
+    vec![expr]
+}
+
+/// Removes parentheses that enclose the whole expression: `((a))` → `a`, but `(a) OR (b)` stays.
+fn strip_parens(mut expr: &str) -> &str {
+    while expr.starts_with('(') && expr.ends_with(')') {
+        let mut depth = 0usize;
+        let closes_at_end = expr.char_indices().all(|(i, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            depth > 0 || i == expr.len() - 1
+        });
+        if !closes_at_end {
+            break;
+        }
+        expr = expr[1..expr.len() - 1].trim();
+    }
+    expr
 }
 
 impl super::Rule for Rule {

@@ -1,6 +1,6 @@
 //! # truncate-cascade (T03)
 //!
-//! **What it detects:** `TRUNCATE … CASCADE` (and, flagged as dangerous data loss, any TRUNCATE of an existing table).
+//! **What it detects:** `TRUNCATE … CASCADE` (a plain TRUNCATE is T14 `truncate`).
 //!
 //! **Why it's risky:** ACCESS EXCLUSIVE on every table reached; CASCADE silently empties tables you did not name.
 //!
@@ -35,15 +35,16 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        let OpKind::Truncate { tables, cascade } = &op.kind else { return None };
+        let OpKind::Truncate { tables, cascade: true } = &op.kind else { return None };
+        let _ = ctx;
         let names: Vec<String> = tables.iter().map(ToString::to_string).collect();
-        if tables.iter().all(|t| ctx.schema.table(t).is_some_and(|t| t.created_in_change)) && !tables.is_empty() {
-            return None;
-        }
-        Some(if *cascade {
-            finding(&META, op, Risk::Dangerous, Strategy::AsWritten, format!("TRUNCATE {} CASCADE empties every referencing table", names.join(", ")), "truncate the tables you mean, without CASCADE".into())
-        } else {
-            finding(&META, op, Risk::Dangerous, Strategy::AsWritten, format!("TRUNCATE {} deletes all rows", names.join(", ")), "back up first; the rollback cannot bring rows back".into())
-        })
+        Some(finding(
+            &META,
+            op,
+            Risk::Dangerous,
+            Strategy::AsWritten,
+            format!("TRUNCATE {} CASCADE empties every referencing table", names.join(", ")),
+            "truncate the tables you mean, without CASCADE".into(),
+        ))
     }
 }

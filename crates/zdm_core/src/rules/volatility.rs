@@ -32,6 +32,12 @@ pub fn volatility_of(calls: &[String]) -> Volatility {
         .unwrap_or(Volatility::Immutable)
 }
 
+/// True for a function PostgreSQL ships (in its `pg_proc` catalog); false for user and extension functions.
+#[must_use]
+pub fn is_builtin(name: &str) -> bool {
+    VOLATILITY.binary_search_by(|(n, _)| n.cmp(&name)).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,9 @@ mod plpgsql;
 pub use markers::guard_line_starts;
 pub use plpgsql::{DoBody, do_block};
 
+use crate::model::LockLevel;
 use crate::model::{ConstraintKind, LineIndex, Pos, QName};
-use crate::op::{Assignment, ColumnSpec, ConstraintSpec, ExprReads, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
+use crate::op::{Assignment, ColumnSpec, ConstraintSpec, DataWrite, ExprReads, Generated, IndexSpec, Op, OpKind, Statement, TableAction};
 use pg_query::protobuf::{self, AlterTableType, ConstrType, DropBehavior, ObjectType};
 use pg_query::{Node, NodeEnum, NodeRef};
 use std::fmt;
@@ -149,8 +150,19 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
             one(OpKind::CreateEnum { name: qname_of_list(&s.type_name), values: s.vals.iter().filter_map(string_of).collect() })
         }
         NodeEnum::ViewStmt(s) => one(view(s)),
+        NodeEnum::UpdateStmt(s) if s.with_clause.as_ref().is_some_and(writes_data) => one(data_change(node)),
         NodeEnum::UpdateStmt(s) => one(update(s)),
-        NodeEnum::TransactionStmt(_) => one(OpKind::Transaction { what: first_word(sql) }),
+        NodeEnum::InsertStmt(_) | NodeEnum::DeleteStmt(_) | NodeEnum::MergeStmt(_) => one(data_change(node)),
+        NodeEnum::SelectStmt(s) => one(select(node, s)),
+        NodeEnum::LockStmt(s) => one(OpKind::LockTable { tables: range_vars(&s.relations), mode: lock_mode(s.mode) }),
+        NodeEnum::CreateTableAsStmt(s) if s.objtype == ObjectType::ObjectTable as i32 => one(OpKind::CreateTableAs {
+            table: s.into.as_ref().and_then(|i| i.rel.as_ref()).map(qname).unwrap_or_else(|| QName::bare("")),
+            reads: s.query.as_deref().and_then(|q| q.node.as_ref()).map(tables_in).unwrap_or_default(),
+            if_not_exists: s.if_not_exists,
+        }),
+        NodeEnum::VariableSetStmt(s) => one(setting(s)),
+        NodeEnum::CommentStmt(s) => one(comment(s)),
+        NodeEnum::TransactionStmt(s) => one(OpKind::Transaction { what: transaction_words(s, sql) }),
         NodeEnum::ReindexStmt(s) => one(reindex(s)),
         NodeEnum::VacuumStmt(s) => one(vacuum(s, sql)),
         NodeEnum::ClusterStmt(s) => {
@@ -208,14 +220,28 @@ fn convert(node: &NodeEnum, sql: &str, pos: Pos) -> Vec<Op> {
         NodeEnum::AlterPolicyStmt(s) => one(OpKind::Security { what: "ALTER POLICY".into(), table: s.table.as_ref().map(qname) }),
         NodeEnum::GrantStmt(s) => one(OpKind::Security { what: if s.is_grant { "GRANT".into() } else { "REVOKE".into() }, table: None }),
         NodeEnum::DoStmt(_) => one(OpKind::DoBlock),
-        NodeEnum::CommentStmt(_)
-        | NodeEnum::CreateFunctionStmt(_)
-        | NodeEnum::CreateSchemaStmt(_)
-        | NodeEnum::CreateSeqStmt(_)
-        | NodeEnum::VariableSetStmt(_)
-        | NodeEnum::SelectStmt(_)
-        | NodeEnum::CompositeTypeStmt(_) => one(OpKind::Catalog { what: first_words(sql) }),
+        NodeEnum::CreateFunctionStmt(_) | NodeEnum::CreateSchemaStmt(_) | NodeEnum::CreateSeqStmt(_) | NodeEnum::CompositeTypeStmt(_) => {
+            one(OpKind::Catalog { what: first_words(sql) })
+        }
         other => one(OpKind::Other { what: first_words(sql), table: relation_of(other) }),
+    }
+}
+
+/// A transaction statement in canonical words: `BEGIN`, `START`, `COMMIT`, `END`, `ROLLBACK`, `ABORT`,
+/// `COMMIT AND CHAIN`, `ROLLBACK AND CHAIN`, `SAVEPOINT s`, `RELEASE s`, `ROLLBACK TO s`,
+/// `PREPARE TRANSACTION`, `COMMIT PREPARED`, `ROLLBACK PREPARED`.
+fn transaction_words(s: &protobuf::TransactionStmt, sql: &str) -> String {
+    use protobuf::TransactionStmtKind as K;
+    let chain = if s.chain { " AND CHAIN" } else { "" };
+    match K::try_from(s.kind).unwrap_or(K::Undefined) {
+        K::TransStmtCommit | K::TransStmtRollback => format!("{}{chain}", first_word(sql)),
+        K::TransStmtSavepoint => format!("SAVEPOINT {}", s.savepoint_name),
+        K::TransStmtRelease => format!("RELEASE {}", s.savepoint_name),
+        K::TransStmtRollbackTo => format!("ROLLBACK TO {}", s.savepoint_name),
+        K::TransStmtPrepare => "PREPARE TRANSACTION".into(),
+        K::TransStmtCommitPrepared => "COMMIT PREPARED".into(),
+        K::TransStmtRollbackPrepared => "ROLLBACK PREPARED".into(),
+        _ => first_word(sql),
     }
 }
 
@@ -507,7 +533,7 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
             Some(NodeEnum::ColumnDef(c)) => OpKind::AlterColumnType {
                 table,
                 column,
-                type_sql: c.type_name.as_ref().map(type_sql).unwrap_or_default(),
+                type_sql: c.type_name.as_ref().map(type_sql).unwrap_or_default() + &collate_sql(c),
                 type_name: c.type_name.as_ref().map(type_name_last).unwrap_or_default(),
                 using: c.raw_default.as_deref().map(expr_sql),
             },
@@ -554,6 +580,13 @@ fn alter_cmd(table: &QName, cmd: &protobuf::AlterTableCmd) -> OpKind {
     }
 }
 
+/// ` COLLATE "C"` when the column definition names a collation (empty otherwise).
+fn collate_sql(c: &protobuf::ColumnDef) -> String {
+    let Some(coll) = &c.coll_clause else { return String::new() };
+    let parts: Vec<String> = coll.collname.iter().filter_map(string_of).map(|p| format!("\"{}\"", p.replace('"', "\"\""))).collect();
+    if parts.is_empty() { String::new() } else { format!(" COLLATE {}", parts.join(".")) }
+}
+
 fn row_security(table: QName, mode: &str) -> OpKind {
     OpKind::AlterAction { table, action: TableAction::RowSecurity { mode: mode.into() } }
 }
@@ -567,11 +600,7 @@ fn reindex(s: &protobuf::ReindexStmt) -> OpKind {
         _ => "DATABASE",
     };
     let target = s.relation.as_ref().map_or_else(|| QName::bare(&s.name), qname);
-    OpKind::Reindex { target, object: object.into(), concurrently: has_option(&s.params, "concurrently") }
-}
-
-fn has_option(params: &[Node], name: &str) -> bool {
-    params.iter().any(|p| matches!(p.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == name))
+    OpKind::Reindex { target, object: object.into(), concurrently: option_on(&s.params, "concurrently") }
 }
 
 fn vacuum(s: &protobuf::VacuumStmt, sql: &str) -> OpKind {
@@ -583,7 +612,7 @@ fn vacuum(s: &protobuf::VacuumStmt, sql: &str) -> OpKind {
             _ => None,
         })
         .collect();
-    let full = s.is_vacuumcmd && has_option(&s.options, "full");
+    let full = s.is_vacuumcmd && option_on(&s.options, "full");
     OpKind::Vacuum { rewrites: full, what: if full { "VACUUM FULL".into() } else { first_word(sql) }, tables }
 }
 
@@ -608,6 +637,9 @@ fn rename(s: &protobuf::RenameStmt) -> OpKind {
         }
         ObjectType::ObjectTable => OpKind::RenameTable { table: table.unwrap_or_else(|| QName::bare("")), to: s.newname.clone() },
         ObjectType::ObjectSchema => OpKind::RenameSchema { from: s.subname.clone(), to: s.newname.clone() },
+        ObjectType::ObjectTabconstraint if s.relation.is_some() => {
+            OpKind::RenameConstraint { table: table.unwrap_or_else(|| QName::bare("")), from: s.subname.clone(), to: s.newname.clone() }
+        }
         other => OpKind::Other { what: format!("RENAME {}", other.as_str_name().trim_start_matches("OBJECT_")), table },
     }
 }
@@ -674,15 +706,34 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
         .map(|o| match o.node.as_ref() {
             Some(NodeEnum::List(l)) => qname_of_list(&l.items),
             Some(NodeEnum::String(s)) => QName::bare(&s.sval),
+            Some(NodeEnum::ObjectWithArgs(f)) => qname_of_list(&f.objname),
+            Some(NodeEnum::TypeName(t)) => qname_of_list(&t.names),
             _ => QName::bare(""),
         })
         .collect();
+    let object = |what: &str, name: QName| {
+        // A trigger, rule or policy is named `table.name`: the last part is the object, the rest its table.
+        let (name, on) = if matches!(what, "TRIGGER" | "RULE") {
+            let on = QName { schema: None, name: name.schema.clone().unwrap_or_default() };
+            (QName::bare(&name.name), (!on.name.is_empty()).then_some(on))
+        } else {
+            (name, None)
+        };
+        OpKind::DropObject { what: what.into(), name, on, cascade, if_exists: s.missing_ok }
+    };
     let kind_of = |name: QName| match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
         ObjectType::ObjectTable => OpKind::DropTable { table: name, if_exists: s.missing_ok, cascade },
         ObjectType::ObjectIndex => OpKind::DropIndex { name, concurrently: s.concurrent, if_exists: s.missing_ok },
-        ObjectType::ObjectView | ObjectType::ObjectType | ObjectType::ObjectFunction | ObjectType::ObjectTrigger => {
-            OpKind::Catalog { what: first_words(sql) }
-        }
+        ObjectType::ObjectView => object("VIEW", name),
+        ObjectType::ObjectMatview => object("MATERIALIZED VIEW", name),
+        ObjectType::ObjectType => object("TYPE", name),
+        ObjectType::ObjectDomain => object("DOMAIN", name),
+        ObjectType::ObjectFunction => object("FUNCTION", name),
+        ObjectType::ObjectProcedure => object("PROCEDURE", name),
+        ObjectType::ObjectRoutine => object("ROUTINE", name),
+        ObjectType::ObjectAggregate => object("AGGREGATE", name),
+        ObjectType::ObjectTrigger => object("TRIGGER", name),
+        ObjectType::ObjectRule => object("RULE", name),
         ObjectType::ObjectSequence => OpKind::DropSequence { name },
         ObjectType::ObjectSchema => OpKind::DropNamespace { what: "SCHEMA".into(), name: name.name },
         ObjectType::ObjectExtension => OpKind::Extension { action: "DROP".into(), name: name.name },
@@ -696,7 +747,15 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
     let keyword = sql.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_uppercase();
     names
         .into_iter()
-        .map(|name| {
+        .zip(&s.objects)
+        .map(|(name, node)| {
+            let kind = kind_of(name.clone());
+            if matches!(kind, OpKind::DropObject { .. }) {
+                // Functions carry argument lists, materialized views two keywords: the parser re-renders each.
+                let mut single = s.clone();
+                single.objects = vec![node.clone()];
+                return Op { sql: deparse_stmt(NodeEnum::DropStmt(single)), pos, kind };
+            }
             let mut text = format!("{keyword} ");
             if s.concurrent {
                 text.push_str("CONCURRENTLY ");
@@ -708,7 +767,7 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
             if cascade {
                 text.push_str(" CASCADE");
             }
-            Op { sql: text, pos, kind: kind_of(name) }
+            Op { sql: text, pos, kind }
         })
         .collect()
 }
@@ -781,6 +840,218 @@ fn reads_of(expr: &Node) -> ExprReads {
     tables.sort();
     tables.dedup();
     ExprReads { columns: column_refs(e), calls: calls_in(expr), tables }
+}
+
+/// The table one INSERT / UPDATE / DELETE / MERGE node writes.
+fn write_of(node: NodeRef<'_>) -> Option<DataWrite> {
+    let w = |verb: &str, rel: Option<&protobuf::RangeVar>| {
+        rel.map(|r| DataWrite { verb: verb.into(), table: qname(r), all_rows: false, seed: false })
+    };
+    match node {
+        NodeRef::InsertStmt(s) => w("INSERT", s.relation.as_ref()).map(|mut d| {
+            let constant_rows = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+                Some(NodeEnum::SelectStmt(v)) => !v.values_lists.is_empty() && !v.values_lists.iter().any(reads_tables),
+                None => true,
+                _ => false,
+            };
+            let updates = s.on_conflict_clause.as_ref().is_some_and(|c| c.action == protobuf::OnConflictAction::OnconflictUpdate as i32);
+            d.seed = constant_rows && !updates && s.with_clause.is_none();
+            d
+        }),
+        NodeRef::DeleteStmt(s) => w("DELETE", s.relation.as_ref()).map(|mut d| {
+            d.all_rows = s.where_clause.is_none();
+            d
+        }),
+        NodeRef::UpdateStmt(s) => w("UPDATE", s.relation.as_ref()),
+        NodeRef::MergeStmt(s) => w("MERGE", s.relation.as_ref()),
+        _ => None,
+    }
+}
+
+fn root_ref(node: &NodeEnum) -> Option<NodeRef<'_>> {
+    Some(match node {
+        NodeEnum::InsertStmt(s) => NodeRef::InsertStmt(s),
+        NodeEnum::DeleteStmt(s) => NodeRef::DeleteStmt(s),
+        NodeEnum::UpdateStmt(s) => NodeRef::UpdateStmt(s),
+        NodeEnum::MergeStmt(s) => NodeRef::MergeStmt(s),
+        _ => return None,
+    })
+}
+
+/// Every table a statement writes, itself first, then the data-modifying statements nested in it (WITH).
+fn writes_in(node: &NodeEnum) -> Vec<DataWrite> {
+    let mut out: Vec<DataWrite> = root_ref(node).and_then(write_of).into_iter().collect();
+    out.extend(node.nodes().into_iter().filter_map(|(n, _, _, _)| write_of(n)));
+    out
+}
+
+/// True when a WITH clause holds an INSERT, UPDATE, DELETE or MERGE.
+fn writes_data(w: &protobuf::WithClause) -> bool {
+    w.ctes.iter().filter_map(|c| c.node.as_ref()).any(|c| !writes_in(c).is_empty())
+}
+
+fn data_change(node: &NodeEnum) -> OpKind {
+    OpKind::DataChange { writes: writes_in(node) }
+}
+
+fn reads_tables(n: &Node) -> bool {
+    n.node.as_ref().is_some_and(|n| {
+        matches!(n, NodeEnum::SubLink(_)) || n.nodes().iter().any(|(r, _, _, _)| matches!(r, NodeRef::RangeVar(_) | NodeRef::SubLink(_)))
+    })
+}
+
+/// Every table a statement names.
+fn tables_in(node: &NodeEnum) -> Vec<QName> {
+    let mut out: Vec<QName> = Vec::new();
+    for (n, _, _, _) in node.nodes() {
+        if let NodeRef::RangeVar(r) = n {
+            let q = qname(r);
+            if !out.contains(&q) {
+                out.push(q);
+            }
+        }
+    }
+    out
+}
+
+fn range_vars(nodes: &[Node]) -> Vec<QName> {
+    nodes
+        .iter()
+        .filter_map(|r| match r.node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) => Some(qname(r)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A SELECT: a new table (INTO), a data change (writing WITH), or a read, with its row locks and calls.
+fn select(node: &NodeEnum, s: &protobuf::SelectStmt) -> OpKind {
+    if let Some(into) = &s.into_clause {
+        let mut query = s.clone();
+        query.into_clause = None;
+        return OpKind::CreateTableAs {
+            table: into.rel.as_ref().map(qname).unwrap_or_else(|| QName::bare("")),
+            reads: tables_in(&NodeEnum::SelectStmt(Box::new(query))),
+            if_not_exists: false,
+        };
+    }
+    let writes = writes_in(node);
+    if !writes.is_empty() {
+        return OpKind::DataChange { writes };
+    }
+    let mut locked = Vec::new();
+    let mut locking = false;
+    let mut calls = Vec::new();
+    let mut lock_clauses = |clauses: &[Node]| {
+        for c in clauses {
+            if let Some(NodeEnum::LockingClause(l)) = c.node.as_ref() {
+                locking = true;
+                locked.extend(range_vars(&l.locked_rels));
+            }
+        }
+    };
+    lock_clauses(&s.locking_clause);
+    for (n, _, _, _) in node.nodes() {
+        match n {
+            NodeRef::SelectStmt(sub) => lock_clauses(&sub.locking_clause),
+            NodeRef::FuncCall(f) => calls.push(func_name(f)),
+            _ => {}
+        }
+    }
+    if locking && locked.is_empty() {
+        // FOR UPDATE without OF locks rows of every table in FROM.
+        locked = tables_in(node);
+    }
+    calls.sort();
+    calls.dedup();
+    OpKind::Select { locked, calls }
+}
+
+/// `LOCK TABLE … IN <mode> MODE`: the parser's lock mode number (AccessShareLock = 1 … AccessExclusiveLock = 8).
+fn lock_mode(mode: i32) -> LockLevel {
+    match mode {
+        1 => LockLevel::AccessShare,
+        2 => LockLevel::RowShare,
+        3 => LockLevel::RowExclusive,
+        4 => LockLevel::ShareUpdateExclusive,
+        5 => LockLevel::Share,
+        6 => LockLevel::ShareRowExclusive,
+        7 => LockLevel::Exclusive,
+        _ => LockLevel::AccessExclusive,
+    }
+}
+
+/// A constant's text: `0`, `on`, `replica`, `1s`.
+fn const_text(n: &Node) -> Option<String> {
+    use protobuf::a_const::Val;
+    match n.node.as_ref()? {
+        NodeEnum::AConst(c) => Some(match c.val.as_ref()? {
+            Val::Ival(i) => i.ival.to_string(),
+            Val::Fval(f) => f.fval.clone(),
+            Val::Boolval(b) => b.boolval.to_string(),
+            Val::Sval(s) => s.sval.clone(),
+            Val::Bsval(b) => b.bsval.clone(),
+        }),
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        NodeEnum::Integer(i) => Some(i.ival.to_string()),
+        NodeEnum::Float(f) => Some(f.fval.clone()),
+        NodeEnum::Boolean(b) => Some(b.boolval.to_string()),
+        NodeEnum::TypeCast(t) => t.arg.as_deref().and_then(const_text),
+        _ => None,
+    }
+}
+
+fn setting(s: &protobuf::VariableSetStmt) -> OpKind {
+    use protobuf::VariableSetKind as K;
+    let value = match K::try_from(s.kind).unwrap_or(K::Undefined) {
+        K::VarSetValue => {
+            let parts: Vec<String> = s.args.iter().filter_map(const_text).collect();
+            Some(parts.join(", ").to_lowercase())
+        }
+        K::VarSetMulti => Some(String::new()),
+        _ => None,
+    };
+    OpKind::Setting { name: s.name.to_lowercase(), value }
+}
+
+fn comment(s: &protobuf::CommentStmt) -> OpKind {
+    let objtype = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::Undefined);
+    let what = objtype.as_str_name().trim_start_matches("OBJECT_").replace('_', " ");
+    let parts = match s.object.as_deref().and_then(|o| o.node.as_ref()) {
+        Some(NodeEnum::List(l)) => l.items.clone(),
+        _ => Vec::new(),
+    };
+    let table = match objtype {
+        ObjectType::ObjectTable
+        | ObjectType::ObjectView
+        | ObjectType::ObjectMatview
+        | ObjectType::ObjectIndex
+        | ObjectType::ObjectSequence
+        | ObjectType::ObjectForeignTable => Some(qname_of_list(&parts)),
+        ObjectType::ObjectColumn
+        | ObjectType::ObjectTabconstraint
+        | ObjectType::ObjectTrigger
+        | ObjectType::ObjectRule
+        | ObjectType::ObjectPolicy
+            if parts.len() > 1 =>
+        {
+            Some(qname_of_list(&parts[..parts.len() - 1]))
+        }
+        _ => None,
+    };
+    OpKind::Comment { what, table }
+}
+
+/// True when the option is written and on: `(CONCURRENTLY)`, `(FULL true)`, `(FULL 1)`; false for
+/// `(CONCURRENTLY false)`, `(FULL off)` or when absent.
+fn option_on(params: &[Node], name: &str) -> bool {
+    params.iter().any(|p| match p.node.as_ref() {
+        Some(NodeEnum::DefElem(d)) if d.defname == name => match d.arg.as_deref().and_then(const_text) {
+            None => true,
+            Some(v) => !matches!(v.to_lowercase().as_str(), "false" | "off" | "0" | "no"),
+        },
+        _ => false,
+    })
 }
 
 /// Rewrites a `CREATE INDEX` definition so it indexes column `to` instead of `from`, named `new_name`

@@ -144,6 +144,11 @@ fn names_mut(kind: &mut OpKind) -> Vec<(&mut QName, Role)> {
     }
 }
 
+/// Statements that may set the path: SET / RESET, and a `SELECT set_config(…)`.
+fn sets_path(op: &Op) -> bool {
+    matches!(op.kind, OpKind::Catalog { .. } | OpKind::Setting { .. } | OpKind::Select { .. })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,9 +176,4 @@ mod tests {
         assert_eq!(ops[1].kind.table().and_then(|t| t.schema.clone()).as_deref(), Some("billing"));
         assert_eq!(ops[3].kind.table().and_then(|t| t.schema.clone()).as_deref(), Some("public"));
     }
-}
-
-/// Statements that may set the path: SET / RESET, and a `SELECT set_config(…)`.
-fn sets_path(op: &Op) -> bool {
-    matches!(op.kind, OpKind::Catalog { .. } | OpKind::Setting { .. } | OpKind::Select { .. })
 }

@@ -251,3 +251,15 @@ fn not_null_without_a_value_is_refused() {
     let err = plan_with(SETUP, "ALTER TABLE users ADD COLUMN t bigint NOT NULL", 15).err().unwrap();
     assert!(err.to_string().contains("existing rows need a value"), "{err}");
 }
+
+#[test]
+fn a_table_wider_than_postgresql_allows_is_an_error_at_the_statement_that_crosses_it() {
+    // users has 5 columns: the 1,596th ADD COLUMN makes 1,601.
+    let change: String = (0..2000).map(|i| format!("ALTER TABLE users ADD COLUMN c{i} integer;\n")).collect();
+    let err = plan_with(SETUP, &change, 15).err().unwrap();
+    let pipeline::Error::Plan(e) = err else { panic!("{err}") };
+    assert_eq!(e.message, "`users` would have 1601 columns; PostgreSQL allows at most 1600 per table");
+    assert_eq!((e.pos.line, e.pos.col), (1596, 13));
+    let fits: String = (0..1595).map(|i| format!("ALTER TABLE users ADD COLUMN c{i} integer;\n")).collect();
+    assert!(plan_with(SETUP, &fits, 15).is_ok());
+}

@@ -204,7 +204,8 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
     } else if !before.complete {
         assumptions.push("the migrations hold statements zdm does not model: table and column names are not checked".to_string());
     }
-    let facts = rules::ChangeFacts::new(&change);
+    let mut facts = rules::ChangeFacts::new(&change);
+    facts.other_schemas_before = before.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
     for (index, op) in change.iter().enumerate() {
         if schema.checks_names() {
             typo_guard(&schema, op)?;
@@ -239,6 +240,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
         schema::apply(&mut schema, &op.kind, true);
+        too_many_columns(&schema, op)?;
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
     for (index, c) in ops.iter_mut().enumerate() {
@@ -325,6 +327,22 @@ impl Waivers {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// PostgreSQL refuses a table of more than 1,600 columns (`tables can have at most 1600 columns`); zdm
+/// says so at the statement that crosses the limit instead of planning what cannot run (and instead of
+/// snapshotting an ever wider table for every further operation).
+fn too_many_columns(schema: &Schema, op: &Op) -> Result<(), PlanError> {
+    const MAX_COLUMNS: usize = 1600;
+    let OpKind::AddColumn { table, .. } = &op.kind else { return Ok(()) };
+    match schema.table(table) {
+        Some(t) if t.columns.len() > MAX_COLUMNS => Err(PlanError {
+            message: format!("`{table}` would have {} columns; PostgreSQL allows at most {MAX_COLUMNS} per table", t.columns.len()),
+            pos: op.pos,
+            help: Some("split the data over several tables".into()),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -276,3 +276,15 @@ fn a_do_block_in_the_history_turns_off_only_the_checks_it_may_affect() {
     assert!(plan_with(&history, "ALTER TABLE teams ADD COLUMN name text", 15).is_ok());
     assert!(plan_with(&history, "ALTER TABLE teams DROP COLUMN nme", 15).is_err());
 }
+
+#[test]
+fn a_table_wider_than_postgresql_allows_is_an_error_at_the_statement_that_crosses_it() {
+    // users has 5 columns: the 1,596th ADD COLUMN makes 1,601.
+    let change: String = (0..2000).map(|i| format!("ALTER TABLE users ADD COLUMN c{i} integer;\n")).collect();
+    let err = plan_with(SETUP, &change, 15).err().unwrap();
+    let pipeline::Error::Plan(e) = err else { panic!("{err}") };
+    assert_eq!(e.message, "`users` would have 1601 columns; PostgreSQL allows at most 1600 per table");
+    assert_eq!((e.pos.line, e.pos.col), (1596, 13));
+    let fits: String = (0..1595).map(|i| format!("ALTER TABLE users ADD COLUMN c{i} integer;\n")).collect();
+    assert!(plan_with(SETUP, &fits, 15).is_ok());
+}

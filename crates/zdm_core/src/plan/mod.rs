@@ -231,7 +231,8 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
             assumptions.push(format!("and {} more statements zdm cannot see into (JSON: schema.blind_spots)", spots.len() - 3));
         }
     }
-    let facts = rules::ChangeFacts::new(&change);
+    let mut facts = rules::ChangeFacts::new(&change);
+    facts.other_schemas_before = before.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
     for (index, op) in change.iter().enumerate() {
         if op.kind.table().map_or_else(|| schema.checks_names(), |t| schema.checks_names_on(t)) {
             typo_guard(&schema, op)?;
@@ -271,6 +272,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
         schema::apply_op(&mut schema, op, true);
+        too_many_columns(&schema, op)?;
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
     for (index, c) in ops.iter_mut().enumerate() {
@@ -507,6 +509,22 @@ fn name_unnamed(schema: &Schema, op: &mut Op) {
             constraint.name = free(table, base, &make, schema.table(table));
         }
         _ => {}
+    }
+}
+
+/// PostgreSQL refuses a table of more than 1,600 columns (`tables can have at most 1600 columns`); zdm
+/// says so at the statement that crosses the limit instead of planning what cannot run (and instead of
+/// snapshotting an ever wider table for every further operation).
+fn too_many_columns(schema: &Schema, op: &Op) -> Result<(), PlanError> {
+    const MAX_COLUMNS: usize = 1600;
+    let OpKind::AddColumn { table, .. } = &op.kind else { return Ok(()) };
+    match schema.table(table) {
+        Some(t) if t.columns.len() > MAX_COLUMNS => Err(PlanError {
+            message: format!("`{table}` would have {} columns; PostgreSQL allows at most {MAX_COLUMNS} per table", t.columns.len()),
+            pos: op.pos,
+            help: Some("split the data over several tables".into()),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -163,6 +163,12 @@ pub struct ChangeFacts {
     pub set_not_null: std::collections::BTreeSet<(String, String)>,
     /// (table key, first column) of every index the change creates.
     pub indexed: std::collections::BTreeSet<(String, String)>,
+    /// Table key → index of the first operation that drops it.
+    pub first_drop: std::collections::BTreeMap<String, usize>,
+    /// Index of the first operation that creates a table outside `public`.
+    pub first_other_schema_table: Option<usize>,
+    /// The schema before the change has a table outside `public` (set by the planner, which knows it).
+    pub other_schemas_before: bool,
 }
 
 impl ChangeFacts {
@@ -204,9 +210,11 @@ impl ChangeFacts {
             locked |= open && lock == LockLevel::AccessExclusive && op.kind.table().is_some();
             let earlier = match op.kind.table() {
                 Some(t) if lower.trim_start().starts_with("alter table") => {
+                    // The operations of one statement are consecutive and share its position: counting
+                    // statements needs only the last one seen (a scan of all of them was quadratic).
                     let seen = alters.entry(t.key()).or_default();
-                    let n = seen.iter().filter(|p| **p != op.pos).count();
-                    if !seen.contains(&op.pos) {
+                    let n = seen.len() - usize::from(seen.last() == Some(&op.pos));
+                    if seen.last() != Some(&op.pos) {
                         seen.push(op.pos);
                     }
                     n
@@ -222,6 +230,12 @@ impl ChangeFacts {
                     if let Some(first) = spec.columns.first() {
                         f.indexed.insert((spec.table.key(), first.clone()));
                     }
+                }
+                OpKind::DropTable { table, .. } => {
+                    f.first_drop.entry(table.key()).or_insert(i);
+                }
+                OpKind::CreateTable { table, .. } if table.schema.as_deref().is_some_and(|s| s != "public") => {
+                    f.first_other_schema_table.get_or_insert(i);
                 }
                 _ => {}
             }

@@ -36,7 +36,7 @@ impl super::Rule for Rule {
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let OpKind::CreateTable { table, .. } = &op.kind else { return None };
-        let dropped = ctx.before().iter().any(|o| matches!(&o.kind, OpKind::DropTable { table: t, .. } if t == table));
+        let dropped = ctx.facts.first_drop.get(&table.key()).is_some_and(|&i| i < ctx.index);
         dropped.then(|| {
             finding(&META, op, Risk::Dangerous, Strategy::AsWritten, format!("{table} is dropped and re-created: its rows are gone"), "alter the table instead of re-creating it".into())
         })

@@ -36,7 +36,8 @@ impl super::Rule for Rule {
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
         let OpKind::CreateTable { table, .. } = &op.kind else { return None };
-        let multi_schema = ctx.schema.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
+        // From facts computed once: scanning every table for every CREATE TABLE was quadratic.
+        let multi_schema = ctx.facts.other_schemas_before || ctx.facts.first_other_schema_table.is_some_and(|i| i < ctx.index);
         (table.schema.is_none() && multi_schema).then(|| {
             finding(&META, op, Risk::Info, Strategy::AsWritten, format!("{table} is not schema-qualified: it lands in the search_path's first schema"), "qualify it".into())
         })

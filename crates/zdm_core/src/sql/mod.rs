@@ -39,25 +39,49 @@ impl std::error::Error for SyntaxError {}
 /// # Errors
 /// A [`SyntaxError`] with the line and column of the first problem.
 pub fn parse(text: &str) -> Result<Vec<Statement>, SyntaxError> {
-    let parsed = match pg_query::parse(text, 0) {
+    // Parsed in batches of statements: the parse tree of a whole 100,000-statement change took most of
+    // zdm's memory (the split parses it in C and keeps nothing).
+    const BATCH: usize = 1000;
+    let lines = LineIndex::new(text);
+    let mut out = Vec::new();
+    let pieces = match pg_query::split_with_parser(text) {
+        Ok(pieces) if pieces.len() > BATCH => pieces,
+        _ => {
+            parse_chunk(text, 0, text.len(), &lines, &mut out)?;
+            return Ok(out);
+        }
+    };
+    let offset = |p: &str| p.as_ptr() as usize - text.as_ptr() as usize;
+    let mut start = 0;
+    for (n, batch) in pieces.chunks(BATCH).enumerate() {
+        let last = (n + 1) * BATCH >= pieces.len();
+        let end = if last { text.len() } else { batch.last().map_or(text.len(), |p| offset(p) + p.len()) };
+        parse_chunk(text, start, end, &lines, &mut out)?;
+        start = end;
+    }
+    Ok(out)
+}
+
+/// Parses `text[from..to]` (whole statements) and appends its statements, positioned in `text`.
+fn parse_chunk(text: &str, from: usize, to: usize, lines: &LineIndex<'_>, out: &mut Vec<Statement>) -> Result<(), SyntaxError> {
+    let chunk = &text[from..to];
+    let parsed = match pg_query::parse(chunk, 0) {
         Ok(p) => p,
         Err(e) => return Err(locate_error(text, &e.to_string())),
     };
-    let lines = LineIndex::new(text);
-    let mut out = Vec::with_capacity(parsed.protobuf.stmts.len());
     for raw in &parsed.protobuf.stmts {
         let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
             continue;
         };
         let start = usize::try_from(raw.stmt_location).unwrap_or(0);
         let len = usize::try_from(raw.stmt_len).unwrap_or(0);
-        let end = if len == 0 { text.len() } else { (start + len).min(text.len()) };
-        let (offset, sql) = trim_statement(&text[start..end]);
-        let pos = lines.pos(start + offset);
+        let end = if len == 0 { chunk.len() } else { (start + len).min(chunk.len()) };
+        let (offset, sql) = trim_statement(&chunk[start..end]);
+        let pos = lines.pos(from + start + offset);
         let ops = convert(node, &sql, pos);
         out.push(Statement { sql, pos, ops });
     }
-    Ok(out)
+    Ok(())
 }
 
 fn locate_error(text: &str, fallback: &str) -> SyntaxError {

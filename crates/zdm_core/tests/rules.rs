@@ -494,6 +494,8 @@ const VERDICTS: &[(&str, Risk, LockLevel, &str)] = &[
         LockLevel::AccessExclusive,
         "second ALTER TABLE",
     ),
+    ("DROP TABLE users CASCADE", Risk::Dangerous, LockLevel::AccessExclusive, "CASCADE also drops views active_names, active_users"),
+    ("DROP TABLE users", Risk::Dangerous, LockLevel::AccessExclusive, "fails while views active_names, active_users read it"),
     ("TRUNCATE audit_log", Risk::Dangerous, LockLevel::AccessExclusive, "deletes all rows"),
 ];
 

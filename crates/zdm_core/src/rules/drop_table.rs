@@ -43,7 +43,13 @@ impl super::Rule for Rule {
         if ctx.table_is_new() {
             return None;
         }
-        let extra = if *cascade { "; CASCADE also drops what depends on it" } else { "" };
+        let views = crate::schema::views_reading(ctx.schema, &table.key());
+        let extra = match (*cascade, views.is_empty()) {
+            (true, false) => format!("; CASCADE also drops view{} {}", if views.len() == 1 { "" } else { "s" }, views.join(", ")),
+            (true, true) => "; CASCADE also drops what depends on it".to_string(),
+            (false, false) => format!("; it fails while view{} {} read{} it", if views.len() == 1 { "" } else { "s" }, views.join(", "), if views.len() == 1 { "s" } else { "" }),
+            (false, true) => String::new(),
+        };
         Some(finding(
             &META,
             op,

@@ -736,10 +736,14 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
         })
         .collect();
     let object = |what: &str, name: QName| {
-        // A trigger, rule or policy is named `table.name`: the last part is the object, the rest its table.
+        // A trigger or rule (one per statement) is written `[schema.]table.name`: the last part is the
+        // object, the rest its table.
         let (name, on) = if matches!(what, "TRIGGER" | "RULE") {
-            let on = QName { schema: None, name: name.schema.clone().unwrap_or_default() };
-            (QName::bare(&name.name), (!on.name.is_empty()).then_some(on))
+            let on = match s.objects.first().and_then(|o| o.node.as_ref()) {
+                Some(NodeEnum::List(l)) if l.items.len() > 1 => Some(qname_of_list(&l.items[..l.items.len() - 1])),
+                _ => None,
+            };
+            (QName::bare(&name.name), on)
         } else {
             (name, None)
         };

@@ -91,3 +91,18 @@ fn index_definitions_follow_a_renamed_column() {
     );
     assert_eq!(index_for_column("CREATE INDEX i ON users (lower(name))", "name", "x", "j"), None);
 }
+
+#[test]
+fn drops_of_triggers_name_their_table() {
+    let ops = &parse("DROP TRIGGER audit ON app.users CASCADE").unwrap()[0].ops;
+    match &ops[0].kind {
+        crate::op::OpKind::DropObject { what, name, on: Some(on), cascade: true, .. } => {
+            assert_eq!((what.as_str(), name.name.as_str(), on.key().as_str()), ("TRIGGER", "audit", "app.users"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Several functions in one DROP: each re-rendered with its own argument list.
+    let ops = &parse("DROP FUNCTION f(int), g(text) CASCADE").unwrap()[0].ops;
+    let sqls: Vec<&str> = ops.iter().map(|o| o.sql.as_str()).collect();
+    assert_eq!(sqls, ["DROP FUNCTION f(int) CASCADE", "DROP FUNCTION g(text) CASCADE"]);
+}

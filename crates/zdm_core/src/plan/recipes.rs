@@ -1343,6 +1343,7 @@ fn rename_column(ctx: &Ctx<'_>) -> Result<Vec<Draft>, PlanError> {
             deploy: format!("read & write {table}.{to}"),
             contract_title: format!("drop sync trigger + {table}.{from}"),
             contract_slug: format!("contract_{}_{from}", table.name),
+            lossy_back: None,
         },
     )
 }
@@ -1405,6 +1406,7 @@ fn change_type(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Result<Vec
             deploy,
             contract_title,
             contract_slug: format!("contract_{}_{column}_type", table.name),
+            lossy_back: using.as_ref().map(|_| format!("{column} gets {target} cast back: the USING expression is not undone")),
         },
     )
 }
@@ -1501,8 +1503,11 @@ fn concurrent_detach(ctx: &Ctx<'_>) -> Draft {
             // rollback re-attaches, then drops exactly that CHECK.
             down: match &bound {
                 Some(b) => format!(
-                    "ALTER TABLE {t} ATTACH PARTITION {p} {b};
-DO $zdm$
+                    "ALTER TABLE {t} ATTACH PARTITION {p} {b};\n{drop_check};",
+                    t = table.sql(),
+                    p = partition.sql(),
+                    drop_check = sqlgen::retag(format!(
+                        "DO $zdm$
 DECLARE
   c record;
 BEGIN
@@ -1512,10 +1517,9 @@ BEGIN
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {reg}::regclass, c.conname);
   END LOOP;
 END
-$zdm$;",
-                    t = table.sql(),
-                    p = partition.sql(),
-                    reg = crate::model::quote_literal(&partition.sql())
+$zdm$",
+                        reg = crate::model::quote_literal(&partition.sql())
+                    ))
                 ),
                 None => sqlgen::refuse(&format!("re-attaching {partition} needs its partition bound: ATTACH PARTITION … FOR VALUES …")),
             },

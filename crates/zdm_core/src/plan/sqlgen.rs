@@ -44,7 +44,7 @@ fn function_name(table: &QName, name: &str) -> String {
 pub(super) fn two_way_trigger(table: &QName, old: &str, new: &str) -> Vec<String> {
     let name = trigger_name(table, old, new);
     let (o, n) = (quote_ident(old), quote_ident(new));
-    let body = format!(
+    let body = retag(format!(
         "CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -62,14 +62,14 @@ BEGIN
 END
 $zdm$",
         f = function_name(table, &name)
-    );
+    ));
     vec![body, create_trigger(table, &name)]
 }
 
 /// One-way sync: `target` always holds `expr` computed over the written row (type change).
 pub(super) fn cast_trigger(table: &QName, source: &str, target: &str, expr: &str) -> Vec<String> {
     let name = trigger_name(table, source, target);
-    let body = format!(
+    let body = retag(format!(
         "CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
   SELECT {expr} INTO NEW.{t} FROM (SELECT NEW.*) AS zdm_row;
@@ -78,7 +78,7 @@ END
 $zdm$",
         f = function_name(table, &name),
         t = quote_ident(target)
-    );
+    ));
     vec![body, create_trigger(table, &name)]
 }
 
@@ -106,7 +106,7 @@ pub(super) fn add_column_like(table: &QName, new: &str, type_sql: Option<&str>, 
     let default_sql = default.map(|d| format!(" DEFAULT {d}")).unwrap_or_default();
     match type_sql {
         Some(t) => format!("ALTER TABLE {} ADD COLUMN {} {t}{default_sql}", table.sql(), quote_ident(new)),
-        None => format!(
+        None => retag(format!(
             "DO $zdm$
 BEGIN
   EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s{extra}', {reg}::regclass, {new},
@@ -114,12 +114,25 @@ BEGIN
       WHERE attrelid = {reg}::regclass AND attname = {src} AND NOT attisdropped));
 END
 $zdm$",
-            extra = default_sql.replace('\'', "''"),
+            extra = default_sql.replace('\'', "''").replace('%', "%%"),
             reg = quote_literal(&table.sql()),
             new = quote_literal(new),
             src = quote_literal(source)
-        ),
+        )),
     }
+}
+
+/// zdm's templates open and close their dollar quote with `$zdm$`: the first and the last occurrence in
+/// `block`. When the text between them (a user's expression, literal or name) holds `$zdm$` as well, the
+/// pair gets a tag that text does not hold, so nothing inside can close the quote early.
+pub(super) fn retag(block: String) -> String {
+    const TAG: &str = "$zdm$";
+    let (Some(open), Some(close)) = (block.find(TAG), block.rfind(TAG)) else { return block };
+    let inner = &block[(open + TAG.len()).min(close)..close];
+    if close <= open || (!inner.contains(TAG) && !inner.ends_with("$zdm")) {
+        return block;
+    }
+    format!("{}{}{}", &block[..open], dollar_quote(inner, "zdm"), &block[close + TAG.len()..])
 }
 
 /// How a backfill walks the table.
@@ -149,21 +162,21 @@ pub(super) const PROGRESS_TABLE: &str = "zdm_backfill_progress";
 
 /// A single `DO` statement that runs the backfill in batches, one transaction each, pausing between them.
 pub(super) fn backfill(b: &Backfill<'_>, config: &PlanConfig) -> String {
-    backfill_with(b, config, None)
+    retag(backfill_with(b, config, None))
 }
 
 /// Like [`backfill`], walking the key; each batch also records its last key under `step` in
 /// [`PROGRESS_TABLE`] in its own transaction, so a rerun after a failure resumes after the last committed
 /// batch instead of updating those rows again. The row (and the table, once empty) goes at the end.
 pub(super) fn resumable_backfill(b: &Backfill<'_>, config: &PlanConfig, step: &str) -> String {
-    backfill_with(b, config, Some(step))
+    retag(backfill_with(b, config, Some(step)))
 }
 
 /// The rollback of a resumable backfill: the previous values are not kept, but a progress row left by a
 /// failed run goes, so running the step again later starts from the first row.
 pub(super) fn forget_progress(table: &QName, step: &str) -> String {
     let prog = QName { schema: table.schema.clone(), name: PROGRESS_TABLE.into() };
-    format!(
+    retag(format!(
         "-- the previous values are not kept: restore from a backup if needed
 DO $zdm$
 BEGIN
@@ -178,7 +191,7 @@ $zdm$;",
         reg = quote_literal(&prog.sql()),
         p = prog.sql(),
         step = quote_literal(step)
-    )
+    ))
 }
 
 fn backfill_with(b: &Backfill<'_>, config: &PlanConfig, progress: Option<&str>) -> String {
@@ -334,7 +347,7 @@ pub(super) fn refused(down: &str) -> Option<&str> {
 pub(super) fn two_way_cast_trigger(table: &QName, old: &str, new: &str, to_new: &str, to_old: &str) -> Vec<String> {
     let name = trigger_name(table, old, new);
     let (o, n) = (quote_ident(old), quote_ident(new));
-    let body = format!(
+    let body = retag(format!(
         "CREATE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $zdm$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -352,7 +365,7 @@ BEGIN
 END
 $zdm$",
         f = function_name(table, &name)
-    );
+    ));
     vec![body, create_trigger(table, &name)]
 }
 

@@ -46,6 +46,8 @@ pub(super) struct Swap<'a> {
     pub deploy: String,
     pub contract_title: String,
     pub contract_slug: String,
+    /// Why copying back does not give the old values (a `USING` expression casting back cannot undo).
+    pub lossy_back: Option<String>,
 }
 
 /// A constraint moved to the new column: built under `tmp`, renamed to `name` in the contract.
@@ -444,8 +446,11 @@ pub(super) fn swap(ctx: &Ctx<'_>, sw: &Swap<'_>) -> Result<Vec<Draft>, PlanError
             down,
             lock: LockLevel::AccessExclusive,
             duration: if sw.keep_name { "brief; swaps the columns" } else { "brief; old code breaks" },
-            rollback: format!("re-add {source}, trigger, copy back in {}-row batches{carried_words}", thousands(ctx.config.batch_size)),
-            loss: false,
+            rollback: match &sw.lossy_back {
+                Some(why) => format!("re-add {source}, trigger, copy back in batches; {why}"),
+                None => format!("re-add {source}, trigger, copy back in {}-row batches{carried_words}", thousands(ctx.config.batch_size)),
+            },
+            loss: sw.lossy_back.is_some(),
             risk: Risk::Risky,
         },
     );

@@ -101,3 +101,27 @@ fn a_step_that_never_gets_its_lock_fails_and_changes_nothing() {
     runner::apply(&mut c, &out.files[0].contents, Direction::Up).unwrap();
     assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'"), 1);
 }
+
+#[test]
+fn a_backfill_batch_waits_out_a_held_row_by_retrying() {
+    let db = TestDb::new("lock_budget_backfill");
+    let mut c = db.connect();
+    c.batch_execute(SETUP).unwrap();
+    let out = support::plan(SETUP, "UPDATE users SET code = 'x' || id", 15);
+    let backfill = out.files.iter().find(|f| f.contents.contains("zdm_tries")).expect("a batched backfill");
+    // An application transaction holds one row of the second batch for 1.5 s.
+    let (ready, held) = mpsc::channel();
+    let conninfo = db.conninfo.clone();
+    let holder = thread::spawn(move || {
+        let mut b = zdm_pg::Client::connect(&conninfo, zdm_pg::NoTls).unwrap();
+        let mut tx = b.transaction().unwrap();
+        tx.query("SELECT 1 FROM users WHERE id = 7000 FOR UPDATE", &[]).unwrap();
+        ready.send(()).unwrap();
+        thread::sleep(Duration::from_millis(1500));
+        tx.commit().unwrap();
+    });
+    held.recv().unwrap();
+    runner::apply(&mut c, &backfill.contents, Direction::Up).unwrap();
+    holder.join().unwrap();
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE code = 'x' || id"), 12000);
+}

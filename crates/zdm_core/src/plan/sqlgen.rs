@@ -226,6 +226,8 @@ fn backfill_with(b: &Backfill<'_>, config: &PlanConfig, progress: Option<&str>) 
             let order_desc = cols.iter().map(|c| format!("{c} DESC")).collect::<Vec<_>>().join(", ");
             let (lo_s, stop_s, up_s) = (lo.join(", "), stop.join(", "), up.join(", "));
             let (lo_t, up_t, stop_t) = (tuple(&lo), tuple(&up), tuple(&stop));
+            let update =
+                retried_update(&format!("UPDATE {table} SET {set}\n         WHERE {row} >= {lo_t} AND {row} <= {up_t}{cond}"), config);
             let first_lo = format!("SELECT {order} INTO {lo_s} FROM {table} ORDER BY {order} LIMIT 1;");
             let find_stop = format!("SELECT {order} INTO {stop_s} FROM {table} ORDER BY {order_desc} LIMIT 1;");
             let (start, record, finish) = match progress {
@@ -278,14 +280,14 @@ fn backfill_with(b: &Backfill<'_>, config: &PlanConfig, progress: Option<&str>) 
                 "DO $zdm$
 DECLARE
   zdm_batch CONSTANT integer := {batch};
-{decl}BEGIN
+{decl}  zdm_tries integer;
+BEGIN
 {start}  WHILE {lo0} IS NOT NULL LOOP
 {timeouts}
     SELECT {order} INTO {up_s} FROM (
       SELECT {order} FROM {table} WHERE {row} >= {lo_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT zdm_batch
     ) AS zdm_b ORDER BY {order_desc} LIMIT 1;
-    UPDATE {table} SET {set}
-     WHERE {row} >= {lo_t} AND {row} <= {up_t}{cond};
+{update}
 {record}    COMMIT;
     SELECT {order} INTO {lo_s} FROM {table} WHERE {row} > {up_t} AND {row} <= {stop_t} ORDER BY {order} LIMIT 1;
     PERFORM pg_sleep({pause});
@@ -297,9 +299,17 @@ $zdm$",
                 pause = config.batch_pause,
             )
         }
-        Walk::Pages => format!(
-            "DO $zdm$
+        Walk::Pages => {
+            let update = retried_update(
+                &format!(
+                    "UPDATE {table} SET {set}\n         WHERE ctid >= format('(%s,0)', zdm_page)::tid AND ctid < format('(%s,0)', zdm_page + zdm_pages)::tid{cond}"
+                ),
+                config,
+            );
+            format!(
+                "DO $zdm$
 DECLARE
+  zdm_tries integer;
   zdm_pages CONSTANT integer := greatest(1, {batch} / 50);
   zdm_last bigint;
   zdm_page bigint := 0;
@@ -307,19 +317,41 @@ BEGIN
   zdm_last := pg_relation_size({reg}) / current_setting('block_size')::bigint;
   WHILE zdm_page <= zdm_last LOOP
 {timeouts}
-    UPDATE {table} SET {set}
-     WHERE ctid >= format('(%s,0)', zdm_page)::tid AND ctid < format('(%s,0)', zdm_page + zdm_pages)::tid{cond};
+{update}
     COMMIT;
     zdm_page := zdm_page + zdm_pages;
     PERFORM pg_sleep({pause});
   END LOOP;
 END
 $zdm$",
-            batch = config.batch_size,
-            reg = quote_literal(&table),
-            pause = config.batch_pause,
-        ),
+                batch = config.batch_size,
+                reg = quote_literal(&table),
+                pause = config.batch_pause,
+            )
+        }
     }
+}
+
+/// One batch's UPDATE, retried when a row it must lock is held longer than the plan's `lock_timeout`: the
+/// attempt is a subtransaction, so it releases the rows it had locked and the application's writers go on;
+/// after the plan's number of tries the step fails (and its rerun resumes or skips what was done).
+fn retried_update(update: &str, config: &PlanConfig) -> String {
+    format!(
+        "    zdm_tries := 0;
+    LOOP
+      BEGIN
+        {update};
+        EXIT;
+      EXCEPTION WHEN lock_not_available THEN
+        zdm_tries := zdm_tries + 1;
+        IF zdm_tries >= {retries} THEN
+          RAISE;
+        END IF;
+        PERFORM pg_sleep(least(2000, 50 * 2 ^ zdm_tries) / 1000.0 * (0.5 + random() / 2));
+      END;
+    END LOOP;",
+        retries = config.lock_retries.max(1),
+    )
 }
 
 /// The statement of a step that has nothing to undo.

@@ -5,52 +5,9 @@ mod support;
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use support::SETUP;
-
-/// A scratch project directory holding `files` (path, contents), removed at the end of the test.
-struct Project(PathBuf);
-
-impl Project {
-    fn new(name: &str, files: &[(&str, &str)]) -> Project {
-        let dir = std::env::temp_dir().join(format!("zdm-cli-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        for (path, contents) in files {
-            let p = dir.join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, contents).unwrap();
-        }
-        fs::create_dir_all(&dir).unwrap();
-        Project(dir)
-    }
-
-    fn with_setup(name: &str) -> Project {
-        Project::new(name, &[("db/migrations/20260101000000_init.sql", &format!("-- migrate:up\n{SETUP}\n-- migrate:down\nSELECT 1;\n"))])
-    }
-
-    fn listing(&self) -> Vec<String> {
-        fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-            for e in fs::read_dir(dir).unwrap().flatten() {
-                if e.path().is_dir() {
-                    walk(&e.path(), root, out);
-                } else {
-                    out.push(e.path().strip_prefix(root).unwrap().display().to_string());
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.0, &self.0, &mut out);
-        out.sort();
-        out
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use support::project::Project;
 
 fn zdm(project: &Project, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_zdm"))

@@ -3,51 +3,11 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const SETUP: &str = include_str!("../../../tests/fixtures/setup.sql");
+mod support;
 
-/// A scratch project directory, removed at the end of the test.
-struct Project(PathBuf);
-
-impl Project {
-    fn new(name: &str) -> Project {
-        let dir = std::env::temp_dir().join(format!("zdm-io-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        let init = dir.join("db/migrations/20260101000000_init.sql");
-        fs::create_dir_all(init.parent().unwrap()).unwrap();
-        fs::write(init, format!("-- migrate:up\n{SETUP}\n-- migrate:down\nSELECT 1;\n")).unwrap();
-        Project(dir)
-    }
-
-    /// Every file below the project, relative paths, sorted (hidden ones included).
-    fn listing(&self) -> Vec<String> {
-        fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-            for e in fs::read_dir(dir).unwrap().flatten() {
-                if e.path().is_dir() {
-                    walk(&e.path(), root, out);
-                } else {
-                    out.push(e.path().strip_prefix(root).unwrap().display().to_string());
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.0, &self.0, &mut out);
-        out.sort();
-        out
-    }
-
-    fn migrations(&self) -> Vec<String> {
-        self.listing().into_iter().filter(|f| f.starts_with("db/migrations/") && f.ends_with(".sql")).collect()
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use support::project::Project;
 
 fn command(project: &Project, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zdm"));
@@ -95,7 +55,7 @@ fn assert_no_secret(what: &str, output: &str) {
 fn no_output_format_shows_a_secret() {
     // One change per shape: the text receipt, the JSON object and an error on the same line.
     for (i, (change, secret)) in SECRETS.iter().enumerate() {
-        let p = Project::new(&format!("secret{i}"));
+        let p = Project::with_setup(&format!("secret{i}"));
         let out = zdm(&p, &["--dry-run", change]);
         assert!(out.status.success(), "{change}: {}", text(&out.stderr));
         assert_no_secret("the receipt", &(text(&out.stdout) + &text(&out.stderr)));
@@ -113,7 +73,7 @@ fn no_output_format_shows_a_secret() {
         assert!(!text(&out.stderr).contains(&secret[..secret.len() / 2 + 1]), "{}", text(&out.stderr));
     }
     // Every shape at once: a long plan gets the HTML report and the short receipt.
-    let p = Project::new("secret_all");
+    let p = Project::with_setup("secret_all");
     let mut change: String = SECRETS.iter().map(|(c, _)| format!("{c}\n")).collect();
     change.push_str(&(0..12).map(|i| format!("CREATE INDEX ON users (email, score) WHERE score > {i};\n")).collect::<String>());
     let out = zdm(&p, &[&change]);
@@ -138,7 +98,7 @@ fn versions(files: &[String]) -> Vec<String> {
 
 #[test]
 fn parallel_runs_write_unique_versions() {
-    let p = Project::new("parallel");
+    let p = Project::with_setup("parallel");
     let changes = [
         "CREATE INDEX ON users (email);",
         "CREATE INDEX ON users (score);",
@@ -176,7 +136,7 @@ const RENAME: &str = "ALTER TABLE users RENAME COLUMN name TO full_name;";
 
 #[test]
 fn a_run_killed_while_writing_leaves_nothing() {
-    let p = Project::new("kill_writing");
+    let p = Project::with_setup("kill_writing");
     let before = p.migrations();
     let planned = zdm(&p, &["--dry-run", "--format", "json", RENAME]);
     let planned: serde_json::Value = serde_json::from_slice(&planned.stdout).unwrap();
@@ -194,7 +154,7 @@ fn a_run_killed_while_writing_leaves_nothing() {
 
 #[test]
 fn a_run_killed_while_renaming_is_finished_by_the_next() {
-    let p = Project::new("kill_linking");
+    let p = Project::with_setup("kill_linking");
     let planned = zdm(&p, &["--dry-run", "--format", "json", RENAME]);
     let planned: serde_json::Value = serde_json::from_slice(&planned.stdout).unwrap();
     let n = planned["files"].as_array().unwrap().len();
@@ -213,7 +173,7 @@ fn a_run_killed_while_renaming_is_finished_by_the_next() {
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
-    let p = Project::new("pipe");
+    let p = Project::with_setup("pipe");
     let runs: Vec<Vec<&str>> = vec![
         vec!["rules"],
         vec!["rules", "--markdown"],
@@ -240,7 +200,7 @@ fn a_closed_pipe_is_not_an_error() {
 
 #[test]
 fn errors_keep_their_cause() {
-    let p = Project::new("cause");
+    let p = Project::with_setup("cause");
     let out = zdm(&p, &["--file", p.0.join("db").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -271,7 +231,7 @@ fn errors_keep_their_cause() {
 
 #[test]
 fn a_migration_that_is_not_utf8_is_read_with_a_warning() {
-    let p = Project::new("latin1");
+    let p = Project::with_setup("latin1");
     let path = "db/migrations/20260102000000_latin1.sql";
     fs::write(p.0.join(path), b"-- migrate:up\n-- caf\xe9\nALTER TABLE users ADD COLUMN bio text;\n-- migrate:down\n").unwrap();
     let out = zdm(&p, &["--dry-run", "ALTER TABLE users ALTER COLUMN bio SET NOT NULL;"]);
@@ -285,7 +245,7 @@ fn a_migration_that_is_not_utf8_is_read_with_a_warning() {
 
 #[test]
 fn nul_and_invalid_utf8_in_the_change_are_located_exactly() {
-    let p = Project::new("bytes");
+    let p = Project::with_setup("bytes");
     fs::write(p.0.join("change.sql"), b"SELECT 1;\nSELECT '\xff';\n").unwrap();
     let out = zdm(&p, &["--file", p.0.join("change.sql").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
@@ -301,7 +261,7 @@ fn nul_and_invalid_utf8_in_the_change_are_located_exactly() {
 
 #[test]
 fn the_caret_points_at_the_unknown_name() {
-    let p = Project::new("caret");
+    let p = Project::with_setup("caret");
     let out = zdm(&p, &["CREATE INDEX ON users (email);\nCREATE INDEX ON users (score, \"Emial\");"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
@@ -311,7 +271,7 @@ fn the_caret_points_at_the_unknown_name() {
 
 #[test]
 fn long_lines_are_cut_around_the_caret() {
-    let p = Project::new("long");
+    let p = Project::with_setup("long");
     let change = format!("SELECT 1{} BOGUS 2{};", " + 1".repeat(200), " + 2".repeat(200));
     let out = zdm(&p, &[&change]);
     assert_eq!(out.status.code(), Some(2));
@@ -328,7 +288,7 @@ fn long_lines_are_cut_around_the_caret() {
 
 #[test]
 fn a_change_starting_with_a_comment_is_taken_as_the_change() {
-    let p = Project::new("comment");
+    let p = Project::with_setup("comment");
     for args in [
         vec!["--dry-run", "-- index for login\nCREATE INDEX ON users (email);"],
         vec!["--dry-run", "--", "-- index for login\nCREATE INDEX ON users (email);"],

@@ -74,8 +74,7 @@ fn under_traffic(name: &str, change: &str, old: &str, new: &str, keep_column_nam
     c.batch_execute(SETUP).unwrap();
     let files: ProjectFiles = support::project(SETUP);
     let config = PlanConfig { keep_column_name, ..PlanConfig::default() };
-    let out =
-        pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None }).unwrap();
+    let out = pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap();
     let (errors, queries) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut app = Some(start(&db.conninfo, old, &errors, &queries));
     for step in &out.plan.steps {
@@ -139,15 +138,7 @@ fn new_code_inserting_the_new_column_wins_over_the_old_default() {
         ("ALTER TABLE users ALTER COLUMN score TYPE bigint", "score_bigint"),
         ("ALTER TABLE users RENAME COLUMN score TO points", "points"),
     ] {
-        let out = pipeline::run(pipeline::Input {
-            change,
-            files: &files,
-            config: PlanConfig::default(),
-            now: "20261125140000",
-            name: None,
-            change_path: None,
-        })
-        .unwrap();
+        let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000")).unwrap();
         let expand = out.files.first().unwrap();
         runner::apply(&mut c, &expand.contents, Direction::Up).unwrap();
         // score has DEFAULT 0; the new release writes only the new column.

@@ -20,8 +20,7 @@ fn setup() -> String {
 /// Plans with a short lock timeout, so a held row lock stops a batch quickly.
 fn plan(files: &ProjectFiles, change: &str) -> Outcome {
     let config = PlanConfig { pg: PgVersion(15), lock_timeout: "300ms".into(), ..PlanConfig::default() };
-    pipeline::run(pipeline::Input { change, files, config, now: "20261125140000", name: None, change_path: None })
-        .unwrap_or_else(|e| panic!("plan failed: {e}"))
+    pipeline::run(pipeline::Input::new(change, files, config, "20261125140000")).unwrap_or_else(|e| panic!("plan failed: {e}"))
 }
 
 /// Runs every file up, down, up (the data change has no automatic inverse: down leaves the values).

@@ -26,6 +26,14 @@ pub struct Input<'a> {
     pub change_path: Option<&'a str>,
 }
 
+impl<'a> Input<'a> {
+    /// A change planned on its own: no `--name`, and not a file of the project.
+    #[must_use]
+    pub fn new(change: &'a str, files: &'a ProjectFiles, config: PlanConfig, now: &'a str) -> Input<'a> {
+        Input { change, files, config, now, name: None, change_path: None }
+    }
+}
+
 /// Everything `zdm plan` decided.
 pub struct Outcome {
     /// The PostgreSQL version planned for.

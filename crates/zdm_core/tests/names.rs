@@ -14,14 +14,7 @@ fn run(setup: &str, change: &str) -> Result<Outcome, pipeline::Error> {
         path: "db/migrations/20260101000000_init.sql".into(),
         contents: format!("-- migrate:up\n{setup}\n-- migrate:down\nSELECT 1;\n"),
     });
-    pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config: PlanConfig::default(),
-        now: "20261125140000",
-        name: None,
-        change_path: None,
-    })
+    pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
 }
 
 fn plan_error(change: &str) -> zdm_core::plan::PlanError {

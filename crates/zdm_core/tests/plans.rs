@@ -22,7 +22,7 @@ fn project(setup: &str) -> ProjectFiles {
 fn plan_with(setup: &str, change: &str, pg: u32) -> Result<Outcome, pipeline::Error> {
     let files = project(setup);
     let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
-    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
+    pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000"))
 }
 
 /// The receipt, then every file: what a user sees and what lands in their repo.
@@ -225,16 +225,7 @@ fn risky_statements_kept_as_written_get_their_own_file() {
 fn a_schema_dump_is_read_when_there_are_no_migrations() {
     let dump = include_str!("../../../tests/fixtures/schema_dump.sql");
     let files = ProjectFiles { files: vec![ProjectFile { path: "db/schema.sql".into(), contents: dump.into() }] };
-    let run = |change: &str| {
-        pipeline::run(pipeline::Input {
-            change,
-            files: &files,
-            config: PlanConfig::default(),
-            now: "20261125140000",
-            name: None,
-            change_path: None,
-        })
-    };
+    let run = |change: &str| pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"));
     let out = run("ALTER TABLE users RENAME COLUMN name TO full_name").unwrap();
     assert!(matches!(&out.schema.source, zdm_core::model::SchemaSource::Dump { path } if path == "db/schema.sql"));
     assert!(out.schema.checks_names(), "a pg_dump holds nothing zdm cannot model");

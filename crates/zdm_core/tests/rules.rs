@@ -366,8 +366,8 @@ fn project() -> ProjectFiles {
 fn flagged_rules(pg: u32, change: &str) -> BTreeSet<&'static str> {
     let files = project();
     let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
-    let out = pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
-        .unwrap_or_else(|e| panic!("PG {pg}: {change}: {e}"));
+    let out =
+        pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap_or_else(|e| panic!("PG {pg}: {change}: {e}"));
     out.analysis.ops.iter().flat_map(|c| c.findings.iter().map(|f| f.rule)).collect()
 }
 
@@ -424,15 +424,8 @@ fn docs_rules_md_is_generated_from_the_rules() {
 /// The last operation of a change planned against the fixture: its risk, its lock, and its findings' messages.
 fn last_op(change: &str) -> (Risk, LockLevel, String) {
     let files = project();
-    let out = pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config: PlanConfig::default(),
-        now: "20261125140000",
-        name: None,
-        change_path: None,
-    })
-    .unwrap_or_else(|e| panic!("{change}: {e}"));
+    let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
+        .unwrap_or_else(|e| panic!("{change}: {e}"));
     let c = out.analysis.ops.last().expect("one operation");
     (c.risk, c.lock, c.findings.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" | "))
 }
@@ -518,15 +511,8 @@ fn statements_get_the_verdict_their_effect_deserves() {
 /// Each statement's first step: does it run in a transaction, and what does its SQL say.
 fn first_step(change: &str) -> (bool, String) {
     let files = project();
-    let out = pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config: PlanConfig::default(),
-        now: "20261125140000",
-        name: None,
-        change_path: None,
-    })
-    .unwrap_or_else(|e| panic!("{change}: {e}"));
+    let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
+        .unwrap_or_else(|e| panic!("{change}: {e}"));
     let s = out.plan.steps.first().expect("a step");
     (s.transaction, s.up.clone())
 }
@@ -556,15 +542,8 @@ fn set_not_null_after_a_validated_check_does_not_scan() {
         "ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL AND score > 0), ALTER COLUMN email SET NOT NULL",
     ] {
         let files = project();
-        let out = pipeline::run(pipeline::Input {
-            change,
-            files: &files,
-            config: PlanConfig::default(),
-            now: "20261125140000",
-            name: None,
-            change_path: None,
-        })
-        .unwrap_or_else(|e| panic!("{change}: {e}"));
+        let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
+            .unwrap_or_else(|e| panic!("{change}: {e}"));
         let c = out.analysis.ops.last().expect("SET NOT NULL");
         assert!(c.risk <= Risk::Info && c.rewrite == Rewrite::None, "{change}: {:?} / {:?}", c.risk, c.rewrite);
         let step = out.plan.steps.iter().find(|s| s.up.contains("SET NOT NULL")).expect("a SET NOT NULL step");
@@ -575,14 +554,7 @@ fn set_not_null_after_a_validated_check_does_not_scan() {
 
 fn plan_of(change: &str) -> Result<zdm_core::pipeline::Outcome, pipeline::Error> {
     let files = project();
-    pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config: PlanConfig::default(),
-        now: "20261125140000",
-        name: None,
-        change_path: None,
-    })
+    pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
 }
 
 /// Every forward SQL line of the plan, and its notes.
@@ -646,29 +618,14 @@ fn dropped_views_no_longer_produce_notes() {
     let history = format!("{SETUP}\nCREATE VIEW user_names AS SELECT id, name FROM users;\nDROP VIEW user_names;");
     let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: history.clone() }] };
     let change = "ALTER TABLE users RENAME COLUMN name TO full_name";
-    let out = pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config: PlanConfig::default(),
-        now: "20261125140000",
-        name: None,
-        change_path: None,
-    })
-    .expect("plans");
+    let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000")).expect("plans");
     assert!(!out.plan.notes.iter().any(|n| n.contains("user_names")), "{:?}", out.plan.notes);
     assert!(out.schema.views.is_empty());
     // A view still there is still named: the rename refuses to leave it reading a dropped column.
     let kept = history.replace("DROP VIEW user_names;", "");
     let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: kept }] };
-    let out = pipeline::run(pipeline::Input {
-        change,
-        files: &files,
-        config: PlanConfig::default(),
-        now: "20261125140000",
-        name: None,
-        change_path: None,
-    })
-    .err()
-    .expect("a view reading the renamed column is refused");
+    let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
+        .err()
+        .expect("a view reading the renamed column is refused");
     assert!(out.to_string().contains("view user_names reads users.name"), "{out}");
 }

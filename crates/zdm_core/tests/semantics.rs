@@ -19,8 +19,7 @@ fn plan(setup: &str, change: &str) -> Outcome {
         });
     }
     let config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
-    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
-        .unwrap_or_else(|e| panic!("{e}"))
+    pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn rendered(out: &Outcome) -> String {
@@ -189,7 +188,7 @@ fn pipeline_error(setup: &str, change: &str) -> String {
         contents: format!("-- migrate:up\n{setup}\n-- migrate:down\nSELECT 1;\n"),
     });
     let config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
-    match pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None }) {
+    match pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")) {
         Ok(_) => String::from("planned"),
         Err(e) => e.to_string(),
     }

@@ -1,6 +1,8 @@
 //! Shared helpers for the tests that run generated migrations on a real PostgreSQL.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod project;
+
 use zdm_core::model::{PgVersion, ProjectFile, ProjectFiles};
 use zdm_core::pipeline::{self, Outcome};
 use zdm_core::plan::PlanConfig;
@@ -31,8 +33,7 @@ pub fn plan(setup: &str, change: &str, pg: u32) -> Outcome {
 /// Plans `change` against a project whose history is `setup`, with these settings.
 pub fn plan_with(setup: &str, change: &str, config: PlanConfig) -> Outcome {
     let files = project(setup);
-    pipeline::run(pipeline::Input { change, files: &files, config, now: "20261125140000", name: None, change_path: None })
-        .unwrap_or_else(|e| panic!("plan failed: {e}"))
+    pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap_or_else(|e| panic!("plan failed: {e}"))
 }
 
 /// Everything about the public schema that a rollback must restore, as sorted text.

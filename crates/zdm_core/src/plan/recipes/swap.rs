@@ -85,20 +85,18 @@ pub(super) fn free_name(ctx: &Ctx<'_>, schema: Option<&str>, base: &str) -> Stri
             || before.tables.values().any(|t| t.constraints.iter().any(|k| k.name == n))
             || ctx.names.borrow().contains(n)
     };
-    let mut name = cut(base, 63);
-    let mut i = 0;
-    while taken(&name) {
-        i += 1;
-        let suffix = format!("_{i}");
-        name = format!("{}{suffix}", cut(base, 63 - suffix.len()));
-    }
+    let name = first_free(base, taken);
     ctx.names.borrow_mut().insert(name.clone());
     name
 }
 
 /// A free column name on `table` (`base`, `base_1`, …), at most 63 bytes.
 pub(super) fn free_column(table: Option<&Table>, base: &str) -> String {
-    let taken = |n: &str| table.is_some_and(|t| t.column(n).is_some());
+    first_free(base, |n: &str| table.is_some_and(|t| t.column(n).is_some()))
+}
+
+/// `base`, else `base_1`, `base_2`, … (cut to 63 bytes with the suffix), the first that `taken` refuses.
+fn first_free(base: &str, taken: impl Fn(&str) -> bool) -> String {
     let mut name = cut(base, 63);
     let mut i = 0;
     while taken(&name) {

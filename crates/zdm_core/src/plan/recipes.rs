@@ -125,11 +125,12 @@ pub(super) fn drafts(analysis: &Analysis, config: &PlanConfig) -> Result<Vec<Dra
     let mut out = Vec::new();
     let mut consumed = vec![false; analysis.ops.len()];
     let names = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let earlier = Earlier::new(analysis);
     for (i, c) in analysis.ops.iter().enumerate() {
         if consumed[i] || matches!(c.op.kind, OpKind::Transaction { .. }) {
             continue;
         }
-        let ctx = Ctx { analysis, config, c, names: &names };
+        let ctx = Ctx { analysis, config, c, names: &names, index: i, earlier: &earlier };
         if let OpKind::CreateIndex(spec) = &c.op.kind
             && spec.if_not_exists
             && let Some(name) = spec.name.as_ref().filter(|n| analysis.before.indexes.contains_key(*n))
@@ -277,6 +278,51 @@ struct Ctx<'a> {
     c: &'a Classified,
     /// Names of objects this plan generates so far (so two of them never collide).
     names: &'a std::cell::RefCell<std::collections::BTreeSet<String>>,
+    /// Position of `c` in the analysis.
+    index: usize,
+    /// What earlier statements of the change set (search_path, comments), computed once.
+    earlier: &'a Earlier,
+}
+
+/// What the statements before each operation of the change set: read once for the whole change (each
+/// statement parsed at most once), so no recipe rescans the change.
+struct Earlier {
+    /// The search_path in force before each operation (None: the default).
+    path: Vec<Option<Vec<String>>>,
+    /// For each COMMENT: the comment an earlier COMMENT of the change left on the same object, if any.
+    comment: Vec<Option<Option<String>>>,
+    /// Each operation sets the search_path itself.
+    sets_path: Vec<bool>,
+}
+
+impl Earlier {
+    fn new(analysis: &Analysis) -> Earlier {
+        let mut path = Vec::with_capacity(analysis.ops.len());
+        let mut comment = Vec::with_capacity(analysis.ops.len());
+        let mut sets_path = Vec::with_capacity(analysis.ops.len());
+        let mut current: Option<Vec<String>> = None;
+        let mut comments: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
+        for c in &analysis.ops {
+            path.push(current.clone());
+            let sql_text = &c.op.sql;
+            let may_set_path = matches!(c.op.kind, OpKind::Catalog { .. } | OpKind::Setting { .. } | OpKind::Select { .. })
+                && (sql_text.to_ascii_lowercase().contains("search_path") || sql_text.to_ascii_uppercase().starts_with("RESET"));
+            let set = if may_set_path { sql::search_path_of(sql_text) } else { None };
+            sets_path.push(set.is_some());
+            if let Some(p) = set {
+                current = p;
+            }
+            let mut before = None;
+            if matches!(c.op.kind, OpKind::Catalog { .. } | OpKind::Comment { .. })
+                && let Some((key, text)) = sql::comment_sql(sql_text, None)
+            {
+                before = comments.get(&key).cloned();
+                comments.insert(key, text);
+            }
+            comment.push(before);
+        }
+        Earlier { path, comment, sets_path }
+    }
 }
 
 impl Ctx<'_> {
@@ -373,11 +419,10 @@ fn as_written(ctx: &Ctx<'_>) -> Draft {
 /// The search_path an earlier statement of the change set for this one (None: the default, or this
 /// statement sets it itself).
 fn search_path_before(ctx: &Ctx<'_>) -> Option<Vec<String>> {
-    if sql::search_path_of(&ctx.c.op.sql).is_some() {
+    if ctx.earlier.sets_path[ctx.index] {
         return None;
     }
-    let index = ctx.analysis.ops.iter().position(|o| std::ptr::eq(o, ctx.c))?;
-    ctx.analysis.ops[..index].iter().rev().find_map(|o| sql::search_path_of(&o.op.sql)).flatten()
+    ctx.earlier.path[ctx.index].clone()
 }
 
 /// Statements whose effect on rows a no-op rollback cannot give back.
@@ -613,11 +658,8 @@ fn catalog_inverse(ctx: &Ctx<'_>) -> Option<String> {
     let sql_text = &c.op.sql;
     if let Some((key, _)) = sql::comment_sql(sql_text, None) {
         // The comment just before this statement: an earlier COMMENT of the change, else the schema's.
-        let index = ctx.analysis.ops.iter().position(|o| std::ptr::eq(o, c)).unwrap_or(0);
-        let earlier = ctx.analysis.ops[..index].iter().rev().find_map(|o| match sql::comment_sql(&o.op.sql, None) {
-            Some((k, text)) if k == key => Some(text),
-            _ => None,
-        });
+        let _ = &key;
+        let earlier = ctx.earlier.comment[ctx.index].clone();
         let previous = earlier.unwrap_or_else(|| ctx.analysis.before.comments.get(&key).cloned());
         if previous.is_none() && !ctx.analysis.before.is_known() {
             return Some(sqlgen::refuse("the previous comment is not known (no schema found)"));

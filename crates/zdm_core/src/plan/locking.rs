@@ -110,6 +110,11 @@ END
     if let Some(t) = statement_timeout {
         out.push_str(&format!("SET LOCAL statement_timeout = {t};\n"));
     }
+    // Any other leading SET LOCAL (the change's own) keeps its place before the statements.
+    for l in header.iter().filter(|l| !l.starts_with("SET LOCAL lock_timeout") && !l.starts_with("SET LOCAL statement_timeout")) {
+        out.push_str(l);
+        out.push('\n');
+    }
     out.push_str(&format!("DO {};", dollar_quote(&block, "zdm_lock")));
     out
 }
@@ -139,6 +144,14 @@ mod tests {
         assert!(out.contains(&format!("SET LOCAL statement_timeout = '{}s';", (30_000 + budget).div_ceil(1000))), "{out}");
         let once = PlanConfig { lock_retries: 1, ..PlanConfig::default() };
         assert_eq!(with_lock_retries(add, &once), add);
+    }
+
+    #[test]
+    fn the_changes_own_set_local_is_kept() {
+        let config = PlanConfig::default();
+        let add = "SET LOCAL lock_timeout = '200ms';\nSET LOCAL statement_timeout = '30s';\nSET LOCAL search_path = billing;\nALTER TABLE users ADD COLUMN x int;";
+        let out = with_lock_retries(add, &config);
+        assert!(out.contains("SET LOCAL search_path = billing;\nDO $zdm_lock$"), "{out}");
     }
 
     #[test]

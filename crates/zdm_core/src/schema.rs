@@ -82,6 +82,11 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
             apply_op(schema, op, false);
             schema.blind_spots.push(spot("CREATE TABLE … (LIKE …)", Reach::Columns(vec![table.key()])));
         }
+        // A materialized view depends on the columns it reads, like a view.
+        OpKind::Other { what, .. } if what.starts_with("CREATE MATERIALIZED") => match sql::materialized_view(&op.sql) {
+            Some(kind) => apply(schema, &kind, false),
+            None => schema.blind_spots.push(spot("CREATE MATERIALIZED VIEW", Reach::AnyColumns)),
+        },
         OpKind::Other { what, .. }
             if ["CREATE TABLE", "CREATE FOREIGN", "CREATE UNLOGGED", "CREATE TEMP", "SELECT", "IMPORT"]
                 .iter()
@@ -89,7 +94,15 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
         {
             schema.blind_spots.push(spot(&what.to_lowercase(), Reach::Everything));
         }
-        _ => apply_op(schema, op, false),
+        _ => {
+            let known = schema.blind_spots.len();
+            apply_op(schema, op, false);
+            // Blind spots `apply` found (a table made from a query) get this file and line.
+            for b in &mut schema.blind_spots[known..] {
+                b.path = path.to_string();
+                b.line = op.pos.line;
+            }
+        }
     }
 }
 
@@ -554,9 +567,14 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
         OpKind::AddDomainConstraint { domain, .. } => {
             *schema.domains.entry(domain.key()).or_insert(0) += 1;
         }
-        OpKind::CreateTableAs { .. } => {
-            // Its columns come from a query zdm does not type: names on it can no longer be checked.
-            schema.complete = false;
+        OpKind::CreateTableAs { table, .. } => {
+            // Its columns come from a query zdm does not type: names on it are not checked.
+            schema.blind_spots.push(BlindSpot {
+                path: "the change".into(),
+                line: 0,
+                what: "CREATE TABLE … AS".into(),
+                reach: Reach::Columns(vec![table.key()]),
+            });
         }
         OpKind::RenameConstraint { table, from, to } => {
             if let Some(t) = schema.tables.get_mut(&table.key()) {
@@ -704,6 +722,19 @@ mod tests {
         assert_eq!(names("c"), ["id", "at", "extra"]);
         assert_eq!(s.tables["m1"].partition_of.as_ref().map(|p| p.1.as_str()), Some("FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"));
         assert!(s.checks_names());
+    }
+
+    #[test]
+    fn materialized_views_and_tables_made_from_queries_are_known() {
+        let s = replayed(
+            "CREATE TABLE users (id int, name text);\nCREATE MATERIALIZED VIEW names AS SELECT name FROM users;\nCREATE TABLE copy AS SELECT * FROM users;",
+        );
+        assert_eq!(s.views_using("users", "name").map(|v| v.name.key()).collect::<Vec<_>>(), ["names"]);
+        assert!(s.checks_names_on(&QName::bare("users")) && !s.checks_names_on(&QName::bare("copy")));
+        assert_eq!(
+            s.blind_spots[0].describe(),
+            "m/1.sql:3: CREATE TABLE … AS zdm cannot see into may change columns of copy: their column names are not checked"
+        );
     }
 
     #[test]

@@ -279,3 +279,15 @@ fn a_table_wider_than_postgresql_allows_is_an_error_at_the_statement_that_crosse
     let fits: String = (0..1595).map(|i| format!("ALTER TABLE users ADD COLUMN c{i} integer;\n")).collect();
     assert!(plan_with(SETUP, &fits, 15).is_ok());
 }
+
+#[test]
+fn tables_made_from_queries_and_materialized_views_are_followed() {
+    // A table the change makes from a query can be indexed in the same change: its columns are unknown,
+    // not absent.
+    assert!(plan_with(SETUP, "CREATE TABLE users_copy AS SELECT * FROM users;\nCREATE INDEX ON users_copy (email);", 15).is_ok());
+    // A materialized view reading a column keeps a plan from swapping that column away under it.
+    let history = format!("{SETUP}\nCREATE MATERIALIZED VIEW user_names AS SELECT id, name FROM users;");
+    let err = plan_with(&history, "ALTER TABLE users RENAME COLUMN name TO full_name", 15).err().expect("refused");
+    assert!(err.to_string().contains("user_names reads users.name"), "{err}");
+    assert!(plan_with(&history, "ALTER TABLE users RENAME COLUMN email TO contact", 15).is_ok());
+}

@@ -802,9 +802,25 @@ fn drop(s: &protobuf::DropStmt, sql: &str, pos: Pos) -> Vec<Op> {
 
 fn view(s: &protobuf::ViewStmt) -> OpKind {
     let name = s.view.as_ref().map(qname).unwrap_or_else(|| QName::bare(""));
+    view_reading(name, s.query.as_deref(), s.replace)
+}
+
+/// `CREATE MATERIALIZED VIEW` as the view it is for what it reads (its name, tables and columns), so the
+/// schema model knows what depends on a column. `None` for any other statement.
+#[must_use]
+pub fn materialized_view(sql: &str) -> Option<OpKind> {
+    let NodeEnum::CreateTableAsStmt(s) = only_statement(sql)? else { return None };
+    if s.objtype != ObjectType::ObjectMatview as i32 {
+        return None;
+    }
+    let name = s.into.as_ref().and_then(|i| i.rel.as_ref()).map(qname)?;
+    Some(view_reading(name, s.query.as_deref(), false))
+}
+
+fn view_reading(name: QName, query: Option<&Node>, replace: bool) -> OpKind {
     let mut tables = Vec::new();
     let mut columns = Vec::new();
-    if let Some(q) = s.query.as_deref().and_then(|q| q.node.as_ref()) {
+    if let Some(q) = query.and_then(|q| q.node.as_ref()) {
         for (n, _, _, _) in q.nodes() {
             match n {
                 NodeRef::RangeVar(r) => tables.push(qname(r).key()),
@@ -821,7 +837,7 @@ fn view(s: &protobuf::ViewStmt) -> OpKind {
     tables.dedup();
     columns.sort();
     columns.dedup();
-    OpKind::CreateView { name, tables, columns, replace: s.replace }
+    OpKind::CreateView { name, tables, columns, replace }
 }
 
 fn update(s: &protobuf::UpdateStmt) -> OpKind {

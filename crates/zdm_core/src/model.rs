@@ -273,6 +273,8 @@ pub struct Column {
     pub identity: bool,
     /// The sequence this column owns (`serial` types, `OWNED BY`), whose `nextval` is its default.
     pub sequence: Option<QName>,
+    /// Columns of the same table its `GENERATED ALWAYS AS (…)` expression reads.
+    pub generated_reads: Vec<String>,
 }
 
 /// The kind of a table constraint.

@@ -79,6 +79,8 @@ pub struct ColumnSpec {
     pub generated: Option<Generated>,
     /// `GENERATED ALWAYS AS IDENTITY` (rather than BY DEFAULT).
     pub identity_always: bool,
+    /// Columns a `GENERATED ALWAYS AS (…)` expression reads.
+    pub generated_reads: Vec<String>,
     /// The full column definition as SQL (`name type constraints…`).
     pub definition: String,
 }

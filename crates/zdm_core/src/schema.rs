@@ -263,6 +263,7 @@ fn column_of(table: &QName, spec: &ColumnSpec) -> Column {
         generated: spec.generated.is_some(),
         identity: spec.generated == Some(crate::op::Generated::Identity),
         sequence,
+        generated_reads: spec.generated_reads.clone(),
     }
 }
 
@@ -493,6 +494,7 @@ pub fn apply(schema: &mut Schema, kind: &OpKind, in_change: bool) {
             let rename = |cols: &mut Vec<String>| cols.iter_mut().filter(|c| *c == from).for_each(|c| c.clone_from(to));
             if let Some(t) = schema.tables.get_mut(&key) {
                 t.columns.iter_mut().filter(|c| &c.name == from).for_each(|c| c.name.clone_from(to));
+                t.columns.iter_mut().for_each(|c| rename(&mut c.generated_reads));
                 for c in &mut t.constraints {
                     match &mut c.kind {
                         ConstraintKind::PrimaryKey { columns }

@@ -291,3 +291,15 @@ fn tables_made_from_queries_and_materialized_views_are_followed() {
     assert!(err.to_string().contains("user_names reads users.name"), "{err}");
     assert!(plan_with(&history, "ALTER TABLE users RENAME COLUMN email TO contact", 15).is_ok());
 }
+
+#[test]
+fn a_generated_column_computed_from_a_swapped_column_is_refused() {
+    let history = format!(
+        "{SETUP}\nALTER TABLE users ADD COLUMN label text GENERATED ALWAYS AS (name || ' <' || email || '>') STORED;\nALTER TABLE users RENAME COLUMN email TO mail;"
+    );
+    for change in ["ALTER TABLE users RENAME COLUMN name TO full_name", "ALTER TABLE users ALTER COLUMN mail TYPE varchar(200)"] {
+        let err = plan_with(&history, change, 15).err().unwrap_or_else(|| panic!("{change}: refused"));
+        assert!(err.to_string().contains("generated column users.label is computed from"), "{err}");
+    }
+    assert!(plan_with(&history, "ALTER TABLE users RENAME COLUMN code TO ref", 15).is_ok());
+}

@@ -374,6 +374,7 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
         check: None,
         generated: None,
         identity_always: false,
+        generated_reads: Vec::new(),
         definition: String::new(),
     };
     if !c.identity.is_empty() {
@@ -401,6 +402,7 @@ fn column_spec(c: &protobuf::ColumnDef) -> ColumnSpec {
                 spec.identity_always = k.generated_when == "a";
             }
             ConstrType::ConstrGenerated => {
+                spec.generated_reads = k.raw_expr.as_deref().and_then(|e| e.node.as_ref()).map(column_refs).unwrap_or_default();
                 spec.generated = Some(if k.generated_kind == "v" { Generated::Virtual } else { Generated::Stored });
             }
             _ => {}

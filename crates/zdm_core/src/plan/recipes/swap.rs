@@ -220,6 +220,13 @@ fn carried(ctx: &Ctx<'_>, sw: &Swap<'_>, old: Option<&Column>) -> Result<Carried
         }
         out.sequence = col.sequence.clone();
     }
+    if let Some(g) = ctx.c.table_before.as_ref().and_then(|t| t.columns.iter().find(|c| c.generated_reads.iter().any(|r| r == source))) {
+        return Err(refuse(
+            ctx,
+            format!("generated column {key}.{} is computed from {source}: zdm cannot carry it over a column swap", g.name),
+            "change the generated column's expression to the new column first (SET EXPRESSION on PostgreSQL 17+), or drop and re-add it",
+        ));
+    }
     if let Some(v) = before.views_using(&key, source).next() {
         return Err(refuse(
             ctx,

@@ -320,7 +320,10 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
             path = format!(".zdm/reports/{now}_{slug}_{n}.html");
         }
         info.report = Some(if args.dry_run { format!("{path} (not written: dry run)") } else { path.clone() });
-        report_file = Some(GeneratedFile { path, contents: mask_secrets(&report::html_report(&outcome, &info, &human_now)) });
+        // A dry run writes no report, so it is not rendered either.
+        if !args.dry_run {
+            report_file = Some(GeneratedFile { path, contents: mask_secrets(&report::html_report(&outcome, &info, &human_now)) });
+        }
     }
     if !args.dry_run {
         let mut all = outcome.files.clone();

@@ -443,8 +443,6 @@ pub struct Schema {
     pub comments: BTreeMap<String, String>,
     /// Where the facts came from.
     pub source: SchemaSource,
-    /// Every statement replayed was understood (no blind spot).
-    pub complete: bool,
     /// What the history holds that zdm could not see into, each with what it may have changed.
     pub blind_spots: Vec<BlindSpot>,
 }
@@ -499,7 +497,6 @@ impl Schema {
             domains: BTreeMap::new(),
             comments: BTreeMap::new(),
             source: SchemaSource::Unknown,
-            complete: false,
             blind_spots: Vec::new(),
         }
     }

@@ -40,11 +40,8 @@ fn pause_ms(attempt: u64) -> u64 {
     FIRST_PAUSE_MS.saturating_mul(1 << attempt.min(16)).min(MAX_PAUSE_MS)
 }
 
-/// True when running `body` takes a lock that the application's reads or writes would queue behind.
-fn blocks_app(body: &str) -> bool {
-    let Ok(statements) = sql::parse(body) else {
-        return true;
-    };
+/// True when running `statements` takes a lock that the application's reads or writes would queue behind.
+fn blocks_app(statements: &[crate::op::Statement]) -> bool {
     statements.iter().flat_map(|s| &s.ops).any(|op| rules::base_effect(&op.kind).0 >= LockLevel::Share)
 }
 
@@ -59,12 +56,12 @@ pub fn with_lock_retries(section: &str, config: &PlanConfig) -> String {
     let lines: Vec<&str> = section.lines().collect();
     let split = lines.iter().position(|l| !l.starts_with("SET LOCAL ")).unwrap_or(lines.len());
     let (header, body) = (&lines[..split], lines[split..].join("\n"));
-    if !blocks_app(&body) {
-        return section.to_string();
-    }
     let Ok(statements) = sql::parse(&body) else {
         return section.to_string();
     };
+    if !blocks_app(&statements) {
+        return section.to_string();
+    }
     // The statement timeout covers the whole DO statement: the step's own limit plus the retry budget.
     let statement_timeout = header.iter().find_map(|l| l.strip_prefix("SET LOCAL statement_timeout = ")).map(|v| {
         let v = v.trim_end_matches(';').trim_matches('\'');

@@ -422,12 +422,6 @@ pub(super) fn batched_block(config: &PlanConfig, before: &[String], backfill_do:
         body.push("  COMMIT;".into());
     }
     let text = body.join("\n");
-    let mut tag = "$zdm_rollback$".to_string();
-    let mut i = 0;
-    while text.contains(&tag) {
-        i += 1;
-        tag = format!("$zdm_rollback{i}$");
-    }
     let decl = if declare.is_empty() { String::new() } else { format!("DECLARE\n{}\n", declare.join("\n")) };
-    format!("DO {tag}\n{decl}BEGIN\n{text}\nEND\n{tag};")
+    format!("DO {};", dollar_quote(&format!("\n{decl}BEGIN\n{text}\nEND\n"), "zdm_rollback"))
 }

@@ -26,6 +26,59 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation: what it detects, why, the lock, the safe strategy, versions.
     Explain(ExplainArgs),
+    /// Say which migration tool the project uses, where its migrations live and how zdm will write them.
+    Detect(DetectArgs),
+}
+
+/// `--tool` / `--migrations-dir`: which migration setup to follow when detection finds several.
+#[derive(Args, Clone, Default)]
+pub struct ToolArgs {
+    /// Migration tool to write for (prisma, drizzle, golang-migrate, goose, flyway, liquibase, sqlx,
+    /// diesel, refinery, node-pg-migrate, dbmate, raw-sql).
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// Migrations directory, relative to the project directory.
+    #[arg(long, value_name = "DIR")]
+    pub migrations_dir: Option<String>,
+}
+
+impl ToolArgs {
+    fn choice(&self) -> zdm_core::tools::Choice {
+        zdm_core::tools::Choice { tool: self.tool.clone(), dir: self.migrations_dir.clone() }
+    }
+}
+
+#[derive(Args)]
+pub struct DetectArgs {
+    /// The project directory.
+    #[arg(long, short = 'd', value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+}
+
+/// `zdm detect`.
+pub fn detect(args: &DetectArgs) -> Result<()> {
+    let (files, read_warnings) = project::read(&args.dir)?;
+    for w in &read_warnings {
+        warn(&format!("warning: {}: {}", w.path, w.message));
+    }
+    let (now, _) = utc_now();
+    let found = zdm_core::tools::detect(&files, &args.tool.choice()).map_err(|e| detect_error(e, ""))?;
+    let profile = found.tool.profile(&files, &found.detection, &now);
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report::detect_json(&found, &profile))? + "\n",
+        Format::Text => report::detect_text(&found, &profile),
+    };
+    emit(&mask_secrets(&text))
+}
+
+fn detect_error(e: zdm_core::tools::DetectError, tail: &str) -> anyhow::Error {
+    let help = e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default();
+    anyhow!("error: {}{help}{tail}", e.message)
 }
 
 #[derive(Args)]
@@ -119,6 +172,8 @@ pub struct PlanArgs {
     /// ASCII marks and box instead of Unicode.
     #[arg(long)]
     pub ascii: bool,
+    #[command(flatten)]
+    pub tool: ToolArgs,
 }
 
 fn parse_slug(s: &str) -> Result<String, String> {
@@ -294,6 +349,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         now: &now,
         name: args.name.as_deref(),
         change_path: change_path.as_deref(),
+        choice: args.tool.choice(),
     };
     let outcome = match pipeline::run(input) {
         Ok(o) => o,
@@ -302,6 +358,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
             return Err(located(&source, &e.message, e.pos, e.help.as_deref()));
         }
         Err(PlanFailure::Write(e)) => return Err(anyhow!("error: {e} (nothing written)")),
+        Err(PlanFailure::Detect(e)) => return Err(detect_error(e, "\n  (nothing written)")),
     };
 
     let style = Style {
@@ -322,7 +379,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         info.report = Some(if args.dry_run { format!("{path} (not written: dry run)") } else { path.clone() });
         // A dry run writes no report, so it is not rendered either.
         if !args.dry_run {
-            report_file = Some(GeneratedFile { path, contents: mask_secrets(&report::html_report(&outcome, &info, &human_now)) });
+            report_file = Some(GeneratedFile::new(path, mask_secrets(&report::html_report(&outcome, &info, &human_now))));
         }
     }
     if !args.dry_run {

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Plan(args) => cli::plan(&args, std::io::stdout().is_terminal()),
         cli::Command::Rules(args) => cli::rules(&args),
         cli::Command::Explain(args) => cli::explain(&args),
+        cli::Command::Detect(args) => cli::detect(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -57,11 +57,14 @@ pub fn relative(root: &Path, file: &Path) -> Option<String> {
     Some(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
 }
 
+/// Largest configuration file read.
+const CONFIG_MAX_BYTES: u64 = 4 << 20;
+
 /// Extensions of migration files written as code (listed by path, contents not read).
 const CODE_MIGRATION_EXTENSIONS: &[&str] = &["py", "rb", "js", "ts", "cjs", "mjs", "go", "exs", "rs"];
 
-/// Reads the project's SQL files (and the paths of code migrations), paths relative to `root` with `/`
-/// separators, sorted. A file that is not
+/// Reads the project's SQL files and migration tools' configuration files (and the paths of code
+/// migrations), paths relative to `root` with `/` separators, sorted. A file that is not
 /// UTF-8 is read lossily (U+FFFD for each bad sequence) and named in a warning; a file that cannot be read
 /// at all stops the run with the OS's reason.
 pub fn read(root: &Path) -> Result<(ProjectFiles, Vec<ReadWarning>)> {
@@ -82,7 +85,10 @@ pub fn read(root: &Path) -> Result<(ProjectFiles, Vec<ReadWarning>)> {
         let rel =
             path.strip_prefix(root).unwrap_or(path).components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         let is_sql = path.extension().is_some_and(|e| e == "sql");
-        if !is_sql {
+        // Configuration files, manifests and tool bookkeeping are read too (the core says which), up to
+        // a size no such file reaches.
+        let is_config = zdm_core::tools::wants_contents(&rel) && entry.metadata().is_ok_and(|m| m.len() <= CONFIG_MAX_BYTES);
+        if !is_sql && !is_config {
             // Code migrations are listed by path only, so the plan can say which history it cannot read.
             let code = path.extension().is_some_and(|e| CODE_MIGRATION_EXTENSIONS.iter().any(|x| e == *x));
             if code && (rel.contains("migrat") || rel.contains("/versions/")) {

@@ -7,7 +7,9 @@
 //!    hidden temporary file beside its target (`.NAME.zdm-tmp`: hidden and not `.sql`, so neither zdm nor a
 //!    migration tool ever reads it) and fsyncs it, marks the journal `commit`, then hard-links each
 //!    temporary file to its target (a link fails when the target exists: nothing is ever overwritten),
-//!    removes the temporary files and the journal.
+//!    removes the temporary files and the journal. A file the tool's bookkeeping needs changed (a
+//!    journal, a changelog listing migrations: `GeneratedFile::replaces`) is checked to still hold what
+//!    zdm read, and is renamed over only after every new file is linked; a failure puts it back.
 //! 3. [`recover`], called under the lock before the project is read, finishes what a killed run left: a
 //!    journal still in `writing` loses its temporary files (nothing of that run appears), one in `commit`
 //!    has its remaining links made (all of that run appears).
@@ -69,10 +71,11 @@ fn pause(var: &str, done: usize) {
     }
 }
 
-fn write_journal(root: &Path, state: &str, pairs: &[(PathBuf, PathBuf)]) -> std::io::Result<()> {
+fn write_journal(root: &Path, state: &str, pairs: &[(PathBuf, PathBuf)], updates: &[bool]) -> std::io::Result<()> {
     let mut text = format!("{state}\n");
-    for (tmp, target) in pairs {
-        text.push_str(&format!("{}\t{}\n", tmp.display(), target.display()));
+    for (i, (tmp, target)) in pairs.iter().enumerate() {
+        let kind = if updates.get(i).copied().unwrap_or(false) { "\treplace" } else { "" };
+        text.push_str(&format!("{}\t{}{kind}\n", tmp.display(), target.display()));
     }
     let staging = root.join(format!("{JOURNAL}.tmp"));
     let mut f = File::create(&staging)?;
@@ -96,12 +99,19 @@ pub fn recover(root: &Path) -> Option<String> {
     let text = fs::read_to_string(&journal).ok()?;
     let mut lines = text.lines();
     let state = lines.next().unwrap_or("");
-    let pairs: Vec<(PathBuf, PathBuf)> = lines.filter_map(|l| l.split_once('\t')).map(|(t, g)| (root.join(t), root.join(g))).collect();
-    let commit = state == "commit" && pairs.iter().all(|(t, g)| t.exists() || g.exists());
+    let entries: Vec<(PathBuf, PathBuf, bool)> = lines
+        .filter_map(|l| {
+            let mut parts = l.split('\t');
+            let (t, g) = (parts.next()?, parts.next()?);
+            Some((root.join(t), root.join(g), parts.next() == Some("replace")))
+        })
+        .collect();
+    let commit = state == "commit" && entries.iter().all(|(t, g, _)| t.exists() || g.exists());
     let mut linked = 0;
-    for (tmp, target) in &pairs {
-        if commit && tmp.exists() && !target.exists() && fs::hard_link(tmp, target).is_ok() {
-            linked += 1;
+    for (tmp, target, update) in &entries {
+        if commit && tmp.exists() {
+            let done = if *update { fs::rename(tmp, target).is_ok() } else { !target.exists() && fs::hard_link(tmp, target).is_ok() };
+            linked += usize::from(done);
         }
         let _ = fs::remove_file(tmp);
     }
@@ -110,24 +120,33 @@ pub fn recover(root: &Path) -> Option<String> {
     Some(if commit {
         format!("note: finished writing {linked} file(s) of an interrupted zdm run")
     } else {
-        format!("note: removed the temporary files of an interrupted zdm run ({} file(s), none was written)", pairs.len())
+        format!("note: removed the temporary files of an interrupted zdm run ({} file(s), none was written)", entries.len())
     })
 }
 
 /// Writes every file under `root` (call under [`lock`]), refusing to touch an existing path; on any
 /// failure removes what it wrote, so the project is left as it was.
 pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
-    for f in files {
+    // New files first, updates of existing ones last: an update is the one step that cannot be a link.
+    let mut files: Vec<&GeneratedFile> = files.iter().collect();
+    files.sort_by_key(|f| f.replaces.is_some());
+    for f in &files {
         let path = root.join(&f.path);
-        if path.exists() {
-            bail!("error: {} already exists; zdm never overwrites a migration (nothing written)", f.path);
+        match &f.replaces {
+            None if path.exists() => bail!("error: {} already exists; zdm never overwrites a migration (nothing written)", f.path),
+            Some(old) if fs::read_to_string(&path).ok().as_ref() != Some(old) => {
+                bail!("error: {} changed while zdm was planning; run zdm again (nothing written)", f.path)
+            }
+            _ => {}
         }
     }
+    let updates: Vec<bool> = files.iter().map(|f| f.replaces.is_some()).collect();
     let pairs: Vec<(PathBuf, PathBuf)> = files.iter().map(|f| (temp_path(Path::new(&f.path)), PathBuf::from(&f.path))).collect();
+    let mut replaced: Vec<(PathBuf, String)> = Vec::new();
     let mut linked: Vec<PathBuf> = Vec::new();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<()> {
-        write_journal(root, "writing", &pairs)?;
+        write_journal(root, "writing", &pairs, &updates)?;
         for (n, (f, (tmp, _))) in files.iter().zip(&pairs).enumerate() {
             let path = root.join(&f.path);
             if let Some(dir) = path.parent()
@@ -156,10 +175,15 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
         for dir in files.iter().filter_map(|f| root.join(&f.path).parent().map(Path::to_path_buf)) {
             sync_dir(&dir);
         }
-        write_journal(root, "commit", &pairs)?;
-        for (n, (tmp, target)) in pairs.iter().enumerate() {
-            fs::hard_link(root.join(tmp), root.join(target)).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
-            linked.push(root.join(target));
+        write_journal(root, "commit", &pairs, &updates)?;
+        for (n, ((tmp, target), f)) in pairs.iter().zip(&files).enumerate() {
+            if let Some(old) = &f.replaces {
+                fs::rename(root.join(tmp), root.join(target)).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+                replaced.push((root.join(target), old.clone()));
+            } else {
+                fs::hard_link(root.join(tmp), root.join(target)).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+                linked.push(root.join(target));
+            }
             pause("ZDM_TEST_PAUSE_AFTER_LINKS", n + 1);
         }
         Ok(())
@@ -168,6 +192,9 @@ pub fn write_all(root: &Path, files: &[GeneratedFile]) -> Result<()> {
         let _ = fs::remove_file(root.join(tmp));
     }
     if let Err(e) = result {
+        for (p, old) in &replaced {
+            let _ = fs::write(p, old);
+        }
         for p in linked.iter().rev() {
             let _ = fs::remove_file(p);
         }
@@ -197,7 +224,7 @@ mod tests {
     }
 
     fn file(path: &str) -> GeneratedFile {
-        GeneratedFile { path: path.into(), contents: "-- migrate:up\n-- migrate:down\n".into() }
+        GeneratedFile::new(path, "-- migrate:up\n-- migrate:down\n")
     }
 
     fn listing(dir: &Path) -> Vec<String> {
@@ -249,17 +276,33 @@ mod tests {
         fs::write(dir.join("m/1.sql"), "one").unwrap();
         let pairs =
             [(PathBuf::from("m/.1.sql.zdm-tmp"), PathBuf::from("m/1.sql")), (PathBuf::from("m/.2.sql.zdm-tmp"), PathBuf::from("m/2.sql"))];
-        write_journal(&dir, "commit", &pairs).unwrap();
+        write_journal(&dir, "commit", &pairs, &[]).unwrap();
         assert!(recover(&dir).unwrap().contains("finished writing 1 file"));
         assert_eq!(listing(&dir.join("m")), ["1.sql", "2.sql"]);
         assert_eq!(fs::read_to_string(dir.join("m/2.sql")).unwrap(), "two");
 
         fs::write(dir.join("m/.3.sql.zdm-tmp"), "three").unwrap();
-        write_journal(&dir, "writing", &[(PathBuf::from("m/.3.sql.zdm-tmp"), PathBuf::from("m/3.sql"))]).unwrap();
+        write_journal(&dir, "writing", &[(PathBuf::from("m/.3.sql.zdm-tmp"), PathBuf::from("m/3.sql"))], &[]).unwrap();
         assert!(recover(&dir).unwrap().contains("none was written"));
         assert_eq!(listing(&dir.join("m")), ["1.sql", "2.sql"]);
         assert_eq!(listing(&dir), ["m"]);
         assert_eq!(recover(&dir), None);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn updates_check_what_was_read_and_land_with_the_new_files() {
+        let dir = scratch("update");
+        fs::create_dir_all(dir.join("m/meta")).unwrap();
+        fs::write(dir.join("m/meta/_journal.json"), "old").unwrap();
+        let update = |old: &str| GeneratedFile::update("m/meta/_journal.json", old, "new");
+        let err = write_all(&dir, &[file("m/1.sql"), update("something else")]).unwrap_err();
+        assert!(err.to_string().contains("changed while zdm was planning"), "{err}");
+        assert!(!dir.join("m/1.sql").exists());
+        write_all(&dir, &[update("old"), file("m/1.sql")]).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("m/meta/_journal.json")).unwrap(), "new");
+        assert!(dir.join("m/1.sql").exists());
+        assert_eq!(listing(&dir.join("m/meta")), ["_journal.json"], "no temporary file is left");
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -74,6 +74,7 @@ fn same_name_type_change_of_the_primary_key_rolls_back() {
         now: "20261125140000",
         name: None,
         change_path: None,
+        choice: Default::default(),
     })
     .unwrap();
     let before = support::fingerprint(&mut c);
@@ -118,6 +119,7 @@ fn what_cannot_be_carried_is_refused_with_the_reason() {
             now: "20261125140000",
             name: None,
             change_path: None,
+            choice: Default::default(),
         })
         .err()
         .map(|e| e.to_string())

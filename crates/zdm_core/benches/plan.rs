@@ -56,6 +56,7 @@ fn bench(c: &mut Criterion) {
                 now: "20261125140000",
                 name: None,
                 change_path: None,
+                choice: Default::default(),
             })
             .expect("the generated change plans");
             black_box(out.files.len())

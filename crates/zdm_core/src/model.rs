@@ -588,6 +588,25 @@ pub struct GeneratedFile {
     pub path: String,
     /// Full contents.
     pub contents: String,
+    /// For an update of an existing file (a tool's journal, a changelog that lists migrations): the
+    /// contents zdm read and changed. The write fails, writing nothing, if the file no longer holds them.
+    /// `None`: a new file, never written over an existing path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+}
+
+impl GeneratedFile {
+    /// A new file.
+    #[must_use]
+    pub fn new(path: impl Into<String>, contents: impl Into<String>) -> GeneratedFile {
+        GeneratedFile { path: path.into(), contents: contents.into(), replaces: None }
+    }
+
+    /// A new version of an existing file whose current contents are `old`.
+    #[must_use]
+    pub fn update(path: impl Into<String>, old: impl Into<String>, contents: impl Into<String>) -> GeneratedFile {
+        GeneratedFile { path: path.into(), contents: contents.into(), replaces: Some(old.into()) }
+    }
 }
 
 /// A file of the user's project, as read by the CLI.

@@ -6,7 +6,7 @@ use crate::plan::{self, Analysis, Phase, Plan, PlanConfig, PlanError};
 
 use crate::schema::{self, ReplayWarning};
 use crate::sql::{self, SyntaxError};
-use crate::tools::{self, Detection, WriteError};
+use crate::tools::{self, Choice, DetectError, Detection, WriteError};
 use std::fmt;
 
 /// What `run` needs.
@@ -24,13 +24,15 @@ pub struct Input<'a> {
     /// When the change is itself a file of the project (a naive migration an ORM wrote), its path: it is
     /// not replayed into the schema, since it is what is being planned.
     pub change_path: Option<&'a str>,
+    /// The tool and directory the user named (`--tool`, `--migrations-dir`).
+    pub choice: Choice,
 }
 
 impl<'a> Input<'a> {
     /// A change planned on its own: no `--name`, and not a file of the project.
     #[must_use]
     pub fn new(change: &'a str, files: &'a ProjectFiles, config: PlanConfig, now: &'a str) -> Input<'a> {
-        Input { change, files, config, now, name: None, change_path: None }
+        Input { change, files, config, now, name: None, change_path: None, choice: Choice::default() }
     }
 }
 
@@ -40,6 +42,8 @@ pub struct Outcome {
     pub pg: PgVersion,
     /// The migration tool (or raw SQL directory) the files follow.
     pub detection: Detection,
+    /// Other migration setups detection saw and did not follow.
+    pub other_tools: Vec<Detection>,
     /// The schema before the change.
     pub schema: Schema,
     /// Migration files that could not be replayed.
@@ -61,6 +65,8 @@ pub enum Error {
     Plan(PlanError),
     /// A file would be overwritten.
     Write(WriteError),
+    /// The project's migration tool is ambiguous, not for PostgreSQL, or its configuration is broken.
+    Detect(DetectError),
 }
 
 impl fmt::Display for Error {
@@ -69,6 +75,7 @@ impl fmt::Display for Error {
             Error::Syntax(e) => e.fmt(f),
             Error::Plan(e) => e.fmt(f),
             Error::Write(e) => e.fmt(f),
+            Error::Detect(e) => e.fmt(f),
         }
     }
 }
@@ -82,8 +89,9 @@ impl std::error::Error for Error {}
 pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     let pg = input.config.pg;
     let statements = sql::parse(input.change).map_err(Error::Syntax)?;
-    let (tool, detection) = tools::detect(input.files);
-    let sources: Vec<_> = tool.read(input.files, &detection).into_iter().filter(|s| Some(s.path.as_str()) != input.change_path).collect();
+    let tools::Detected { tool, detection, others: other_tools } = tools::detect(input.files, &input.choice).map_err(Error::Detect)?;
+    let (planned, sources): (Vec<_>, Vec<_>) =
+        tool.read(input.files, &detection).into_iter().partition(|s| Some(s.path.as_str()) == input.change_path);
     let dump = schema::DUMP_PATHS.iter().find_map(|p| input.files.files.iter().find(|f| f.path == *p));
     let (schema, warnings) = if let (true, Some(dump)) = (sources.is_empty(), dump) {
         schema::replay_dump(&dump.path, &dump.contents)
@@ -119,15 +127,15 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
             step.slug = if count == 1 { name.to_string() } else { format!("{name}_{}_{}", step.n, phase_word(step.phase)) };
         }
     }
-    if let Some(path) = input.change_path.filter(|p| input.files.exists(p) && crate::model::parent_dir(p) == detection.dir) {
+    if let Some(path) = input.change_path.filter(|_| !planned.is_empty()) {
         plan.notes.push(format!("{path} is the migration being planned: delete it; zdm's files replace it"));
     }
-    let files = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
-    let mut paths = files.iter().map(|f| f.path.clone());
-    for step in plan.steps.iter_mut().filter(|s| s.phase != Phase::Code) {
-        step.file = paths.next();
+    let written = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
+    for (step, file) in plan.steps.iter_mut().zip(written.step_files) {
+        step.file = file;
     }
-    Ok(Outcome { pg, detection, schema, warnings, analysis, plan, files })
+    plan.notes.extend(written.notes);
+    Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files })
 }
 
 /// Moves an error's position from the start of its statement to the name it is about: the first name

@@ -1,6 +1,8 @@
-//! Applies migration files the way dbmate does: each file has an `up` and a `down` section; a section runs
-//! inside BEGIN/COMMIT unless its directive says `transaction:false`, and either way the whole section is
-//! sent as one simple-query string (so a non-transactional section must hold exactly one statement).
+//! Applies migration files. [`apply`] does it the way dbmate does: each file has an `up` and a `down`
+//! section; a section runs inside BEGIN/COMMIT unless its directive says `transaction:false`, and either
+//! way the whole section is sent as one simple-query string (so a non-transactional section must hold
+//! exactly one statement). [`execute`] and [`execute_each`] are the two ways other tools hand SQL over
+//! (one string, or statement by statement), for tools whose runner cannot be installed here.
 
 use postgres::Client;
 
@@ -113,12 +115,42 @@ pub fn apply(client: &mut Client, contents: &str, direction: Direction) -> Resul
         Direction::Up => m.up,
         Direction::Down => m.down,
     };
-    if section.transaction {
+    execute(client, &section.sql, section.transaction)
+}
+
+/// Sends `sql` as one simple-query string, inside `BEGIN`/`COMMIT` when `transaction` (how dbmate, sqlx,
+/// Diesel, refinery, golang-migrate and Prisma hand a file to PostgreSQL). Without a transaction, several
+/// statements in the string still run in PostgreSQL's implicit transaction block.
+///
+/// # Errors
+/// [`RunError::Db`] when PostgreSQL refuses a statement; a transaction is rolled back.
+pub fn execute(client: &mut Client, sql: &str, transaction: bool) -> Result<(), RunError> {
+    if transaction {
         let mut tx = client.transaction().map_err(RunError::Db)?;
-        tx.batch_execute(&section.sql).map_err(RunError::Db)?;
+        tx.batch_execute(sql).map_err(RunError::Db)?;
         tx.commit().map_err(RunError::Db)
     } else {
-        client.batch_execute(&section.sql).map_err(RunError::Db)
+        client.batch_execute(sql).map_err(RunError::Db)
+    }
+}
+
+/// Sends each statement on its own, inside one `BEGIN`/`COMMIT` when `transaction` (how goose, Flyway,
+/// Liquibase and golang-migrate's multi-statement mode run a file after splitting it).
+///
+/// # Errors
+/// [`RunError::Db`] at the first statement PostgreSQL refuses; a transaction is rolled back.
+pub fn execute_each(client: &mut Client, statements: &[String], transaction: bool) -> Result<(), RunError> {
+    if transaction {
+        let mut tx = client.transaction().map_err(RunError::Db)?;
+        for s in statements {
+            tx.batch_execute(s).map_err(RunError::Db)?;
+        }
+        tx.commit().map_err(RunError::Db)
+    } else {
+        for s in statements {
+            client.batch_execute(s).map_err(RunError::Db)?;
+        }
+        Ok(())
     }
 }
 

@@ -94,6 +94,8 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
             "version": outcome.pg.0,
             "migrations_dir": outcome.detection.dir,
             "evidence": outcome.detection.evidence,
+            "confidence": outcome.detection.confidence,
+            "other_tools": outcome.other_tools.iter().map(|d| json!({"tool": d.tool, "dir": d.dir, "engine": d.engine})).collect::<Vec<_>>(),
         },
         "schema": schema,
         "verdict": plan.verdict,

@@ -1,11 +1,13 @@
 //! What zdm shows: the terminal receipt (at most 40 lines), the JSON object, and the self-contained HTML
 //! report, each returned as a `String`. Imports `model`, `plan`, `rules` (metadata only), `pipeline`.
 
+mod detect;
 mod html;
 mod json;
 mod receipt;
 mod rules;
 
+pub use detect::{detect_json, detect_text};
 pub use html::html_report;
 pub use json::json_report;
 pub use receipt::{RECEIPT_MAX_LINES, receipt};

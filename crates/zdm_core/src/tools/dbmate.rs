@@ -2,9 +2,9 @@
 //! directories, which zdm writes in dbmate's format so a real runner can apply them.
 
 use super::naming::{next_versions, version_prefix};
-use super::{Detection, SourceMigration, Tool, WriteError};
+use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFiles, parent_dir};
-use crate::plan::{Phase, Plan};
+use crate::plan::Plan;
 
 /// dbmate.
 pub(super) struct Dbmate;
@@ -14,9 +14,7 @@ pub(super) struct RawSql;
 const RAW_DIRS: &[&str] =
     &["db/migrations", "migrations", "db/migrate", "database/migrations", "sql/migrations", "sql", "schema", "database", "db"];
 
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
+use common::file_name;
 
 fn numbered_sql<'a>(files: &'a ProjectFiles, dir: &'a str) -> impl Iterator<Item = &'a crate::model::ProjectFile> + 'a {
     files.in_dir(dir).filter(|f| f.path.ends_with(".sql") && version_prefix(file_name(&f.path)).is_some())
@@ -68,43 +66,47 @@ fn read_dir(files: &ProjectFiles, dir: &str) -> Vec<SourceMigration> {
     found.into_iter().map(|(_, path, up)| SourceMigration { path, up }).collect()
 }
 
-fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Vec<GeneratedFile>, WriteError> {
+fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Written, WriteError> {
     let existing: Vec<&str> = numbered_sql(files, dir).filter_map(|f| version_prefix(file_name(&f.path)).map(|(v, _)| v)).collect();
     let sep = numbered_sql(files, dir).filter_map(|f| version_prefix(file_name(&f.path)).map(|(_, s)| s)).last().unwrap_or('_');
-    let steps: Vec<_> = plan.steps.iter().filter(|s| s.phase != Phase::Code).collect();
+    let steps = common::file_steps(plan);
     let versions = next_versions(&existing, now, steps.len());
     let total = plan.steps.len();
-    let mut out = Vec::with_capacity(steps.len());
+    let mut out: Vec<(String, Vec<GeneratedFile>)> = Vec::with_capacity(steps.len());
     for (step, version) in steps.iter().zip(versions) {
-        let path =
-            if dir.is_empty() { format!("{version}{sep}{}.sql", step.slug) } else { format!("{dir}/{version}{sep}{}.sql", step.slug) };
-        if files.exists(&path) || existing.contains(&version.as_str()) {
+        let path = common::join(dir, &format!("{version}{sep}{}.sql", step.slug));
+        if existing.contains(&version.as_str()) {
             return Err(WriteError {
                 message: format!("{path} (or another file with version {version}) already exists; zdm never overwrites a migration"),
             });
         }
+        common::ensure_free(files, &[], &path)?;
         let opt = if step.transaction { "" } else { " transaction:false" };
         let down_opt = if step.down_transaction { "" } else { " transaction:false" };
         // A line of the user's text that reads as a section marker would split the file: re-emit it.
         let marker = |l: &str| l.strip_prefix("--").is_some_and(|r| r.trim_start().starts_with("migrate:"));
-        let guard = |sql: &str| {
-            crate::sql::guard_line_starts(sql.trim_end(), marker)
-                .map_err(|e| WriteError { message: format!("step {} ({}): {e}", step.n, step.title) })
-        };
+        let guard = |sql: &str| crate::sql::guard_line_starts(sql.trim_end(), marker).map_err(|e| common::step_error(step, e));
         let (up, down) = (guard(&step.up)?, guard(&step.down)?);
-        let contents = format!(
-            "-- zdm: step {n} of {total} ({phase}): {title}\n-- lock: {lock}, {duration}\n-- migrate:up{opt}\n{up}\n\n-- migrate:down{down_opt}\n{down}\n",
-            n = step.n,
-            phase = serde_json::to_value(step.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-            title = step.title,
-            lock = step.lock.name(),
-            duration = step.duration,
-            up = up,
-            down = down,
-        );
-        out.push(GeneratedFile { path, contents });
+        let contents = format!("{}-- migrate:up{opt}\n{up}\n\n-- migrate:down{down_opt}\n{down}\n", common::header(step, total));
+        out.push((path.clone(), vec![GeneratedFile::new(path, contents)]));
     }
-    Ok(out)
+    Ok(common::written(plan, out, Vec::new()))
+}
+
+fn profile(files: &ProjectFiles, dir: &str, now: &str, raw: bool) -> Profile {
+    let existing: Vec<&str> = numbered_sql(files, dir).filter_map(|f| version_prefix(file_name(&f.path)).map(|(v, _)| v)).collect();
+    let next = next_versions(&existing, now, 1).pop().unwrap_or_default();
+    let scheme = match super::naming::scheme(&existing) {
+        super::naming::Scheme::Timestamp => "<YYYYMMDDHHMMSS>".to_string(),
+        super::naming::Scheme::Sequence(w) => format!("<{w}-digit sequence>"),
+    };
+    Profile {
+        naming: common::join(dir, &format!("{scheme}_<name>.sql")),
+        next_version: next,
+        down: "`-- migrate:down` section in the same file".into(),
+        no_transaction: "`-- migrate:up transaction:false` (one statement per such section)".into(),
+        history_table: if raw { "unknown (files written in dbmate's format)".into() } else { "schema_migrations".into() },
+    }
 }
 
 impl Tool for Dbmate {
@@ -112,17 +114,43 @@ impl Tool for Dbmate {
         "dbmate"
     }
 
-    fn detect(&self, files: &ProjectFiles) -> Option<Detection> {
-        let marked = files.files.iter().filter(|f| f.path.ends_with(".sql") && has_up_marker(&f.contents));
-        let dir = marked.map(|f| parent_dir(&f.path).to_string()).min_by_key(|d| (d != "db/migrations", d.clone()))?;
-        Some(Detection { tool: "dbmate", evidence: format!("{dir}/*.sql with `-- migrate:up` sections"), dir })
+    fn default_dir(&self) -> &'static str {
+        "db/migrations"
+    }
+
+    fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
+        let mut dirs: Vec<String> = files
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".sql") && has_up_marker(&f.contents))
+            .map(|f| parent_dir(&f.path).to_string())
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        Ok(dirs
+            .into_iter()
+            .map(|dir| {
+                let engine = common::engine_of_dir(&dir);
+                Detection::new(
+                    "dbmate",
+                    dir.clone(),
+                    Confidence::Medium,
+                    format!("{}/*.sql with `-- migrate:up` sections", if dir.is_empty() { "." } else { &dir }),
+                )
+                .with_engine(engine)
+            })
+            .collect())
     }
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
         read_dir(files, &detection.dir)
     }
 
-    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError> {
+    fn profile(&self, files: &ProjectFiles, detection: &Detection, now: &str) -> Profile {
+        profile(files, &detection.dir, now, false)
+    }
+
+    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Written, WriteError> {
         write_dir(plan, files, &detection.dir, now)
     }
 }
@@ -132,16 +160,28 @@ impl Tool for RawSql {
         "raw-sql"
     }
 
-    fn detect(&self, files: &ProjectFiles) -> Option<Detection> {
-        let dir = RAW_DIRS.iter().find(|d| numbered_sql(files, d).next().is_some())?;
-        Some(Detection { tool: "raw-sql", dir: (*dir).to_string(), evidence: format!("numbered .sql files in {dir}/; runner unknown") })
+    fn default_dir(&self) -> &'static str {
+        "migrations"
+    }
+
+    fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
+        Ok(RAW_DIRS
+            .iter()
+            .find(|d| numbered_sql(files, d).next().is_some())
+            .map(|dir| Detection::new("raw-sql", *dir, Confidence::Low, format!("numbered .sql files in {dir}/; runner unknown")))
+            .into_iter()
+            .collect())
     }
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
         read_dir(files, &detection.dir)
     }
 
-    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Vec<GeneratedFile>, WriteError> {
+    fn profile(&self, files: &ProjectFiles, detection: &Detection, now: &str) -> Profile {
+        profile(files, &detection.dir, now, true)
+    }
+
+    fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Written, WriteError> {
         write_dir(plan, files, &detection.dir, now)
     }
 }

@@ -308,8 +308,12 @@ fn caret_line(raw: &str, col: usize) -> (String, usize) {
     (shown, caret_at)
 }
 
+/// The current time: the clock, or `ZDM_NOW` (RFC 3339, for tests that snapshot versioned file names).
 fn utc_now() -> (String, String) {
-    let now = time::OffsetDateTime::now_utc();
+    let now = std::env::var("ZDM_NOW")
+        .ok()
+        .and_then(|v| time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(time::OffsetDateTime::now_utc);
     let compact = now.format(time::macros::format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default();
     let human = now.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC")).unwrap_or_default();
     (compact, human)

@@ -1,0 +1,8 @@
+//! Every migration tool zdm writes for: detection, the files written for a safe change, a concurrent
+//! index and a rename (insta snapshots), and those files applied on a real PostgreSQL by the tool's own
+//! runner where it installs here, otherwise by a runner following the tool's documented rules.
+//! One module per tool; `harness` is what they share.
+
+mod harness;
+
+mod dbmate;

@@ -98,8 +98,14 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     } else if sources.is_empty() {
         (Schema::unknown(), Vec::new())
     } else {
-        let pairs: Vec<(String, String)> = sources.into_iter().map(|s| (s.path, s.up)).collect();
-        schema::replay(&detection.dir, &pairs)
+        let (unread, read): (Vec<_>, Vec<_>) = sources.into_iter().partition(|s| s.unread.is_some());
+        let pairs: Vec<(String, String)> = read.into_iter().map(|s| (s.path, s.up)).collect();
+        let (mut schema, warnings) = schema::replay(&detection.dir, &pairs);
+        for s in unread {
+            let what = s.unread.unwrap_or_default();
+            schema.blind_spots.push(crate::model::BlindSpot { path: s.path, line: 1, what, reach: crate::model::Reach::Everything });
+        }
+        (schema, warnings)
     };
     if statements.iter().all(|s| s.ops.iter().all(|o| matches!(o.kind, crate::op::OpKind::Transaction { .. }))) {
         return Err(Error::Plan(PlanError {

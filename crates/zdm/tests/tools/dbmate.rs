@@ -5,8 +5,12 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn dbmate() -> String {
-    let path = std::env::var("ZDM_DBMATE").unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/.bin/dbmate").display().to_string());
-    assert!(std::path::Path::new(&path).exists(), "dbmate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DBMATE");
+    let path =
+        std::env::var("ZDM_DBMATE").unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/.bin/dbmate").display().to_string());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "dbmate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DBMATE"
+    );
     path
 }
 
@@ -21,7 +25,12 @@ impl Dbmate {
             .args(args)
             .output()
             .expect("dbmate runs");
-        assert!(out.status.success(), "dbmate {args:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "dbmate {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

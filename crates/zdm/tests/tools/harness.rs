@@ -232,7 +232,7 @@ pub fn fingerprint(c: &mut Client) -> String {
                SELECT format('trg %s', tgname) FROM pg_trigger WHERE NOT tgisinternal
                UNION ALL
                SELECT format('fn %s', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-             ) s"
+             ) s",
     )
     .replace("{HISTORY}", HISTORY);
     let row = c.query_one(&query, &[]).expect("fingerprint query");

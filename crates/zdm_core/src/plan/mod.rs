@@ -779,10 +779,11 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
     let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
     if !outside.is_empty() {
         out.push(format!(
-            "Step{} {} run{} outside a transaction (transaction:false is set)",
+            "Step{} {} run{} outside a transaction: never wrap {} in BEGIN … COMMIT",
             plural(&outside),
             outside.join(", "),
-            if outside.len() == 1 { "s" } else { "" }
+            if outside.len() == 1 { "s" } else { "" },
+            if outside.len() == 1 { "it" } else { "them" }
         ));
     }
     if steps.iter().any(|s| s.up.contains("CONCURRENTLY")) {

@@ -63,7 +63,7 @@ fn read_dir(files: &ProjectFiles, dir: &str) -> Vec<SourceMigration> {
         })
         .collect();
     found.sort();
-    found.into_iter().map(|(_, path, up)| SourceMigration { path, up }).collect()
+    found.into_iter().map(|(_, path, up)| SourceMigration::sql(path, up)).collect()
 }
 
 fn write_dir(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Written, WriteError> {

@@ -156,6 +156,23 @@ pub struct SourceMigration {
     pub path: String,
     /// The `up` SQL. Lines that are not part of it are blank, so line numbers stay the file's.
     pub up: String,
+    /// `Some(what)` for a migration the tool runs that zdm cannot read (a Go migration among goose's SQL
+    /// files): the schema gets a blind spot there instead of a replay.
+    pub unread: Option<String>,
+}
+
+impl SourceMigration {
+    /// A migration whose forward SQL zdm read.
+    #[must_use]
+    pub fn sql(path: impl Into<String>, up: impl Into<String>) -> SourceMigration {
+        SourceMigration { path: path.into(), up: up.into(), unread: None }
+    }
+
+    /// A migration the tool runs that zdm cannot read (`what`: `a Go migration`).
+    #[must_use]
+    pub fn unread(path: impl Into<String>, what: impl Into<String>) -> SourceMigration {
+        SourceMigration { path: path.into(), up: String::new(), unread: Some(what.into()) }
+    }
 }
 
 /// What a tool can tell about its conventions in a project (`zdm detect`).

@@ -19,8 +19,10 @@ pub const SAFE: &str = "ALTER TABLE users ADD COLUMN nickname text";
 pub const INDEX: &str = "CREATE INDEX users_email_idx ON users (email)";
 /// A rename: expand → backfill → code → contract, with a sync trigger.
 pub const RENAME: &str = "ALTER TABLE users RENAME COLUMN name TO full_name";
+/// A data check run after a change is applied.
+pub type Check = fn(&mut Client);
 /// The three changes every tool is tested with: name, change, the data check after it is applied.
-pub const CASES: [(&str, &str, fn(&mut Client)); 3] = [("safe", SAFE, added), ("index", INDEX, indexed), ("rename", RENAME, renamed)];
+pub const CASES: [(&str, &str, Check); 3] = [("safe", SAFE, added), ("index", INDEX, indexed), ("rename", RENAME, renamed)];
 /// The time every test plans at (files get versions from it).
 pub const NOW: &str = "2026-11-25T14:00:00Z";
 

@@ -217,3 +217,71 @@ fn prepare_transaction_exits_2_with_its_location() {
     assert!(err.contains("--> <change>:3:1"), "{err}");
     assert_eq!(p.listing().len(), 1);
 }
+
+/// `zdm ARGS --dir PROJECT` (any subcommand).
+fn run(project: &Project, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zdm")).args(args).arg("--dir").arg(&project.0).env("NO_COLOR", "1").output().unwrap()
+}
+
+const DBMATE_INIT: &str = "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, name text);\n-- migrate:down\nDROP TABLE users;\n";
+
+#[test]
+fn two_migration_setups_stop_with_the_candidates_and_how_to_choose() {
+    let p = Project::new(
+        "ambiguous",
+        &[("api/db/migrations/20250101000000_init.sql", DBMATE_INIT), ("worker/db/migrations/20250101000000_init.sql", DBMATE_INIT)],
+    );
+    let before = p.listing();
+    let out = run(&p, &["plan", "ALTER TABLE users ADD COLUMN nick text"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("more than one migration setup found"), "{err}");
+    assert!(err.contains("dbmate in api/db/migrations") && err.contains("dbmate in worker/db/migrations"), "{err}");
+    assert!(err.contains("--migrations-dir") && err.contains("nothing written"), "{err}");
+    assert_eq!(p.listing(), before, "nothing written");
+    let out = run(&p, &["detect"]);
+    assert_eq!(out.status.code(), Some(2), "detect says the same");
+
+    let out = run(&p, &["plan", "ALTER TABLE users ADD COLUMN nick text", "--migrations-dir", "worker/db/migrations"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let added: Vec<String> = p.listing().into_iter().filter(|f| !before.contains(f) && !f.starts_with(".zdm/")).collect();
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert!(added[0].starts_with("worker/db/migrations/"), "{added:?}");
+
+    // A weaker candidate (plain numbered files) loses to dbmate's markers, and the receipt says so.
+    let p = Project::new("weaker", &[("db/migrations/20250101000000_init.sql", DBMATE_INIT), ("sql/001_seed.sql", "SELECT 1;\n")]);
+    let out = run(&p, &["plan", "ALTER TABLE users ADD COLUMN nick text", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Tool: dbmate") && stdout.contains("also found raw-sql in sql"), "{stdout}");
+}
+
+#[test]
+fn one_directory_per_engine_picks_the_postgres_one_and_another_engine_alone_is_refused() {
+    let p = Project::new(
+        "per-engine",
+        &[("migrations/sqlite/20250101000000_init.sql", DBMATE_INIT), ("migrations/postgres/20250101000000_init.sql", DBMATE_INIT)],
+    );
+    let out = run(&p, &["detect", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["dir"], "migrations/postgres");
+    assert_eq!(json["tool"], "dbmate");
+    assert_eq!(json["candidates"][0]["engine"], "sqlite");
+
+    let p = Project::new("sqlite-only", &[("migrations/sqlite/20250101000000_init.sql", DBMATE_INIT)]);
+    let out = run(&p, &["plan", "ALTER TABLE users ADD COLUMN nick text"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("for sqlite, not PostgreSQL") && err.contains("migrations/sqlite"), "{err}");
+    assert_eq!(p.listing(), ["migrations/sqlite/20250101000000_init.sql"], "nothing written");
+}
+
+#[test]
+fn an_unknown_tool_name_is_refused_with_the_list() {
+    let p = Project::with_setup("unknown-tool");
+    let out = run(&p, &["plan", "ALTER TABLE users ADD COLUMN nick text", "--tool", "flywheel"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown migration tool `flywheel`") && err.contains("dbmate"), "{err}");
+}

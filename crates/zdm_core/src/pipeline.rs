@@ -141,6 +141,11 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         step.file = file;
     }
     plan.notes.extend(written.notes);
+    if let Some(o) = other_tools.first() {
+        let more = if other_tools.len() > 1 { format!(" and {} more", other_tools.len() - 1) } else { String::new() };
+        let dir = if o.dir.is_empty() { "." } else { &o.dir };
+        plan.notes.push(format!("also found {} in {dir}{more}, not used (`zdm detect` lists them; --tool/--migrations-dir)", o.tool));
+    }
     Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files })
 }
 

@@ -90,7 +90,7 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
     json!({
         "stack": {
             "tool": outcome.detection.tool,
-            "engine": "postgresql",
+            "engine": outcome.detection.engine.clone().unwrap_or_else(|| "postgresql".into()),
             "version": outcome.pg.0,
             "migrations_dir": outcome.detection.dir,
             "evidence": outcome.detection.evidence,

@@ -167,9 +167,8 @@ impl Tool for RawSql {
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         Ok(RAW_DIRS
             .iter()
-            .find(|d| numbered_sql(files, d).next().is_some())
+            .filter(|d| numbered_sql(files, d).next().is_some())
             .map(|dir| Detection::new("raw-sql", *dir, Confidence::Low, format!("numbered .sql files in {dir}/; runner unknown")))
-            .into_iter()
             .collect())
     }
 

@@ -81,7 +81,8 @@ fn v1_folders<'a>(files: &'a ProjectFiles, out: &str) -> Vec<(&'a str, &'a Proje
 }
 
 fn is_drizzle_dir(files: &ProjectFiles, out: &str) -> bool {
-    files.exists(&journal_path(out)) || v1_folders(files, out).iter().any(|(folder, _)| files.exists(&common::join(out, &format!("{folder}/snapshot.json"))))
+    files.exists(&journal_path(out))
+        || v1_folders(files, out).iter().any(|(folder, _)| files.exists(&common::join(out, &format!("{folder}/snapshot.json"))))
 }
 
 fn table_of(files: &ProjectFiles, detection: &Detection) -> String {
@@ -109,13 +110,17 @@ impl Tool for Drizzle {
         });
         for config in configs {
             if config.path.ends_with(".json") {
-                serde_json::from_str::<Value>(&config.contents).map_err(|e| DetectError::in_file(&config.path, format!("not valid JSON: {e}")))?;
+                serde_json::from_str::<Value>(&config.contents)
+                    .map_err(|e| DetectError::in_file(&config.path, format!("not valid JSON: {e}")))?;
             }
             let base = common::dir_of(&config.path);
             let out = common::config_value(&config.contents, "out").unwrap_or_else(|| "./drizzle".into());
-            let dir = common::resolve(base, &out).ok_or_else(|| DetectError::in_file(&config.path, format!("`out: {out}` leaves the project")))?;
+            let dir = common::resolve(base, &out)
+                .ok_or_else(|| DetectError::in_file(&config.path, format!("`out: {out}` leaves the project")))?;
             let journal = files.files.iter().find(|f| f.path == journal_path(&dir));
-            let journal_dialect = journal.and_then(|j| serde_json::from_str::<Value>(&j.contents).ok()).and_then(|j| j["dialect"].as_str().map(str::to_string));
+            let journal_dialect = journal
+                .and_then(|j| serde_json::from_str::<Value>(&j.contents).ok())
+                .and_then(|j| j["dialect"].as_str().map(str::to_string));
             if let Some(j) = journal {
                 parse_journal(j)?;
             }
@@ -185,7 +190,9 @@ impl Tool for Drizzle {
             naming,
             next_version: next,
             down: format!("none: zdm writes the rollback to {}", common::join(out, "zdm-rollback/<tag>.down.sql")),
-            no_transaction: "none: the migrator runs all pending migrations in one transaction; zdm ends it around such a step (`COMMIT;` … `BEGIN;`)".into(),
+            no_transaction:
+                "none: the migrator runs all pending migrations in one transaction; zdm ends it around such a step (`COMMIT;` … `BEGIN;`)"
+                    .into(),
             history_table: table_of(files, detection),
         }
     }
@@ -203,7 +210,10 @@ impl Tool for Drizzle {
                 steps.iter().enumerate().map(|(i, s)| format!("{:04}_{}", next + i as u64, s.slug)).collect()
             }
             Layout::V1(existing) => next_versions(&existing.iter().map(String::as_str).collect::<Vec<_>>(), now, steps.len())
-                .into_iter().zip(&steps).map(|(v, s)| format!("{v}_{}", s.slug)).collect(),
+                .into_iter()
+                .zip(&steps)
+                .map(|(v, s)| format!("{v}_{}", s.slug))
+                .collect(),
         };
         let whens: Vec<u64> = match &layout {
             Layout::V0(journal) => {
@@ -271,7 +281,8 @@ impl Tool for Drizzle {
                 && let Some(snapshot) = latest_v1_snapshot(files, out)
             {
                 let id = common::uuid_from(&format!("{path}\n{}", step.up));
-                generated.push(GeneratedFile::new(common::join(out, &format!("{tag}/snapshot.json")), next_snapshot(&snapshot.contents, &id)));
+                generated
+                    .push(GeneratedFile::new(common::join(out, &format!("{tag}/snapshot.json")), next_snapshot(&snapshot.contents, &id)));
             }
             per_step.push((path, generated));
         }
@@ -313,7 +324,10 @@ fn layout(files: &ProjectFiles, out: &str) -> Layout {
 }
 
 fn latest_v1_snapshot<'a>(files: &'a ProjectFiles, out: &str) -> Option<&'a ProjectFile> {
-    v1_folders(files, out).iter().rev().find_map(|(folder, _)| files.files.iter().find(|f| f.path == common::join(out, &format!("{folder}/snapshot.json"))))
+    v1_folders(files, out)
+        .iter()
+        .rev()
+        .find_map(|(folder, _)| files.files.iter().find(|f| f.path == common::join(out, &format!("{folder}/snapshot.json"))))
 }
 
 /// The journal with the new entries and a snapshot per new migration (a copy of the latest, new `id`,
@@ -349,7 +363,10 @@ fn v0_bookkeeping(
         }
         None => generated.push(GeneratedFile::new(
             path,
-            format!("{{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [\n    {}\n  ]\n}}", entries.join(",\n    ")),
+            format!(
+                "{{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [\n    {}\n  ]\n}}",
+                entries.join(",\n    ")
+            ),
         )),
     }
     let meta = common::join(out, "meta");
@@ -476,7 +493,10 @@ mod tests {
     #[test]
     fn config_outside_the_package_root() {
         let files = project(&[
-            ("apps/web/drizzle.config.ts", "export default defineConfig({\n  dialect: \"postgresql\",\n  out: \"../../packages/db/migrations\",\n});"),
+            (
+                "apps/web/drizzle.config.ts",
+                "export default defineConfig({\n  dialect: \"postgresql\",\n  out: \"../../packages/db/migrations\",\n});",
+            ),
             ("packages/db/migrations/meta/_journal.json", JOURNAL),
             ("packages/db/migrations/0000_init.sql", "CREATE TABLE a (id int);"),
         ]);

@@ -156,6 +156,22 @@ pub fn config_value(text: &str, key: &str) -> Option<String> {
     None
 }
 
+/// The value of `key` inside the `{ … }` that follows `block` in a config: `migrations: { path: "…" }`
+/// (TypeScript), `"prisma": {"schema": "…"}` (JSON; pass the quoted key). The first `block` followed by
+/// `:` and `{` wins; the object is read to its first `}`.
+#[must_use]
+pub fn value_in_block(text: &str, block: &str, key: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(block).map(|i| from + i) {
+        from = i + block.len();
+        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
+        let Some(rest) = rest.strip_prefix(':').map(str::trim_start) else { continue };
+        let Some(body) = rest.strip_prefix('{') else { continue };
+        return config_value(&body[..body.find('}').unwrap_or(body.len())], key);
+    }
+    None
+}
+
 /// `path` relative to `base_dir` resolved against it: `./drizzle` in `apps/web/drizzle.config.ts` is
 /// `apps/web/drizzle`. `..` steps up; a path leaving the project is `None`.
 #[must_use]
@@ -254,6 +270,10 @@ mod tests {
         assert_eq!(config_value("{\"prisma\": {\"schema\": \"db/schema.prisma\"}}", "schema").as_deref(), Some("db/schema.prisma"));
         assert_eq!(config_value("# out: x\nlayout: y", "out"), None);
         assert_eq!(config_value("stdout: 1\nout: z", "out").as_deref(), Some("z"));
+        let ts = "export default {\n  out: './x',\n  migrations: {\n    table: 'm',\n    schema: 'public',\n  },\n}";
+        assert_eq!(value_in_block(ts, "migrations", "table").as_deref(), Some("m"));
+        let json = "{\"devDependencies\": {\"prisma\": \"^5\"}, \"prisma\": {\"schema\": \"db/s.prisma\"}}";
+        assert_eq!(value_in_block(json, "\"prisma\"", "schema").as_deref(), Some("db/s.prisma"));
     }
 
     #[test]

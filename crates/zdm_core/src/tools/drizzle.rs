@@ -64,14 +64,6 @@ fn engine_of_config(text: &str) -> Option<String> {
     )
 }
 
-/// The value of `key` inside the `{ … }` after `block` (`migrations: { table: "…" }`).
-fn value_in_block(text: &str, block: &str, key: &str) -> Option<String> {
-    let i = text.find(&format!("{block}:")).or_else(|| text.find(&format!("\"{block}\":")))?;
-    let rest = &text[i..];
-    let body = &rest[rest.find('{')? + 1..];
-    common::config_value(&body[..body.find('}').unwrap_or(body.len())], key)
-}
-
 /// The v1 folders (`<YYYYMMDDHHMMSS>_<name>/migration.sql`).
 fn v1_folders<'a>(files: &'a ProjectFiles, out: &str) -> Vec<(&'a str, &'a ProjectFile)> {
     common::folder_files(files, out, "migration.sql")
@@ -88,8 +80,8 @@ fn is_drizzle_dir(files: &ProjectFiles, out: &str) -> bool {
 fn table_of(files: &ProjectFiles, detection: &Detection) -> String {
     let config = files.files.iter().find(|f| f.path == detection.evidence);
     let text = config.map_or("", |f| f.contents.as_str());
-    let table = value_in_block(text, "migrations", "table").unwrap_or_else(|| "__drizzle_migrations".into());
-    let schema = value_in_block(text, "migrations", "schema").unwrap_or_else(|| "drizzle".into());
+    let table = common::value_in_block(text, "migrations", "table").unwrap_or_else(|| "__drizzle_migrations".into());
+    let schema = common::value_in_block(text, "migrations", "schema").unwrap_or_else(|| "drizzle".into());
     format!("{schema}.{table}")
 }
 

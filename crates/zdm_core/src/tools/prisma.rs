@@ -53,19 +53,6 @@ fn engine_of(files: &ProjectFiles, dir: &str, schema_provider: Option<String>) -
     lock.and_then(|f| common::config_value(&f.contents, "provider")).or(schema_provider)
 }
 
-/// The value of `key` inside the `{ … }` that follows `block` in a config (`migrations: { path: "…" }`).
-fn value_in_block(text: &str, block: &str, key: &str) -> Option<String> {
-    let mut from = 0;
-    while let Some(i) = text[from..].find(block).map(|i| from + i) {
-        from = i + block.len();
-        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
-        let Some(rest) = rest.strip_prefix(':').map(str::trim_start) else { continue };
-        let Some(body) = rest.strip_prefix('{') else { continue };
-        return common::config_value(&body[..body.find('}').unwrap_or(body.len())], key);
-    }
-    None
-}
-
 fn push(found: &mut Vec<Detection>, d: Detection) {
     if !found.iter().any(|f| f.dir == d.dir) {
         found.push(d);
@@ -95,7 +82,7 @@ impl Tool for Prisma {
                 |p: &str| common::resolve(base, p).ok_or_else(|| DetectError::in_file(&config.path, format!("`{p}` leaves the project")));
             let schema = common::config_value(&config.contents, "schema").map(|s| resolve(&s)).transpose()?;
             let schema = schema.unwrap_or_else(|| common::join(base, "prisma/schema.prisma"));
-            let dir = match value_in_block(&config.contents, "migrations", "path") {
+            let dir = match common::value_in_block(&config.contents, "migrations", "path") {
                 Some(p) => resolve(&p)?,
                 None => migrations_dir(files, &schema),
             };
@@ -104,7 +91,7 @@ impl Tool for Prisma {
         }
         // package.json `"prisma": {"schema": "…"}`.
         for manifest in common::named(files, "package.json") {
-            let Some(schema) = value_in_block(&manifest.contents, "\"prisma\"", "schema") else { continue };
+            let Some(schema) = common::value_in_block(&manifest.contents, "\"prisma\"", "schema") else { continue };
             let schema = common::resolve(common::dir_of(&manifest.path), &schema)
                 .ok_or_else(|| DetectError::in_file(&manifest.path, format!("prisma schema `{schema}` leaves the project")))?;
             let dir = migrations_dir(files, &schema);

@@ -156,6 +156,22 @@ pub fn config_value(text: &str, key: &str) -> Option<String> {
     None
 }
 
+/// The value of `key` inside the `{ … }` that follows `block` in a config: `migrations: { path: "…" }`
+/// (TypeScript), `"prisma": {"schema": "…"}` (JSON; pass the quoted key). The first `block` followed by
+/// `:` and `{` wins; the object is read to its first `}`.
+#[must_use]
+pub fn value_in_block(text: &str, block: &str, key: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(block).map(|i| from + i) {
+        from = i + block.len();
+        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
+        let Some(rest) = rest.strip_prefix(':').map(str::trim_start) else { continue };
+        let Some(body) = rest.strip_prefix('{') else { continue };
+        return config_value(&body[..body.find('}').unwrap_or(body.len())], key);
+    }
+    None
+}
+
 /// `path` relative to `base_dir` resolved against it: `./drizzle` in `apps/web/drizzle.config.ts` is
 /// `apps/web/drizzle`. `..` steps up; a path leaving the project is `None`.
 #[must_use]
@@ -171,6 +187,34 @@ pub fn resolve(base_dir: &str, path: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The migrations kept one folder each (`<dir>/<folder>/<file>`, as Prisma's `migration.sql`): (folder
+/// name, file), sorted by folder name, the order Prisma and drizzle-kit v1 apply them in.
+#[must_use]
+pub fn folder_files<'a>(files: &'a ProjectFiles, dir: &str, file: &str) -> Vec<(&'a str, &'a ProjectFile)> {
+    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let mut found: Vec<(&str, &ProjectFile)> = files
+        .files
+        .iter()
+        .filter_map(|f| {
+            let rest = f.path.strip_prefix(&prefix)?;
+            let (folder, name) = rest.split_once('/')?;
+            (name == file).then_some((folder, f))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    found
+}
+
+/// A UUID-shaped id (version 4 layout) derived from `seed`: the same seed gives the same id, so a file
+/// that needs a fresh id (a drizzle snapshot) stays reproducible. Two FNV-1a 64-bit hashes.
+#[must_use]
+pub fn uuid_from(seed: &str) -> String {
+    let fnv = |basis: u64| seed.bytes().fold(basis, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
+    let hex = format!("{a:016x}{b:016x}");
+    format!("{}-{}-4{}-{:x}{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], 8 | (b >> 60 & 3), &hex[17..20], &hex[20..32])
 }
 
 /// The engine a directory's name says, for projects that keep one directory per engine
@@ -226,6 +270,10 @@ mod tests {
         assert_eq!(config_value("{\"prisma\": {\"schema\": \"db/schema.prisma\"}}", "schema").as_deref(), Some("db/schema.prisma"));
         assert_eq!(config_value("# out: x\nlayout: y", "out"), None);
         assert_eq!(config_value("stdout: 1\nout: z", "out").as_deref(), Some("z"));
+        let ts = "export default {\n  out: './x',\n  migrations: {\n    table: 'm',\n    schema: 'public',\n  },\n}";
+        assert_eq!(value_in_block(ts, "migrations", "table").as_deref(), Some("m"));
+        let json = "{\"devDependencies\": {\"prisma\": \"^5\"}, \"prisma\": {\"schema\": \"db/s.prisma\"}}";
+        assert_eq!(value_in_block(json, "\"prisma\"", "schema").as_deref(), Some("db/s.prisma"));
     }
 
     #[test]
@@ -238,5 +286,23 @@ mod tests {
         assert!(!mentions_dependency("\"drizzle-kit-extra\": \"1\"", "drizzle-kit"));
         assert_eq!(engine_of_dir("backend/resources/migrations/sqlite").as_deref(), Some("sqlite"));
         assert_eq!(engine_of_dir("db/migrations"), None);
+    }
+
+    #[test]
+    fn folders_and_ids() {
+        let files = ProjectFiles {
+            files: ["m/2_b/migration.sql", "m/1_a/migration.sql", "m/1_a/down.sql", "m/x/y/migration.sql", "n/3/migration.sql"]
+                .iter()
+                .map(|p| ProjectFile { path: (*p).to_string(), contents: String::new() })
+                .collect(),
+        };
+        let names: Vec<&str> = folder_files(&files, "m", "migration.sql").iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["1_a", "2_b"]);
+        let id = uuid_from("a");
+        assert_eq!(id, uuid_from("a"));
+        assert_ne!(id, uuid_from("b"));
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
     }
 }

@@ -8,7 +8,9 @@
 
 pub mod common;
 mod dbmate;
+mod drizzle;
 pub mod naming;
+mod prisma;
 
 use crate::model::{GeneratedFile, ProjectFiles};
 use crate::plan::Plan;
@@ -249,7 +251,7 @@ pub fn change_text(text: &str) -> String {
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
-pub static TOOLS: &[&dyn Tool] = &[&dbmate::Dbmate, &dbmate::RawSql];
+pub static TOOLS: &[&dyn Tool] = &[&prisma::Prisma, &drizzle::Drizzle, &dbmate::Dbmate, &dbmate::RawSql];
 
 /// The tool with this id.
 #[must_use]
@@ -293,6 +295,12 @@ pub fn wants_contents(path: &str) -> bool {
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")
+        || lower.ends_with("_snapshot.json")
+        || (lower == "snapshot.json"
+            && crate::model::parent_dir(path)
+                .rsplit('/')
+                .next()
+                .is_some_and(|d| d.len() > 14 && d.as_bytes()[..14].iter().all(u8::is_ascii_digit)))
         || lower.ends_with(".sql.conf")
         || (lower.starts_with("drizzle.config.")
             && [".ts", ".js", ".mjs", ".cjs", ".json", ".mts", ".cts"].iter().any(|e| lower.ends_with(e)))

@@ -83,6 +83,17 @@ pub fn add_seconds(ts: &str, secs: u64) -> String {
     format!("{y:04}{mo:02}{d:02}{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Milliseconds since the Unix epoch of a `YYYYMMDDHHMMSS` UTC timestamp (drizzle's journal `when`).
+#[must_use]
+pub fn epoch_millis(ts: &str) -> u64 {
+    let n = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let (y, mo, d) = (n(0..4).max(1970), n(4..6).clamp(1, 12), n(6..8).max(1));
+    let days_before_year: u64 = (1970..y).map(|yy| if days_in_month(yy, 2) == 29 { 366 } else { 365 }).sum();
+    let days_before_month: u64 = (1..mo).map(|m| days_in_month(y, m)).sum();
+    let days = days_before_year + days_before_month + d - 1;
+    (days * 86_400 + n(8..10) * 3600 + n(10..12) * 60 + n(12..14)) * 1000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +104,13 @@ mod tests {
         assert_eq!(next_versions(&["20991231235959"], "20261125140000", 1), vec!["21000101000000"]);
         assert_eq!(add_seconds("20240228235959", 1), "20240229000000");
         assert_eq!(add_seconds("20230228235959", 1), "20230301000000");
+    }
+
+    #[test]
+    fn epoch_millis_of_timestamps() {
+        assert_eq!(epoch_millis("19700101000000"), 0);
+        assert_eq!(epoch_millis("20261125140000"), 1_795_615_200_000);
+        assert_eq!(epoch_millis("20240229000001"), 1_709_164_801_000);
     }
 
     #[test]

@@ -8,7 +8,10 @@
 
 pub mod common;
 mod dbmate;
+mod diesel;
 pub mod naming;
+mod refinery;
+mod sqlx;
 
 use crate::model::{GeneratedFile, ProjectFiles};
 use crate::plan::Plan;
@@ -249,7 +252,7 @@ pub fn change_text(text: &str) -> String {
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
-pub static TOOLS: &[&dyn Tool] = &[&dbmate::Dbmate, &dbmate::RawSql];
+pub static TOOLS: &[&dyn Tool] = &[&sqlx::Sqlx, &diesel::Diesel, &refinery::Refinery, &dbmate::Dbmate, &dbmate::RawSql];
 
 /// The tool with this id.
 #[must_use]

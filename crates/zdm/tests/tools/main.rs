@@ -6,3 +6,6 @@
 mod harness;
 
 mod dbmate;
+mod diesel;
+mod refinery;
+mod sqlx;

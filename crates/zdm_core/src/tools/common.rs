@@ -260,7 +260,8 @@ pub fn cargo_dependency(text: &str, dep: &str) -> Option<Vec<String>> {
             continue;
         }
         let Some((key, value)) = t.split_once('=') else { continue };
-        if key.trim().trim_matches('"') != dep {
+        // `dep = …`, `"dep" = …` or a dotted key (`dep.workspace = true`).
+        if key.trim().split('.').next().map(|k| k.trim().trim_matches('"')) != Some(dep) {
             continue;
         }
         // An inline table may spread over lines (arrays): take lines until its braces balance.
@@ -366,6 +367,7 @@ mod tests {
         assert_eq!(cargo_dependency(table, "diesel"), Some(vec!["mysql".to_string()]));
         assert_eq!(cargo_dependency(table, "refinery"), Some(vec![]));
         assert_eq!(cargo_dependency("[package]\nsqlx = 1\n", "sqlx"), None);
+        assert_eq!(cargo_dependency("[dependencies]\ndiesel.workspace = true\n", "diesel"), Some(vec![]));
         let ws = "[workspace.dependencies]\nsqlx = { version = \"0.8\", default-features = false, features = [\"sqlite\"] }\n";
         assert_eq!(engine_of_features(&cargo_dependency(ws, "sqlx").unwrap()).as_deref(), Some("sqlite"));
         let both = ["mysql".to_string(), "tokio-postgres".to_string()];

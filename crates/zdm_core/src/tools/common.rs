@@ -39,23 +39,24 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// A file the user runs by hand with `psql` (see [`psql_command`]), for tools that cannot run a step
-/// themselves (no down migrations, no way out of a transaction): the header, then `sql`, inside
-/// `BEGIN;` … `COMMIT;` when it must run in one transaction (psql commits each statement on its own
-/// otherwise). A non-transactional step is one statement and is left bare.
+/// themselves (no down migrations, no way out of a transaction): the header, `how` as comment lines (when
+/// and how to run it), then `sql`, inside `BEGIN;` … `COMMIT;` when it must run in one transaction (psql
+/// commits each statement on its own otherwise). A non-transactional step is one statement, left bare.
 #[must_use]
-pub fn manual_file(step: &Step, total: usize, sql: &str, transaction: bool) -> String {
+pub fn manual_file(step: &Step, total: usize, how: &[String], sql: &str, transaction: bool) -> String {
+    let how: String = how.iter().map(|l| format!("-- {l}\n")).collect();
     let sql = sql.trim_end();
     if transaction {
-        format!("{}BEGIN;\n{sql}\nCOMMIT;\n", header(step, total))
+        format!("{}{how}BEGIN;\n{sql}\nCOMMIT;\n", header(step, total))
     } else {
-        format!("{}{sql}\n", header(step, total))
+        format!("{}{how}{sql}\n", header(step, total))
     }
 }
 
 /// How to run a [`manual_file`]: `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f <path>`.
 #[must_use]
 pub fn psql_command(path: &str) -> String {
-    format!("`psql \"$DATABASE_URL\" -v ON_ERROR_STOP=1 -f {path}`")
+    format!("psql \"$DATABASE_URL\" -v ON_ERROR_STOP=1 -f {path}")
 }
 
 /// Fails when `path` exists in the project, or is already among `pending` (two steps, one name).

@@ -222,20 +222,12 @@ impl Tool for Diesel {
             // One switch covers both files. When only one side must leave the transaction, the other
             // still runs atomically: a multi-statement string is one implicit transaction in PostgreSQL.
             if !step.transaction || !step.down_transaction {
-                let which = match (step.transaction, step.down_transaction) {
-                    (false, false) => "up.sql and down.sql run",
-                    (false, true) => "up.sql runs",
-                    _ => "down.sql runs",
+                let comment = match (step.transaction, step.down_transaction) {
+                    (false, false) => "# zdm: up.sql and down.sql run outside a transaction (one statement each, sent alone)\n",
+                    (false, true) => "# zdm: up.sql runs outside a transaction (one statement, sent alone); this covers down.sql too,\n# whose statements still run as one: PostgreSQL's implicit transaction for a multi-statement string\n",
+                    _ => "# zdm: down.sql runs outside a transaction (one statement, sent alone); this covers up.sql too,\n# whose statements still run as one: PostgreSQL's implicit transaction for a multi-statement string\n",
                 };
-                generated.push(GeneratedFile::new(
-                    format!("{folder}/metadata.toml"),
-                    format!("# zdm: {which} outside a transaction (one statement, sent alone)\nrun_in_transaction = false\n"),
-                ));
-                if step.transaction != step.down_transaction {
-                    notes.push(format!(
-                        "{folder}: Diesel's `run_in_transaction = false` covers up.sql and down.sql; the other file's statements still run as one implicit transaction (one string)"
-                    ));
-                }
+                generated.push(GeneratedFile::new(format!("{folder}/metadata.toml"), format!("{comment}run_in_transaction = false\n")));
             }
             out.push((up, generated));
         }
@@ -243,7 +235,7 @@ impl Tool for Diesel {
             .and_then(|c| common::toml_table(&c.contents, "print_schema").and_then(|t| common::config_value(t, "file")).map(|f| (c, f)))
             .and_then(|(c, f)| common::resolve(common::dir_of(&c.path), &f))
         {
-            notes.push(format!("`diesel migration run` regenerates {schema} (diesel.toml [print_schema]): commit its diff with these migrations"));
+            notes.push(format!("`diesel migration run` rewrites {schema} ([print_schema]): commit its diff too"));
         }
         Ok(common::written(plan, out, notes))
     }

@@ -132,7 +132,7 @@ impl Tool for Refinery {
         let (prefix, versions) = next(files, dir, now, steps.len());
         let total = plan.steps.len();
         let mut out: Vec<(String, Vec<GeneratedFile>)> = Vec::new();
-        let (mut rollbacks, mut manual) = (Vec::new(), Vec::new());
+        let mut notes = Vec::new();
         let number = |v: &str| v.parse::<i64>().map_or_else(|_| v.to_string(), |n| n.to_string());
         let mut previous: Option<String> = taken.iter().max().map(i64::to_string);
         for (step, version) in steps.iter().zip(versions) {
@@ -141,6 +141,7 @@ impl Tool for Refinery {
             }
             let base = common::join(dir, &format!("{prefix}{version}__{}", step.slug));
             let (path, down) = (format!("{base}.sql"), format!("{base}.down.sql"));
+            let name = common::file_name(&path).to_string();
             common::ensure_free(files, &[], &path)?;
             common::ensure_free(files, &[], &down)?;
             let mut generated = Vec::new();
@@ -148,37 +149,38 @@ impl Tool for Refinery {
                 generated.push(GeneratedFile::new(path.clone(), format!("{}{}\n", common::header(step, total), step.up.trim_end())));
                 path.clone()
             } else {
-                // refinery cannot run it: the user runs it with psql; the migration only records it, so
-                // the history keeps the step's place.
+                // refinery cannot run it: the user runs it with psql at its place; the migration only
+                // records it, so the history keeps the step's place.
                 let by_hand = format!("{base}.manual.sql");
                 common::ensure_free(files, &[], &by_hand)?;
                 let record = format!(
-                    "{}-- refinery runs every migration inside a transaction; this step cannot run in one.\n-- Run {} (outside a transaction) first; this migration only records it.\nSELECT 1;\n",
+                    "{}-- refinery runs every migration inside a transaction; this step cannot run in one.\n-- {} runs it (by hand, before this migration); this migration only records it.\nSELECT 1;\n",
                     common::header(step, total),
                     common::file_name(&by_hand)
                 );
+                let mut how = vec!["refinery runs every migration inside a transaction and this statement cannot run in one:".to_string()];
+                how.push(match &previous {
+                    Some(v) => format!("run this file by hand after `refinery migrate -t {v}`:"),
+                    None => "run this file by hand first:".to_string(),
+                });
+                how.push(format!("  {}", common::psql_command(&by_hand)));
+                how.push(format!("then `refinery migrate` records it ({name})."));
                 generated.push(GeneratedFile::new(path.clone(), record));
-                generated.push(GeneratedFile::new(by_hand.clone(), common::manual_file(step, total, &step.up, false)));
-                let before = previous.as_ref().map_or(String::new(), |v| format!("`refinery migrate -t {v}`, then "));
-                manual.push(format!("step {}: {before}{}, then `refinery migrate` (records {prefix}{version})", step.n, common::psql_command(&by_hand)));
+                generated.push(GeneratedFile::new(by_hand.clone(), common::manual_file(step, total, &how, &step.up, false)));
+                notes.push(format!("step {}: refinery cannot leave its transaction; run by hand: {}", step.n, common::file_name(&by_hand)));
                 by_hand
             };
-            generated.push(GeneratedFile::new(down.clone(), common::manual_file(step, total, &step.down, step.down_transaction)));
-            rollbacks.push(format!("step {}: {} then `DELETE FROM {HISTORY} WHERE version = {};`", step.n, common::psql_command(&down), number(&version)));
+            let how = [
+                format!("Rollback of {name} (refinery has no down migrations). Run it by hand, newest step"),
+                "first, then make refinery forget the migration:".to_string(),
+                format!("  {}", common::psql_command(&down)),
+                format!("  psql \"$DATABASE_URL\" -c 'DELETE FROM {HISTORY} WHERE version = {}'", number(&version)),
+            ];
+            generated.push(GeneratedFile::new(down.clone(), common::manual_file(step, total, &how, &step.down, step.down_transaction)));
             previous = Some(number(&version));
             out.push((runs, generated));
         }
-        let mut notes = Vec::new();
-        if !manual.is_empty() {
-            notes.push(format!(
-                "refinery runs every migration inside a transaction and has no switch to leave it (rust-db/refinery#277); run these steps by hand at their place: {}",
-                manual.join("; ")
-            ));
-        }
-        notes.push(format!(
-            "refinery has no down migrations: each step's rollback is in its .down.sql file (refinery skips that name); to undo a step, newest first: {}",
-            rollbacks.into_iter().rev().collect::<Vec<_>>().join("; ")
-        ));
+        notes.push("refinery has no down migrations: each step's V<n>__<name>.down.sql says how to run it".into());
         Ok(common::written(plan, out, notes))
     }
 }

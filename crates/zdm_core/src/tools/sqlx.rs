@@ -198,7 +198,7 @@ impl Tool for Sqlx {
             format!("{switch}{}{}\n", common::header(step, total), sql.trim_end())
         };
         let mut out: Vec<(String, Vec<GeneratedFile>)> = Vec::new();
-        let mut rollbacks = Vec::new();
+        let mut simple = false;
         for (step, version) in steps.iter().zip(versions(files, dir, now, steps.len())) {
             let base = common::join(dir, &format!("{version}_{}", step.slug));
             if version.parse::<i64>().is_ok_and(|v| taken.contains(&v)) {
@@ -215,20 +215,24 @@ impl Tool for Sqlx {
             } else {
                 let down = common::join(dir, &format!("{ROLLBACKS}/{version}_{}.sql", step.slug));
                 common::ensure_free(files, &[], &down)?;
-                rollbacks.push(format!("step {}: {} then `DELETE FROM _sqlx_migrations WHERE version = {version};`", step.n, common::psql_command(&down)));
-                generated.push(GeneratedFile::new(down, common::manual_file(step, total, &step.down, step.down_transaction)));
+                let how = [
+                    format!("Rollback of {} (sqlx cannot revert a simple migration). Run it by hand,", common::file_name(&up_path)),
+                    "newest step first, then make sqlx forget the migration:".to_string(),
+                    format!("  {}", common::psql_command(&down)),
+                    format!("  psql \"$DATABASE_URL\" -c 'DELETE FROM _sqlx_migrations WHERE version = {}'", version.parse::<i64>().unwrap_or_default()),
+                ];
+                generated.push(GeneratedFile::new(down, common::manual_file(step, total, &how, &step.down, step.down_transaction)));
+                simple = true;
             }
             out.push((up_path, generated));
         }
         let mut notes = Vec::new();
-        if !rollbacks.is_empty() {
+        if simple {
             notes.push(format!(
-                "sqlx cannot revert simple migrations: each step's rollback is in {}; to undo a step run, newest first, {}",
-                common::join(dir, &format!("{ROLLBACKS}/")),
-                rollbacks.join("; ")
+                "sqlx cannot revert simple migrations; each rollback says how to run it: {}",
+                common::join(dir, &format!("{ROLLBACKS}/"))
             ));
         }
-        notes.push("an app that embeds migrations with `sqlx::migrate!()` picks these files up only when rebuilt".into());
         Ok(common::written(plan, out, notes))
     }
 }

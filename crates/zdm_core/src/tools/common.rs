@@ -226,7 +226,8 @@ pub fn toml_table<'a>(text: &'a str, name: &str) -> Option<&'a str> {
             if start.is_some() {
                 return start.map(|s| &text[s..offset]);
             }
-            let header: String = t.trim_start_matches('[').split(']').next().unwrap_or("").chars().filter(|c| !c.is_whitespace() && *c != '"').collect();
+            let header: String =
+                t.trim_start_matches('[').split(']').next().unwrap_or("").chars().filter(|c| !c.is_whitespace() && *c != '"').collect();
             if header == name {
                 start = Some(offset + line.len());
             }
@@ -267,7 +268,9 @@ pub fn cargo_dependency(text: &str, dep: &str) -> Option<Vec<String>> {
         }
         // An inline table may spread over lines (arrays): take lines until its braces balance.
         let mut value = value.to_string();
-        let depth = |v: &str| v.matches('{').count() as i64 - v.matches('}').count() as i64 + v.matches('[').count() as i64 - v.matches(']').count() as i64;
+        let depth = |v: &str| {
+            v.matches('{').count() as i64 - v.matches('}').count() as i64 + v.matches('[').count() as i64 - v.matches(']').count() as i64
+        };
         while depth(&value) > 0 && i < lines.len() {
             value.push('\n');
             value.push_str(lines[i]);
@@ -283,7 +286,9 @@ pub fn cargo_dependency(text: &str, dep: &str) -> Option<Vec<String>> {
         let Some(list) = rest.trim_start().trim_start_matches(['"', '\'']).trim_start().strip_prefix('=') else { continue };
         let Some(list) = list.trim_start().strip_prefix('[') else { continue };
         let list = list.split(']').next().unwrap_or("");
-        features.extend(list.split(',').map(|f| f.trim().trim_matches(['"', '\'']).to_string()).filter(|f| !f.is_empty() && !f.starts_with('#')));
+        features.extend(
+            list.split(',').map(|f| f.trim().trim_matches(['"', '\'']).to_string()).filter(|f| !f.is_empty() && !f.starts_with('#')),
+        );
     }
     Some(features)
 }

@@ -38,7 +38,8 @@ fn version_part(folder: &str) -> &str {
 fn style_of(version: &str) -> Option<Style> {
     let b = version.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-    let dashed = b.len() >= 17 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10) && b[10] == b'-' && digits(11..17);
+    let dashed =
+        b.len() >= 17 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10) && b[10] == b'-' && digits(11..17);
     if dashed && b.len() == 17 {
         Some(Style::Dashed)
     } else if dashed && b.len() == 22 && b[17] == b'-' && b[18..].iter().all(u8::is_ascii_hexdigit) {
@@ -95,13 +96,18 @@ fn configured_dir(config: &ProjectFile) -> Result<Option<String>, DetectError> {
 
 /// The `diesel.toml` whose migrations directory is `dir`.
 fn config_of<'a>(files: &'a ProjectFiles, dir: &str) -> Option<&'a ProjectFile> {
-    common::named(files, "diesel.toml").into_iter().find(|c| {
-        configured_dir(c).ok().flatten().unwrap_or_else(|| common::join(common::dir_of(&c.path), "migrations")) == dir
-    })
+    common::named(files, "diesel.toml")
+        .into_iter()
+        .find(|c| configured_dir(c).ok().flatten().unwrap_or_else(|| common::join(common::dir_of(&c.path), "migrations")) == dir)
 }
 
 fn style(files: &ProjectFiles, dir: &str) -> Style {
-    folders(files, dir).iter().rev().filter(|f| f.name != INITIAL_SETUP).find_map(|f| style_of(version_part(&f.name))).unwrap_or(Style::DashedSub)
+    folders(files, dir)
+        .iter()
+        .rev()
+        .filter(|f| f.name != INITIAL_SETUP)
+        .find_map(|f| style_of(version_part(&f.name)))
+        .unwrap_or(Style::DashedSub)
 }
 
 /// `count` folder versions after the directory's, in its style: timestamps max(now, latest + 1 s) one
@@ -139,18 +145,17 @@ impl Tool for Diesel {
 
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         let users = common::cargo_users(files, "diesel");
-        let engine = |root: &str| {
-            users.iter().find(|(m, _)| common::dir_of(&m.path) == root).or(users.first()).and_then(|(_, e)| e.clone())
-        };
+        let engine =
+            |root: &str| users.iter().find(|(m, _)| common::dir_of(&m.path) == root).or(users.first()).and_then(|(_, e)| e.clone());
         let mut out: Vec<Detection> = Vec::new();
         for config in common::named(files, "diesel.toml") {
             let root = common::dir_of(&config.path);
             let dir = configured_dir(config)?.unwrap_or_else(|| common::join(root, "migrations"));
             out.push(Detection::new("diesel", dir, Confidence::High, config.path.clone()).with_engine(engine(root)));
         }
-        let manifests = common::named(files, "Cargo.toml")
-            .into_iter()
-            .filter(|m| common::cargo_dependency(&m.contents, "diesel").or_else(|| common::cargo_dependency(&m.contents, "diesel_migrations")).is_some());
+        let manifests = common::named(files, "Cargo.toml").into_iter().filter(|m| {
+            common::cargo_dependency(&m.contents, "diesel").or_else(|| common::cargo_dependency(&m.contents, "diesel_migrations")).is_some()
+        });
         for m in manifests {
             let root = common::dir_of(&m.path);
             let dir = common::join(root, "migrations");
@@ -224,8 +229,12 @@ impl Tool for Diesel {
             if !step.transaction || !step.down_transaction {
                 let comment = match (step.transaction, step.down_transaction) {
                     (false, false) => "# zdm: up.sql and down.sql run outside a transaction (one statement each, sent alone)\n",
-                    (false, true) => "# zdm: up.sql runs outside a transaction (one statement, sent alone); this covers down.sql too,\n# whose statements still run as one: PostgreSQL's implicit transaction for a multi-statement string\n",
-                    _ => "# zdm: down.sql runs outside a transaction (one statement, sent alone); this covers up.sql too,\n# whose statements still run as one: PostgreSQL's implicit transaction for a multi-statement string\n",
+                    (false, true) => {
+                        "# zdm: up.sql runs outside a transaction (one statement, sent alone); this covers down.sql too,\n# whose statements still run as one: PostgreSQL's implicit transaction for a multi-statement string\n"
+                    }
+                    _ => {
+                        "# zdm: down.sql runs outside a transaction (one statement, sent alone); this covers up.sql too,\n# whose statements still run as one: PostgreSQL's implicit transaction for a multi-statement string\n"
+                    }
                 };
                 generated.push(GeneratedFile::new(format!("{folder}/metadata.toml"), format!("{comment}run_in_transaction = false\n")));
             }
@@ -262,10 +271,7 @@ mod tests {
 
     #[test]
     fn versions_follow_the_folders() {
-        let p = project(&[
-            ("migrations/00000000000000_diesel_initial_setup/up.sql", ""),
-            ("migrations/2030-01-01-000000_a/up.sql", ""),
-        ]);
+        let p = project(&[("migrations/00000000000000_diesel_initial_setup/up.sql", ""), ("migrations/2030-01-01-000000_a/up.sql", "")]);
         assert_eq!(versions(&p, "migrations", "20261125140000", 2), vec!["2030-01-01-000001", "2030-01-01-000002"]);
         let p = project(&[("migrations/00000000000000_diesel_initial_setup/up.sql", "")]);
         assert_eq!(versions(&p, "migrations", "20261125140000", 1), vec!["2026-11-25-140000-0000"]);
@@ -275,7 +281,8 @@ mod tests {
 
     #[test]
     fn detection() {
-        let p = project(&[("diesel.toml", "[print_schema]\nfile = \"src/schema.rs\"\n\n[migrations_directory]\ndir = \"db/migrations\"\n")]);
+        let p =
+            project(&[("diesel.toml", "[print_schema]\nfile = \"src/schema.rs\"\n\n[migrations_directory]\ndir = \"db/migrations\"\n")]);
         let d = Diesel.detect(&p).unwrap();
         assert_eq!((d[0].dir.as_str(), d[0].confidence), ("db/migrations", Confidence::High));
         let p = project(&[("api/diesel.toml", "[migrations_directory]\nfile = \"x\"\n")]);
@@ -284,7 +291,10 @@ mod tests {
         let d = Diesel.detect(&p).unwrap();
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].dir.as_str(), d[0].confidence), ("migrations", Confidence::Low));
-        let p = project(&[("Cargo.toml", "[dependencies]\ndiesel = { version = \"2\", features = [\"mysql\"] }\n"), ("migrations/0001_a/up.sql", "")]);
+        let p = project(&[
+            ("Cargo.toml", "[dependencies]\ndiesel = { version = \"2\", features = [\"mysql\"] }\n"),
+            ("migrations/0001_a/up.sql", ""),
+        ]);
         let d = Diesel.detect(&p).unwrap();
         assert_eq!((d[0].confidence, d[0].engine.as_deref()), (Confidence::Medium, Some("mysql")));
     }

@@ -30,9 +30,8 @@ fn parse_name(name: &str, code: bool) -> Option<(char, &str, i64)> {
 
 /// refinery's migrations below `dir` (SQL, and Rust ones when `code`), by version.
 fn migrations<'a>(files: &'a ProjectFiles, dir: &'a str, code: bool) -> Vec<(char, &'a str, i64, &'a ProjectFile)> {
-    let mut found: Vec<_> = common::under(files, dir)
-        .filter_map(|f| parse_name(common::file_name(&f.path), code).map(|(p, v, n)| (p, v, n, f)))
-        .collect();
+    let mut found: Vec<_> =
+        common::under(files, dir).filter_map(|f| parse_name(common::file_name(&f.path), code).map(|(p, v, n)| (p, v, n, f))).collect();
     found.sort_by(|a, b| (a.2, &a.3.path).cmp(&(b.2, &b.3.path)));
     found
 }
@@ -115,12 +114,17 @@ impl Tool for Refinery {
         let (prefix, next) = next(files, &detection.dir, now, 1);
         let width = next.first().map_or(1, String::len);
         Profile {
-            naming: common::join(&detection.dir, &format!("{prefix}<{}>__<name>.sql", if width == 14 { "YYYYMMDDHHMMSS".to_string() } else { "n".to_string() })),
+            naming: common::join(
+                &detection.dir,
+                &format!("{prefix}<{}>__<name>.sql", if width == 14 { "YYYYMMDDHHMMSS".to_string() } else { "n".to_string() }),
+            ),
             next_version: next.into_iter().next().unwrap_or_default(),
             down: format!(
                 "none: zdm writes the rollback beside as V<n>__<name>.down.sql (refinery skips that name); run it with psql, then `DELETE FROM {HISTORY} WHERE version = <n>`"
             ),
-            no_transaction: "none: refinery runs each migration in a transaction; zdm writes such a step as V<n>__<name>.manual.sql to run with psql".into(),
+            no_transaction:
+                "none: refinery runs each migration in a transaction; zdm writes such a step as V<n>__<name>.manual.sql to run with psql"
+                    .into(),
             history_table: HISTORY.into(),
         }
     }

@@ -158,7 +158,7 @@ impl Tool for Sqlx {
             }
             out.push(Detection::new("sqlx", dir, confidence, evidence).with_engine(engine));
         }
-        out.sort_by(|a, b| b.confidence.cmp(&a.confidence));
+        out.sort_by_key(|d| std::cmp::Reverse(d.confidence));
         Ok(out)
     }
 
@@ -219,7 +219,10 @@ impl Tool for Sqlx {
                     format!("Rollback of {} (sqlx cannot revert a simple migration). Run it by hand,", common::file_name(&up_path)),
                     "newest step first, then make sqlx forget the migration:".to_string(),
                     format!("  {}", common::psql_command(&down)),
-                    format!("  psql \"$DATABASE_URL\" -c 'DELETE FROM _sqlx_migrations WHERE version = {}'", version.parse::<i64>().unwrap_or_default()),
+                    format!(
+                        "  psql \"$DATABASE_URL\" -c 'DELETE FROM _sqlx_migrations WHERE version = {}'",
+                        version.parse::<i64>().unwrap_or_default()
+                    ),
                 ];
                 generated.push(GeneratedFile::new(down, common::manual_file(step, total, &how, &step.down, step.down_transaction)));
                 simple = true;
@@ -278,7 +281,8 @@ mod tests {
         assert!(!reversible(&seq, "migrations"));
         assert_eq!(versions(&seq, "migrations", "20261125140000", 2), vec!["0003", "0004"]);
         assert!(reversible(&project(&[cargo]), "migrations"));
-        let conf = project(&[cargo, ("sqlx.toml", "[migrate.defaults]\nmigration-versioning = \"sequential\"\nmigration-type = \"simple\"\n")]);
+        let conf =
+            project(&[cargo, ("sqlx.toml", "[migrate.defaults]\nmigration-versioning = \"sequential\"\nmigration-type = \"simple\"\n")]);
         assert_eq!(versions(&conf, "migrations", "20261125140000", 1), vec!["0001"]);
         assert!(!reversible(&conf, "migrations"));
     }

@@ -6,5 +6,8 @@
 mod harness;
 
 mod dbmate;
+mod diesel;
 mod drizzle;
 mod prisma;
+mod refinery;
+mod sqlx;

@@ -38,6 +38,27 @@ pub fn one_line(text: &str) -> String {
     text.split(['\n', '\r']).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// A file the user runs by hand with `psql` (see [`psql_command`]), for tools that cannot run a step
+/// themselves (no down migrations, no way out of a transaction): the header, `how` as comment lines (when
+/// and how to run it), then `sql`, inside `BEGIN;` … `COMMIT;` when it must run in one transaction (psql
+/// commits each statement on its own otherwise). A non-transactional step is one statement, left bare.
+#[must_use]
+pub fn manual_file(step: &Step, total: usize, how: &[String], sql: &str, transaction: bool) -> String {
+    let how: String = how.iter().map(|l| format!("-- {l}\n")).collect();
+    let sql = sql.trim_end();
+    if transaction {
+        format!("{}{how}BEGIN;\n{sql}\nCOMMIT;\n", header(step, total))
+    } else {
+        format!("{}{how}{sql}\n", header(step, total))
+    }
+}
+
+/// How to run a [`manual_file`]: `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f <path>`.
+#[must_use]
+pub fn psql_command(path: &str) -> String {
+    format!("psql \"$DATABASE_URL\" -v ON_ERROR_STOP=1 -f {path}")
+}
+
 /// Fails when `path` exists in the project, or is already among `pending` (two steps, one name).
 ///
 /// # Errors
@@ -237,6 +258,121 @@ pub fn engine_of_dir(dir: &str) -> Option<String> {
     })
 }
 
+/// The body of TOML table `[name]` (up to the next `[…]` header), when the text has that table. Header
+/// whitespace and quotes around the name are ignored (`[ migrations_directory ]`).
+#[must_use]
+pub fn toml_table<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let mut start = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') {
+            if start.is_some() {
+                return start.map(|s| &text[s..offset]);
+            }
+            let header: String =
+                t.trim_start_matches('[').split(']').next().unwrap_or("").chars().filter(|c| !c.is_whitespace() && *c != '"').collect();
+            if header == name {
+                start = Some(offset + line.len());
+            }
+        }
+        offset += line.len();
+    }
+    start.map(|s| &text[s..])
+}
+
+/// The features a Cargo manifest asks of dependency `dep` (in any dependency table: `[dependencies]`,
+/// `[dev-dependencies]`, `[workspace.dependencies]`, target tables, or its own `[dependencies.dep]`
+/// table); `None` when the manifest does not depend on it. `dep = "0.8"` gives no features.
+#[must_use]
+pub fn cargo_dependency(text: &str, dep: &str) -> Option<Vec<String>> {
+    let mut table = String::new();
+    let mut found: Option<String> = None;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let t = lines[i].trim();
+        i += 1;
+        if t.starts_with('[') {
+            table = t.trim_start_matches('[').split(']').next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+            let own = table.strip_suffix(&format!(".{dep}")).or_else(|| table.strip_suffix(&format!(".\"{dep}\"")));
+            if own.is_some_and(|t| t.ends_with("dependencies")) {
+                let body: Vec<&str> = lines[i..].iter().copied().take_while(|l| !l.trim_start().starts_with('[')).collect();
+                found.get_or_insert_with(String::new).push_str(&body.join("\n"));
+            }
+            continue;
+        }
+        if !table.ends_with("dependencies") {
+            continue;
+        }
+        let Some((key, value)) = t.split_once('=') else { continue };
+        // `dep = …`, `"dep" = …` or a dotted key (`dep.workspace = true`).
+        if key.trim().split('.').next().map(|k| k.trim().trim_matches('"')) != Some(dep) {
+            continue;
+        }
+        // An inline table may spread over lines (arrays): take lines until its braces balance.
+        let mut value = value.to_string();
+        let depth = |v: &str| {
+            v.matches('{').count() as i64 - v.matches('}').count() as i64 + v.matches('[').count() as i64 - v.matches(']').count() as i64
+        };
+        while depth(&value) > 0 && i < lines.len() {
+            value.push('\n');
+            value.push_str(lines[i]);
+            i += 1;
+        }
+        found.get_or_insert_with(String::new).push_str(&value);
+    }
+    let found = found?;
+    let mut features = Vec::new();
+    let mut rest = found.as_str();
+    while let Some(at) = rest.find("features") {
+        rest = &rest[at + "features".len()..];
+        let Some(list) = rest.trim_start().trim_start_matches(['"', '\'']).trim_start().strip_prefix('=') else { continue };
+        let Some(list) = list.trim_start().strip_prefix('[') else { continue };
+        let list = list.split(']').next().unwrap_or("");
+        features.extend(
+            list.split(',').map(|f| f.trim().trim_matches(['"', '\'']).to_string()).filter(|f| !f.is_empty() && !f.starts_with('#')),
+        );
+    }
+    Some(features)
+}
+
+/// Every `Cargo.toml` that depends on `dep`, shallowest first, with the engine its features name; a crate
+/// whose features name none (`sqlx = { workspace = true }`) gets the engine another manifest's features
+/// name for the same dependency.
+#[must_use]
+pub fn cargo_users<'a>(files: &'a ProjectFiles, dep: &str) -> Vec<(&'a ProjectFile, Option<String>)> {
+    let users: Vec<(&ProjectFile, Option<String>)> = named(files, "Cargo.toml")
+        .into_iter()
+        .filter_map(|f| cargo_dependency(&f.contents, dep).map(|features| (f, engine_of_features(&features))))
+        .collect();
+    let any = users.iter().find_map(|(_, e)| e.clone());
+    users.into_iter().map(|(f, e)| (f, e.or_else(|| any.clone()))).collect()
+}
+
+/// The database engine Cargo features name (`postgres`, `tokio-postgres`, `mysql_async`, `rusqlite`,
+/// `tiberius`, …): PostgreSQL when any feature names it (a crate built for several engines can run on
+/// PostgreSQL), else the first other engine; `None` when no feature names one.
+#[must_use]
+pub fn engine_of_features(features: &[String]) -> Option<String> {
+    let engine = |f: &str| -> Option<&'static str> {
+        let f = f.to_ascii_lowercase();
+        Some(if f.contains("postgres") || f == "pg" {
+            "postgresql"
+        } else if f.contains("mysql") || f.contains("mariadb") {
+            "mysql"
+        } else if f.contains("sqlite") {
+            "sqlite"
+        } else if f.contains("tiberius") || f.contains("mssql") {
+            "sqlserver"
+        } else {
+            return None;
+        })
+    };
+    let engines: Vec<&str> = features.iter().filter_map(|f| engine(f)).collect();
+    engines.iter().find(|e| **e == "postgresql").or(engines.first()).map(|e| (*e).to_string())
+}
+
 /// The directory part of a path (re-exported for tool modules).
 #[must_use]
 pub fn dir_of(path: &str) -> &str {
@@ -274,6 +410,27 @@ mod tests {
         assert_eq!(value_in_block(ts, "migrations", "table").as_deref(), Some("m"));
         let json = "{\"devDependencies\": {\"prisma\": \"^5\"}, \"prisma\": {\"schema\": \"db/s.prisma\"}}";
         assert_eq!(value_in_block(json, "\"prisma\"", "schema").as_deref(), Some("db/s.prisma"));
+    }
+
+    #[test]
+    fn cargo_manifests() {
+        let inline = "[package]\nname = \"api\"\n\n[dependencies]\nserde = \"1\"\nsqlx = { version = \"0.8\", features = [\n  \"runtime-tokio\",\n  \"postgres\", # db\n] }\n";
+        assert_eq!(cargo_dependency(inline, "sqlx"), Some(vec!["runtime-tokio".to_string(), "postgres".to_string()]));
+        assert_eq!(cargo_dependency(inline, "diesel"), None);
+        let table = "[dependencies.diesel]\nversion = \"2\"\nfeatures = [\"mysql\"]\n[dev-dependencies]\nrefinery = \"0.8\"\n";
+        assert_eq!(cargo_dependency(table, "diesel"), Some(vec!["mysql".to_string()]));
+        assert_eq!(cargo_dependency(table, "refinery"), Some(vec![]));
+        assert_eq!(cargo_dependency("[package]\nsqlx = 1\n", "sqlx"), None);
+        assert_eq!(cargo_dependency("[dependencies]\ndiesel.workspace = true\n", "diesel"), Some(vec![]));
+        let ws = "[workspace.dependencies]\nsqlx = { version = \"0.8\", default-features = false, features = [\"sqlite\"] }\n";
+        assert_eq!(engine_of_features(&cargo_dependency(ws, "sqlx").unwrap()).as_deref(), Some("sqlite"));
+        let both = ["mysql".to_string(), "tokio-postgres".to_string()];
+        assert_eq!(engine_of_features(&both).as_deref(), Some("postgresql"));
+        assert_eq!(engine_of_features(&["macros".to_string()]), None);
+        let toml = "[print_schema]\nfile = \"src/schema.rs\"\n\n[ migrations_directory ]\ndir = \"db/migrations\"\n";
+        assert_eq!(toml_table(toml, "migrations_directory").and_then(|t| config_value(t, "dir")).as_deref(), Some("db/migrations"));
+        assert_eq!(toml_table(toml, "print_schema").map(str::trim), Some("file = \"src/schema.rs\""));
+        assert_eq!(toml_table(toml, "main"), None);
     }
 
     #[test]

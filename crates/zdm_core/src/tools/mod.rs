@@ -8,9 +8,12 @@
 
 pub mod common;
 mod dbmate;
+mod diesel;
 mod drizzle;
 pub mod naming;
 mod prisma;
+mod refinery;
+mod sqlx;
 
 use crate::model::{GeneratedFile, ProjectFiles};
 use crate::plan::Plan;
@@ -251,7 +254,8 @@ pub fn change_text(text: &str) -> String {
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
-pub static TOOLS: &[&dyn Tool] = &[&prisma::Prisma, &drizzle::Drizzle, &dbmate::Dbmate, &dbmate::RawSql];
+pub static TOOLS: &[&dyn Tool] =
+    &[&prisma::Prisma, &drizzle::Drizzle, &sqlx::Sqlx, &diesel::Diesel, &refinery::Refinery, &dbmate::Dbmate, &dbmate::RawSql];
 
 /// The tool with this id.
 #[must_use]

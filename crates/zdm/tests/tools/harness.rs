@@ -244,4 +244,4 @@ pub fn fingerprint(c: &mut Client) -> String {
 /// Migration tools' own tables (quoted, for an SQL array).
 const HISTORY: &str = "'schema_migrations', 'ar_internal_metadata', '_prisma_migrations', 'goose_db_version', \
     'flyway_schema_history', 'databasechangelog', 'databasechangeloglock', '_sqlx_migrations', '__diesel_schema_migrations', \
-    'refinery_schema_history', 'pgmigrations', 'zdm_test_history'";
+    'refinery_schema_history', 'pgmigrations', 'zdm_test_history', 'zdm_manual_steps'";

@@ -49,6 +49,16 @@ impl Refinery {
     /// `refinery migrate -c <config> -p <dir> [-t <target>]`; the config names the test cluster's socket
     /// directory as a percent-encoded host (refinery builds a `postgresql://` URL from its fields).
     fn migrate(&self, fx: &Fixture, db: &TestDb, target: Option<i64>) {
+        let out = self.try_migrate(fx, db, target);
+        assert!(
+            out.status.success(),
+            "refinery migrate failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn try_migrate(&self, fx: &Fixture, db: &TestDb, target: Option<i64>) -> std::process::Output {
         let url = db.url();
         let param = |key: &str| url.split(['?', '&']).find_map(|p| p.strip_prefix(&format!("{key}="))).unwrap_or_default().to_string();
         let config = fx.path("zdm-test-refinery.toml");
@@ -69,12 +79,7 @@ impl Refinery {
         }
         let out = cmd.current_dir(&fx.dir).output().expect("refinery runs");
         std::fs::remove_file(&config).unwrap();
-        assert!(
-            out.status.success(),
-            "refinery migrate failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        out
     }
 
     fn applied(db: &TestDb) -> i64 {
@@ -175,4 +180,30 @@ fn refinery_errors_stop_before_writing() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("more than one migration setup"), "{}", run.stderr);
     assert_eq!(fx.written(), edited, "nothing written");
+}
+
+/// `refinery migrate` run straight through a plan with a by-hand step stops at the migration that records
+/// it (naming the file to run), instead of recording a step that never ran and going on to the next ones;
+/// once the file has run, `refinery migrate` goes on.
+#[test]
+fn refinery_stops_at_a_step_that_must_run_by_hand() {
+    let fx = Fixture::copy("refinery", "guard");
+    let db = TestDb::new("refinery_guard");
+    let runner = Refinery { dir: "migrations" };
+    runner.migrate(&fx, &db, None);
+    let mut c = db.connect();
+    c.batch_execute("INSERT INTO users (email, name) SELECT 'u' || g || '@x', 'U ' || g FROM generate_series(1, 100) g").unwrap();
+    let before = Refinery::applied(&db);
+    let run = fx.zdm(&["plan", harness::RENAME]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Straight through: the expand step applies, then the record of the by-hand backfill refuses.
+    let out = runner.try_migrate(&fx, &db, None);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "refinery went past the by-hand step:\n{said}");
+    assert!(said.contains(".manual.sql by hand first"), "the error names the file to run:\n{said}");
+    assert_eq!(Refinery::applied(&db), before + 1, "only the expand step is recorded");
+    assert_eq!(harness::count(&mut c, "SELECT count(*) FROM users WHERE full_name IS NULL"), 100, "no backfill ran");
+    // As the notes say: the by-hand file, then refinery again (and so on for each such step).
+    runner.up(&fx, &db);
+    assert_eq!(harness::count(&mut c, "SELECT count(*) FROM users WHERE full_name = 'U ' || id"), 100);
 }

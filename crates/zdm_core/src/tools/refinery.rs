@@ -15,6 +15,9 @@ pub(super) struct Refinery;
 
 /// refinery's history table (`refinery migrate --table-name` changes it).
 const HISTORY: &str = "refinery_schema_history";
+/// The table a by-hand step's file marks itself done in, so the migration that records the step can
+/// refuse to run before it.
+const MANUAL: &str = "zdm_manual_steps";
 
 /// `V7__add_users.sql` → (`V`, `7`, version 7), as refinery's regex reads a name; `.rs` with `code`.
 fn parse_name(name: &str, code: bool) -> Option<(char, &str, i64)> {
@@ -157,10 +160,27 @@ impl Tool for Refinery {
                 // records it, so the history keeps the step's place.
                 let by_hand = format!("{base}.manual.sql");
                 common::ensure_free(files, &[], &by_hand)?;
+                let key = common::file_name(&base).to_string();
+                let stop = crate::model::quote_literal(&format!(
+                    "zdm: run {by_hand} by hand first ({}), then refinery migrate again",
+                    common::psql_command(&by_hand)
+                ));
+                // Recording the step before it ran would let the next steps run without it (a contract
+                // without its backfill): the migration fails until the by-hand file has marked it done.
                 let record = format!(
-                    "{}-- refinery runs every migration inside a transaction; this step cannot run in one.\n-- {} runs it (by hand, before this migration); this migration only records it.\nSELECT 1;\n",
+                    "{}-- refinery runs every migration inside a transaction; this step cannot run in one.\n-- {} runs it (by hand, before this migration); this migration only records it,\n-- and stops `refinery migrate` here until that file has run.\n{}\n",
                     common::header(step, total),
-                    common::file_name(&by_hand)
+                    common::file_name(&by_hand),
+                    format!(
+                        "DO {};",
+                        crate::model::dollar_quote(
+                            &format!(
+                                "\nBEGIN\n  IF to_regclass('{MANUAL}') IS NULL THEN\n    RAISE EXCEPTION '%', {stop};\n  END IF;\n  IF NOT EXISTS (SELECT 1 FROM {MANUAL} WHERE step = {k}) THEN\n    RAISE EXCEPTION '%', {stop};\n  END IF;\nEND\n",
+                                k = crate::model::quote_literal(&key)
+                            ),
+                            "zdm"
+                        )
+                    )
                 );
                 let mut how = vec!["refinery runs every migration inside a transaction and this statement cannot run in one:".to_string()];
                 how.push(match &previous {
@@ -170,7 +190,12 @@ impl Tool for Refinery {
                 how.push(format!("  {}", common::psql_command(&by_hand)));
                 how.push(format!("then `refinery migrate` records it ({name})."));
                 generated.push(GeneratedFile::new(path.clone(), record));
-                generated.push(GeneratedFile::new(by_hand.clone(), common::manual_file(step, total, &how, &step.up, false)));
+                let done = format!(
+                    "{}\nCREATE TABLE IF NOT EXISTS {MANUAL} (step text PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now());\nINSERT INTO {MANUAL} (step) VALUES ({}) ON CONFLICT DO NOTHING;",
+                    step.up.trim_end(),
+                    crate::model::quote_literal(&key)
+                );
+                generated.push(GeneratedFile::new(by_hand.clone(), common::manual_file(step, total, &how, &done, false)));
                 notes.push(format!("step {}: refinery cannot leave its transaction; run by hand: {}", step.n, common::file_name(&by_hand)));
                 by_hand
             };
@@ -180,7 +205,13 @@ impl Tool for Refinery {
                 format!("  {}", common::psql_command(&down)),
                 format!("  psql \"$DATABASE_URL\" -c 'DELETE FROM {HISTORY} WHERE version = {}'", number(&version)),
             ];
-            generated.push(GeneratedFile::new(down.clone(), common::manual_file(step, total, &how, &step.down, step.down_transaction)));
+            let undo = if step.transaction {
+                step.down.trim_end().to_string()
+            } else {
+                let key = crate::model::quote_literal(common::file_name(&base));
+                format!("{}\nDELETE FROM {MANUAL} WHERE step = {key};", step.down.trim_end())
+            };
+            generated.push(GeneratedFile::new(down.clone(), common::manual_file(step, total, &how, &undo, step.down_transaction)));
             previous = Some(number(&version));
             out.push((runs, generated));
         }

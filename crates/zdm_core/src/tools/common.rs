@@ -193,6 +193,13 @@ pub fn engine_of_dir(dir: &str) -> Option<String> {
     })
 }
 
+/// `text` with every line for which `keep(index, line)` is false made blank, so line numbers stay the
+/// file's (the `up` part of a file with sections).
+#[must_use]
+pub fn keep_lines(text: &str, keep: impl Fn(usize, &str) -> bool) -> String {
+    text.lines().enumerate().map(|(i, l)| if keep(i, l) { l } else { "" }).collect::<Vec<_>>().join("\n")
+}
+
 /// The directory part of a path (re-exported for tool modules).
 #[must_use]
 pub fn dir_of(path: &str) -> &str {

@@ -83,6 +83,23 @@ pub fn add_seconds(ts: &str, secs: u64) -> String {
     format!("{y:04}{mo:02}{d:02}{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Milliseconds since 1970-01-01 of a `YYYYMMDDHHMMSS` UTC timestamp, for tools that number files with
+/// `Date.now()` (node-pg-migrate).
+#[must_use]
+pub fn epoch_millis(ts: &str) -> u64 {
+    let n = |r: std::ops::Range<usize>| ts.get(r).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let (y, m, d) = (n(0..4), n(4..6), n(6..8));
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + n(8..10) * 3600 + n(10..12) * 60 + n(12..14);
+    u64::try_from(secs).unwrap_or(0) * 1000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +118,12 @@ mod tests {
         assert_eq!(next_versions(&["9"], "x", 1), vec!["10"]);
         assert_eq!(version_prefix("0003_add.sql"), Some(("0003", '_')));
         assert_eq!(version_prefix("V1__x.sql"), None);
+    }
+
+    #[test]
+    fn epoch_millis_of_timestamps() {
+        assert_eq!(epoch_millis("19700101000000"), 0);
+        assert_eq!(epoch_millis("20261125140000"), 1_795_615_200_000);
+        assert_eq!(epoch_millis("20000301000001"), 951_868_801_000);
     }
 }

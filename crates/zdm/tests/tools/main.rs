@@ -6,3 +6,6 @@
 mod harness;
 
 mod dbmate;
+mod golang_migrate;
+mod goose;
+mod node_pg_migrate;

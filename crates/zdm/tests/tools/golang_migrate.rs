@@ -127,3 +127,25 @@ fn golang_migrate_sqlite_only_is_refused() {
     assert!(run.stderr.contains("sqlite, not PostgreSQL") && run.stderr.contains("backend/resources/migrations/sqlite"), "{}", run.stderr);
     assert!(fx.written().is_empty());
 }
+
+/// Why transactional steps need no `BEGIN;` in their file: golang-migrate sends the file as one string,
+/// and PostgreSQL runs such a string as one implicit transaction — `SET LOCAL` holds for the rest of it,
+/// and a failing statement takes the earlier ones back with it.
+#[test]
+fn golang_migrate_one_string_is_one_transaction() {
+    let db = TestDb::new("golang_migrate_implicit_tx");
+    let mut c = db.connect();
+    zdm_pg::runner::execute(
+        &mut c,
+        "SET LOCAL lock_timeout = '1234ms';\nSELECT set_config('zdm.seen', current_setting('lock_timeout'), false);",
+        false,
+    )
+    .unwrap();
+    let seen: String = c.query_one("SELECT current_setting('zdm.seen')", &[]).unwrap().get(0);
+    assert_eq!(seen, "1234ms", "SET LOCAL applies inside the string");
+    let lock_timeout: String = c.query_one("SHOW lock_timeout", &[]).unwrap().get(0);
+    assert_eq!(lock_timeout, "0", "and ends with it");
+    assert!(zdm_pg::runner::execute(&mut c, "CREATE TABLE zdm_t (id int);\nSELECT 1 / 0;", false).is_err());
+    let exists: bool = c.query_one("SELECT to_regclass('zdm_t') IS NOT NULL", &[]).unwrap().get(0);
+    assert!(!exists, "the failed string left nothing behind");
+}

@@ -172,9 +172,18 @@ fn section(step: &Step, sql: &str, transaction: bool, file_tx: bool) -> Result<S
     }
     Ok(statements
         .iter()
-        .map(|s| if common::has_inner_semicolon(s) { format!("-- +goose StatementBegin\n{s}\n-- +goose StatementEnd") } else { s.clone() })
+        .map(|s| if splits_early(s) { format!("-- +goose StatementBegin\n{s}\n-- +goose StatementEnd") } else { s.clone() })
         .collect::<Vec<_>>()
         .join("\n"))
+}
+
+/// Whether goose would end this statement before its last line: it holds a `;` that is not its end and
+/// a line before the last ends in `;` by goose's rule (`endsWithSemicolon`: the last word before any
+/// word starting with `--`). A `;` inside a comment line (`-- a; b`) does not split it.
+fn splits_early(statement: &str) -> bool {
+    let lines: Vec<&str> = statement.lines().collect();
+    let ends_with_semicolon = |line: &&str| line.split_whitespace().take_while(|w| !w.starts_with("--")).last().is_some_and(|w| w.ends_with(';'));
+    common::has_inner_semicolon(statement) && lines[..lines.len().saturating_sub(1)].iter().any(ends_with_semicolon)
 }
 
 #[cfg(test)]
@@ -199,6 +208,15 @@ mod tests {
         assert_eq!(up.lines().nth(2), Some("CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;"));
         assert!(!up.contains("DROP") && !up.contains("+goose"));
         assert_eq!(up_lines("SELECT 1;").trim(), "");
+    }
+
+    #[test]
+    fn statements_are_wrapped_where_goose_would_split_them() {
+        assert!(!splits_early("-- note (a; b)\nSET LOCAL lock_timeout = '1s';"));
+        assert!(!splits_early("SELECT 'a;b' AS x;"));
+        assert!(splits_early("DO $$\nBEGIN\n  PERFORM 1;\nEND\n$$;"));
+        assert!(splits_early("INSERT INTO t VALUES ('a;\nb');"));
+        assert!(!splits_early("SELECT 1; -- done"));
     }
 
     #[test]

@@ -139,11 +139,11 @@ impl Tool for NodePgMigrate {
             if scripts.is_empty() {
                 add(common::join(base, "migrations"), format!("{} depends on {PACKAGE}", pkg.path));
             }
-            for dir in scripts {
-                let Some(dir) = common::resolve(base, &dir) else {
-                    return Err(DetectError::in_file(&pkg.path, format!("--migrations-dir {dir} points outside the project")));
+            for given in scripts {
+                let Some(dir) = common::resolve(base, &given) else {
+                    return Err(DetectError::in_file(&pkg.path, format!("--migrations-dir {given} points outside the project")));
                 };
-                add(dir.clone(), format!("{} runs {PACKAGE} -m {dir}", pkg.path));
+                add(dir, format!("{} runs {PACKAGE} -m {given}", pkg.path));
             }
         }
         let mut marked: Vec<&str> = files
@@ -184,7 +184,7 @@ impl Tool for NodePgMigrate {
             Some(w) => format!("<{w}-digit index>"),
         };
         Profile {
-            naming: common::join(&detection.dir, &format!("{pattern}_<name>.sql")),
+            naming: common::join(&detection.dir, &format!("{pattern}_<name>.sql (.js for a step outside a transaction)")),
             next_version: next(&existing, now, 1).pop().unwrap_or_default(),
             down: "`-- Down Migration` section in the same file".into(),
             no_transaction: "none in SQL migrations: zdm writes such a step as a JavaScript migration calling \
@@ -219,12 +219,9 @@ impl Tool for NodePgMigrate {
             Vec::new()
         } else {
             vec![format!(
-                "step{} {}: node-pg-migrate runs every SQL migration in a transaction, so zdm wrote {} as JavaScript \
-                 migration{} calling pgm.noTransaction()",
+                "step{} {} → .js with pgm.noTransaction(): SQL migrations always run in a transaction",
                 if js.len() == 1 { "" } else { "s" },
                 js.join(", "),
-                if js.len() == 1 { "it" } else { "them" },
-                if js.len() == 1 { "" } else { "s" },
             )]
         };
         Ok(common::written(plan, out, notes))
@@ -270,7 +267,7 @@ fn js_file(step: &Step, total: usize, esm: bool) -> String {
         format!("{head}\n{no_tx}  pgm.sql({});\n}};\n", template_literal(sql.trim()))
     };
     format!(
-        "{header}// node-pg-migrate's SQL migrations always run in a transaction; pgm.noTransaction() runs this one outside.\n{}\n{}",
+        "{header}// node-pg-migrate's SQL migrations always run in a transaction: pgm.noTransaction() takes a direction out.\n{}\n{}",
         action("up", &step.up, step.transaction),
         action("down", &step.down, step.down_transaction)
     )

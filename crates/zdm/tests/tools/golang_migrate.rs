@@ -36,8 +36,7 @@ fn migrations(fx: &Fixture, dir: &str) -> Vec<(i64, std::path::PathBuf, std::pat
 }
 
 fn current(c: &mut Client) -> Option<i64> {
-    c.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null)")
-        .unwrap();
+    c.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null)").unwrap();
     let row = c.query_opt("SELECT version, dirty FROM schema_migrations LIMIT 1", &[]).unwrap()?;
     assert!(!row.get::<_, bool>(1), "database is dirty at version {}", row.get::<_, i64>(0));
     Some(row.get(0))

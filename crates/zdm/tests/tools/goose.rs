@@ -275,5 +275,9 @@ fn goose_two_directories_are_ambiguous() {
     let run = fx.zdm(&["plan", harness::SAFE]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("more than one migration setup") && run.stderr.contains("tools/migrations"), "{}", run.stderr);
-    assert_eq!(fx.written().into_iter().map(|(p, _)| p).collect::<Vec<_>>(), ["tools/migrations/00001_init.sql"], "only the test's own copy");
+    assert_eq!(
+        fx.written().into_iter().map(|(p, _)| p).collect::<Vec<_>>(),
+        ["tools/migrations/00001_init.sql"],
+        "only the test's own copy"
+    );
 }

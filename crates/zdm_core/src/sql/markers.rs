@@ -113,7 +113,10 @@ mod tests {
         let goose = |l: &str| l.trim_start().starts_with("--") && l.contains("+goose");
         let sql = "SELECT 1; -- +goose Down here is fine\n-- +goose Down\n  -- +goose Up\n/* c\n-- +goose Down */ SELECT 2;";
         let out = guard_line_starts(sql, goose).unwrap();
-        assert_eq!(out, "SELECT 1; -- +goose Down here is fine\n/**/-- +goose Down\n  /**/-- +goose Up\n/* c\n* -- +goose Down */ SELECT 2;");
+        assert_eq!(
+            out,
+            "SELECT 1; -- +goose Down here is fine\n/**/-- +goose Down\n  /**/-- +goose Up\n/* c\n* -- +goose Down */ SELECT 2;"
+        );
         assert!(!out.lines().any(goose));
         assert!(pg_query::split_with_scanner(&out).unwrap().len() == 2);
     }

@@ -182,7 +182,8 @@ fn section(step: &Step, sql: &str, transaction: bool, file_tx: bool) -> Result<S
 /// word starting with `--`). A `;` inside a comment line (`-- a; b`) does not split it.
 fn splits_early(statement: &str) -> bool {
     let lines: Vec<&str> = statement.lines().collect();
-    let ends_with_semicolon = |line: &&str| line.split_whitespace().take_while(|w| !w.starts_with("--")).last().is_some_and(|w| w.ends_with(';'));
+    let ends_with_semicolon =
+        |line: &&str| line.split_whitespace().take_while(|w| !w.starts_with("--")).last().is_some_and(|w| w.ends_with(';'));
     common::has_inner_semicolon(statement) && lines[..lines.len().saturating_sub(1)].iter().any(ends_with_semicolon)
 }
 
@@ -232,9 +233,9 @@ mod tests {
                 .collect(),
         };
         let read = Goose.read(&files, &Detection::new("goose", "m", Confidence::Medium, ""));
-        assert_eq!(read.iter().map(|m| (m.path.as_str(), m.unread.is_some())).collect::<Vec<_>>(), [
-            ("m/00001_a.sql", false),
-            ("m/00002_b.go", true)
-        ]);
+        assert_eq!(
+            read.iter().map(|m| (m.path.as_str(), m.unread.is_some())).collect::<Vec<_>>(),
+            [("m/00001_a.sql", false), ("m/00002_b.go", true)]
+        );
     }
 }

@@ -252,13 +252,8 @@ pub fn change_text(text: &str) -> String {
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
-pub static TOOLS: &[&dyn Tool] = &[
-    &golang_migrate::GolangMigrate,
-    &goose::Goose,
-    &node_pg_migrate::NodePgMigrate,
-    &dbmate::Dbmate,
-    &dbmate::RawSql,
-];
+pub static TOOLS: &[&dyn Tool] =
+    &[&golang_migrate::GolangMigrate, &goose::Goose, &node_pg_migrate::NodePgMigrate, &dbmate::Dbmate, &dbmate::RawSql];
 
 /// The tool with this id.
 #[must_use]

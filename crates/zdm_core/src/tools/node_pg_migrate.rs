@@ -125,9 +125,8 @@ impl Tool for NodePgMigrate {
             if let Some(d) = found.iter_mut().find(|d| d.dir == dir) {
                 d.evidence.push_str(&format!("; {evidence}"));
             } else {
-                found.push(
-                    Detection::new("node-pg-migrate", dir, Confidence::Medium, evidence).with_engine(Some("postgresql".to_string())),
-                );
+                found
+                    .push(Detection::new("node-pg-migrate", dir, Confidence::Medium, evidence).with_engine(Some("postgresql".to_string())));
             }
         };
         for pkg in common::named(files, "package.json") {

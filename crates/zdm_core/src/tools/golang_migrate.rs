@@ -40,16 +40,9 @@ fn ups<'a>(files: &'a ProjectFiles, dir: &'a str) -> impl Iterator<Item = (&'a P
 
 /// Directories holding at least one `.up.sql` with its `.down.sql`.
 fn paired_dirs(files: &ProjectFiles) -> Vec<String> {
-    let mut dirs: Vec<String> = files
-        .files
-        .iter()
-        .filter(|f| parse_name(common::file_name(&f.path), "up").is_some())
-        .filter(|f| files.exists(&f.path.replace(".up.sql", ".down.sql")))
-        .map(|f| common::dir_of(&f.path).to_string())
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    dirs
+    common::dirs_with(files, |f| {
+        parse_name(common::file_name(&f.path), "up").is_some() && files.exists(&f.path.replace(".up.sql", ".down.sql"))
+    })
 }
 
 impl Tool for GolangMigrate {
@@ -70,7 +63,7 @@ impl Tool for GolangMigrate {
         Ok(paired_dirs(files)
             .into_iter()
             .map(|dir| {
-                let shown = if dir.is_empty() { "." } else { &dir };
+                let shown = common::shown(&dir);
                 let (confidence, evidence) = match go_mod {
                     Some(m) => (Confidence::Medium, format!("{} requires {GO_MODULE}; {shown}/*.up.sql with .down.sql", m.path)),
                     None => (Confidence::Low, format!("{shown}/*.up.sql with .down.sql pairs")),

@@ -76,19 +76,11 @@ impl Tool for Goose {
 
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         let go_mod = common::manifest_with(files, "go.mod", GO_MODULE);
-        let mut dirs: Vec<String> = files
-            .files
-            .iter()
-            .filter(|f| f.path.ends_with(".sql") && f.contents.lines().any(|l| is(l, "Up")))
-            .map(|f| common::dir_of(&f.path).to_string())
-            .collect();
-        dirs.sort();
-        dirs.dedup();
+        let dirs = common::dirs_with(files, |f| f.path.ends_with(".sql") && f.contents.lines().any(|l| is(l, "Up")));
         Ok(dirs
             .into_iter()
             .map(|dir| {
-                let shown = if dir.is_empty() { "." } else { &dir };
-                let mut evidence = format!("{shown}/*.sql with `-- +goose Up` sections");
+                let mut evidence = format!("{}/*.sql with `-- +goose Up` sections", common::shown(&dir));
                 if let Some(m) = go_mod {
                     evidence.push_str(&format!("; {} requires {GO_MODULE}", m.path));
                 }

@@ -145,15 +145,9 @@ impl Tool for NodePgMigrate {
                 add(dir, format!("{} runs {PACKAGE} -m {given}", pkg.path));
             }
         }
-        let mut marked: Vec<&str> = files
-            .files
-            .iter()
-            .filter(|f| f.path.ends_with(".sql") && f.contents.lines().any(|l| is_section(l, "up")))
-            .map(|f| common::dir_of(&f.path))
-            .collect();
-        marked.dedup();
-        for dir in marked {
-            add(dir.to_string(), format!("{}/*.sql with `-- Up Migration` sections", if dir.is_empty() { "." } else { dir }));
+        for dir in common::dirs_with(files, |f| f.path.ends_with(".sql") && f.contents.lines().any(|l| is_section(l, "up"))) {
+            let evidence = format!("{}/*.sql with `-- Up Migration` sections", common::shown(&dir));
+            add(dir, evidence);
         }
         Ok(found)
     }

@@ -21,13 +21,24 @@ pub fn guard_line_starts(sql: &str, is_marker: impl Fn(&str) -> bool) -> Result<
     // (start, end, replacement), applied from the end.
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for (line, offset) in marked {
-        let inside = tokens.iter().find(|t| (t.start as usize) <= offset && offset < t.end as usize);
+        let text = line_at(sql, offset);
+        let first = offset + (text.len() - text.trim_start().len());
+        // The token holding the line's start, or (after leading blanks) starting at its first character.
+        let inside = tokens
+            .iter()
+            .find(|t| (t.start as usize) <= offset && offset < t.end as usize)
+            .or_else(|| tokens.iter().find(|t| t.start as usize == first));
         let Some(token) = inside else {
             return Err(format!("line {} would be read as a section marker and is not inside a comment or string", line + 1));
         };
         let (start, end) = (token.start as usize, token.end as usize);
         match Token::try_from(token.token) {
-            Ok(Token::SqlComment | Token::CComment) => edits.push((offset, offset, " ".into())),
+            // A leading blank is enough for a tool that wants its marker at the start of the line (dbmate).
+            // A tool that trims the line first (goose, node-pg-migrate) needs something before the `--`:
+            // an empty block comment in front of a line comment, a `*` inside a block comment.
+            Ok(Token::SqlComment | Token::CComment) if !is_marker(&format!(" {text}")) => edits.push((offset, offset, " ".into())),
+            Ok(Token::SqlComment) => edits.push((first, first, "/**/".into())),
+            Ok(Token::CComment) => edits.push((first, first, "* ".into())),
             Ok(Token::Sconst) if edits.iter().all(|e| e.0 != start) => edits.push((start, end, escape_string(&sql[start..end])?)),
             Ok(Token::Sconst) => {}
             _ => return Err(format!("line {} would be read as a section marker and cannot be re-emitted", line + 1)),
@@ -94,5 +105,19 @@ mod tests {
         let out = guard_line_starts(dollar, dbmate).unwrap();
         assert!(out.starts_with("DO E'\\nBEGIN\\n  RAISE NOTICE \\'%\\', \\'x\\n-- migrate:down\\';\\nEND\\n';"), "{out}");
         assert!(!out.lines().any(dbmate));
+    }
+
+    #[test]
+    fn markers_read_after_blanks_get_a_non_blank_before_them() {
+        // goose: any line that trims to `--…+goose…` is an annotation.
+        let goose = |l: &str| l.trim_start().starts_with("--") && l.contains("+goose");
+        let sql = "SELECT 1; -- +goose Down here is fine\n-- +goose Down\n  -- +goose Up\n/* c\n-- +goose Down */ SELECT 2;";
+        let out = guard_line_starts(sql, goose).unwrap();
+        assert_eq!(
+            out,
+            "SELECT 1; -- +goose Down here is fine\n/**/-- +goose Down\n  /**/-- +goose Up\n/* c\n* -- +goose Down */ SELECT 2;"
+        );
+        assert!(!out.lines().any(goose));
+        assert!(pg_query::split_with_scanner(&out).unwrap().len() == 2);
     }
 }

@@ -124,6 +124,21 @@ pub fn under<'a>(files: &'a ProjectFiles, dir: &'a str) -> impl Iterator<Item = 
     files.files.iter().filter(move |f| dir.is_empty() || f.path.starts_with(&format!("{dir}/")))
 }
 
+/// The directories holding a file for which `holds` is true, sorted, each once (where a tool's markers
+/// are found).
+pub fn dirs_with(files: &ProjectFiles, holds: impl Fn(&ProjectFile) -> bool) -> Vec<String> {
+    let mut dirs: Vec<String> = files.files.iter().filter(|f| holds(f)).map(|f| parent_dir(&f.path).to_string()).collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// A directory as shown to the user (`.` for the project root).
+#[must_use]
+pub fn shown(dir: &str) -> &str {
+    if dir.is_empty() { "." } else { dir }
+}
+
 /// Files with this exact name anywhere in the project (`package.json`), shallowest first.
 pub fn named<'a>(files: &'a ProjectFiles, name: &'a str) -> Vec<&'a ProjectFile> {
     let mut found: Vec<&ProjectFile> = files.files.iter().filter(|f| file_name(&f.path) == name).collect();
@@ -371,6 +386,13 @@ pub fn engine_of_features(features: &[String]) -> Option<String> {
     };
     let engines: Vec<&str> = features.iter().filter_map(|f| engine(f)).collect();
     engines.iter().find(|e| **e == "postgresql").or(engines.first()).map(|e| (*e).to_string())
+}
+
+/// `text` with every line for which `keep(index, line)` is false made blank, so line numbers stay the
+/// file's (the `up` part of a file with sections).
+#[must_use]
+pub fn keep_lines(text: &str, keep: impl Fn(usize, &str) -> bool) -> String {
+    text.lines().enumerate().map(|(i, l)| if keep(i, l) { l } else { "" }).collect::<Vec<_>>().join("\n")
 }
 
 /// The directory part of a path (re-exported for tool modules).

@@ -10,7 +10,10 @@ pub mod common;
 mod dbmate;
 mod diesel;
 mod drizzle;
+mod golang_migrate;
+mod goose;
 pub mod naming;
+mod node_pg_migrate;
 mod prisma;
 mod refinery;
 mod sqlx;
@@ -249,13 +252,24 @@ pub trait Tool: Sync {
 /// stay the file's.
 #[must_use]
 pub fn change_text(text: &str) -> String {
-    dbmate::up_lines(text)
+    node_pg_migrate::up_lines(text).unwrap_or_else(|| dbmate::up_lines(text))
 }
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
 pub static TOOLS: &[&dyn Tool] =
-    &[&prisma::Prisma, &drizzle::Drizzle, &sqlx::Sqlx, &diesel::Diesel, &refinery::Refinery, &dbmate::Dbmate, &dbmate::RawSql];
+    &[
+        &prisma::Prisma,
+        &drizzle::Drizzle,
+        &sqlx::Sqlx,
+        &diesel::Diesel,
+        &refinery::Refinery,
+        &golang_migrate::GolangMigrate,
+        &goose::Goose,
+        &node_pg_migrate::NodePgMigrate,
+        &dbmate::Dbmate,
+        &dbmate::RawSql,
+    ];
 
 /// The tool with this id.
 #[must_use]
@@ -424,6 +438,13 @@ mod tests {
         assert_eq!(engine_of_url("\"sqlite:app.db\"").as_deref(), Some("sqlite"));
         assert_eq!(engine_of_url("env(\"DATABASE_URL\")"), None);
         assert!(is_postgres_engine("postgresql") && is_postgres_engine("pg") && !is_postgres_engine("mysql"));
+    }
+
+    #[test]
+    fn change_text_reads_every_tools_up_section() {
+        assert_eq!(change_text("-- Up Migration\nSELECT 1;\n-- Down Migration\nSELECT 2;\n"), "\nSELECT 1;\n\n");
+        assert_eq!(change_text("-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;"), "\nSELECT 1;\n\n");
+        assert_eq!(change_text("SELECT 3;"), "SELECT 3;");
     }
 
     #[test]

@@ -120,4 +120,11 @@ mod tests {
         assert_eq!(version_prefix("0003_add.sql"), Some(("0003", '_')));
         assert_eq!(version_prefix("V1__x.sql"), None);
     }
+
+    #[test]
+    fn epoch_millis_of_timestamps() {
+        assert_eq!(epoch_millis("19700101000000"), 0);
+        assert_eq!(epoch_millis("20261125140000"), 1_795_615_200_000);
+        assert_eq!(epoch_millis("20000301000001"), 951_868_801_000);
+    }
 }

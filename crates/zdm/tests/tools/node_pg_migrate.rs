@@ -1,0 +1,120 @@
+//! node-pg-migrate: the real `node-pg-migrate` CLI (npm, 9.0.0 with `pg`, installed by
+//! `scripts/deps --test`) applies zdm's files, with its defaults (`--single-transaction`: all pending
+//! migrations in one transaction, broken around a `pgm.noTransaction()` migration).
+
+use crate::harness::{self, Fixture, Runner};
+use std::fs;
+use std::process::Command;
+use zdm_pg::testing::TestDb;
+
+fn node_pg_migrate() -> String {
+    let path = std::env::var("ZDM_NODE_PG_MIGRATE")
+        .unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/.bin/node-pg-migrate").display().to_string());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "node-pg-migrate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_NODE_PG_MIGRATE"
+    );
+    path
+}
+
+struct NodePgMigrate {
+    dir: &'static str,
+}
+
+impl NodePgMigrate {
+    fn run(&self, fx: &Fixture, db: &TestDb, args: &[&str]) {
+        let out = Command::new(node_pg_migrate())
+            .args(args)
+            .arg("--migrations-dir")
+            .arg(fx.path(self.dir))
+            // node-postgres names a unix socket directory `host=` (dbmate's URLs say `socket=`).
+            .env("DATABASE_URL", db.url().replacen("?socket=", "?host=", 1))
+            .current_dir(&fx.dir)
+            .output()
+            .expect("node-pg-migrate runs");
+        assert!(
+            out.status.success(),
+            "node-pg-migrate {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Runner for NodePgMigrate {
+    fn up(&self, fx: &Fixture, db: &TestDb) {
+        self.run(fx, db, &["up"]);
+    }
+
+    fn down_one(&self, fx: &Fixture, db: &TestDb) {
+        self.run(fx, db, &["down"]);
+    }
+}
+
+#[test]
+fn node_pg_migrate_detection_and_files() {
+    let fx = Fixture::copy("node-pg-migrate/basic", "npm-snap");
+    insta::assert_snapshot!("node_pg_migrate_detect", fx.detect(&[]));
+    for (name, change, _) in harness::CASES {
+        let fx = Fixture::copy("node-pg-migrate/basic", &format!("npm-snap-{name}"));
+        insta::assert_snapshot!(format!("node_pg_migrate_{name}"), fx.plan(change, &[]));
+    }
+}
+
+#[test]
+fn node_pg_migrate_runs_the_files() {
+    for (name, change, check) in harness::CASES {
+        let fx = Fixture::copy("node-pg-migrate/basic", &format!("npm-{name}"));
+        let db = TestDb::new(&format!("node_pg_migrate_{name}"));
+        harness::roundtrip(&fx, &db, &NodePgMigrate { dir: "migrations" }, change, check);
+    }
+}
+
+/// A monorepo package with `"type": "module"`, its directory named by `-m` in a script, 17-digit UTC
+/// names, a JavaScript migration in the history: the non-transactional step becomes an ES module.
+#[test]
+fn node_pg_migrate_monorepo_esm() {
+    let fx = Fixture::copy("node-pg-migrate/monorepo", "npm-monorepo");
+    insta::assert_snapshot!("node_pg_migrate_monorepo_detect", fx.detect(&[]));
+    let plan = fx.plan(harness::INDEX, &[]);
+    assert!(plan.contains("packages/db/src/migrations/20261125140000000_"), "{plan}");
+    assert!(plan.contains("export const up = (pgm) => {"), "{plan}");
+    insta::assert_snapshot!("node_pg_migrate_monorepo_index", plan);
+
+    let fx = Fixture::copy("node-pg-migrate/monorepo", "npm-monorepo-run");
+    let db = TestDb::new("node_pg_migrate_monorepo");
+    harness::roundtrip(&fx, &db, &NodePgMigrate { dir: "packages/db/src/migrations" }, harness::RENAME, harness::renamed);
+}
+
+/// SQL text that reads as node-pg-migrate's markers, template placeholders and backquotes go through as
+/// written, in both the SQL and the JavaScript form.
+#[test]
+fn node_pg_migrate_keeps_tricky_text() {
+    let change = "ALTER TABLE users ADD COLUMN note text DEFAULT E'a\\n-- Down Migration\\n{name} `${x}` \\\\';\nCREATE INDEX users_name_idx ON users (name) WHERE name <> E'\\n  -- down migration {x} ${y} `';";
+    let fx = Fixture::copy("node-pg-migrate/basic", "npm-tricky");
+    let db = TestDb::new("node_pg_migrate_tricky");
+    let runner = NodePgMigrate { dir: "migrations" };
+    runner.up(&fx, &db);
+    let run = fx.zdm(&["plan", change]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    runner.up(&fx, &db);
+    let mut c = db.connect();
+    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
+    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
+    assert_eq!(note, "a\n-- Down Migration\n{name} `${x}` \\");
+    let def: String = c.query_one("SELECT pg_get_indexdef('users_name_idx'::regclass)", &[]).unwrap().get(0);
+    assert!(def.contains("-- down migration {x} ${y} `"), "{def}");
+    let written: Vec<String> = fx.written().into_iter().map(|(p, _)| p).collect();
+    assert!(written.iter().any(|p| p.ends_with(".js")) && written.iter().any(|p| p.ends_with(".sql")), "{written:?}");
+}
+
+#[test]
+fn node_pg_migrate_directory_outside_the_project_is_an_error() {
+    let fx = Fixture::copy("node-pg-migrate/basic", "npm-outside");
+    let pkg = fs::read_to_string(fx.path("package.json")).unwrap().replace("\"node-pg-migrate\",", "\"node-pg-migrate -m ../../db\",");
+    fs::write(fx.path("package.json"), pkg).unwrap();
+    let run = fx.zdm(&["plan", harness::SAFE]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("package.json") && run.stderr.contains("outside the project"), "{}", run.stderr);
+    assert_eq!(fx.written().into_iter().map(|(p, _)| p).collect::<Vec<_>>(), ["package.json"], "only the test's own edit");
+}

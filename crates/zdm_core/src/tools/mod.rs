@@ -8,6 +8,8 @@
 
 pub mod common;
 mod dbmate;
+mod flyway;
+mod liquibase;
 pub mod naming;
 
 use crate::model::{GeneratedFile, ProjectFiles};
@@ -249,7 +251,7 @@ pub fn change_text(text: &str) -> String {
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
-pub static TOOLS: &[&dyn Tool] = &[&dbmate::Dbmate, &dbmate::RawSql];
+pub static TOOLS: &[&dyn Tool] = &[&liquibase::Liquibase, &flyway::Flyway, &dbmate::Dbmate, &dbmate::RawSql];
 
 /// The tool with this id.
 #[must_use]
@@ -290,6 +292,9 @@ pub fn wants_contents(path: &str) -> bool {
         "application.properties",
         "application.yml",
         "application.yaml",
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")

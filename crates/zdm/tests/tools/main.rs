@@ -6,3 +6,5 @@
 mod harness;
 
 mod dbmate;
+mod flyway;
+mod liquibase;

@@ -350,11 +350,9 @@ fn write(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Writ
         pending.extend(generated.iter().cloned());
         out.push((path, generated));
     }
-    let mut notes = vec![format!(
-        "rollbacks are in {rollback}/ (outside Flyway's locations; undo needs a paid edition): run one with psql, newest first, then delete its flyway_schema_history row (each file says how)"
-    )];
+    let mut notes = vec![format!("rollbacks: {rollback}/U<version>__*.sql, outside Flyway's locations; run by hand (see each)")];
     if !configured.is_empty() {
-        notes.push(format!("{}: Flyway script configuration (runs the step outside a transaction), keep beside its script", configured.join(", ")));
+        notes.push(format!("{} script config file(s) (.sql.conf, executeInTransaction=false): keep each beside its script", configured.len()));
     }
     Ok(common::written(plan, out, notes))
 }

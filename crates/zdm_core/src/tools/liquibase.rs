@@ -509,7 +509,7 @@ fn write(plan: &Plan, files: &ProjectFiles, setup: &Setup, now: &str) -> Result<
         }
         let update = GeneratedFile::update(master.clone(), old, new);
         out.extend(steps.iter().enumerate().map(|(i, _)| (master.clone(), if i == 0 { vec![update.clone()] } else { Vec::new() })));
-        notes.push(format!("{master}: changesets appended (a formatted-SQL master cannot include files without a Pro licence)"));
+        notes.push(format!("{master}: changesets appended (formatted-SQL includes need Liquibase Pro)"));
         return Ok(common::written(plan, out, notes));
     }
     let mut paths = Vec::new();
@@ -533,14 +533,14 @@ fn write(plan: &Plan, files: &ProjectFiles, setup: &Setup, now: &str) -> Result<
             if let Some(last) = out.last_mut() {
                 last.1.push(GeneratedFile::update(master.clone(), file, new));
             }
-            notes.push(format!("{master}: includes added for the new changelog files"));
+            notes.push(format!("{master}: includes added for the new files"));
         }
         (Target::Directory(_), None) => {
             notes.push("no master changelog found: include the new files in yours".to_string());
         }
         _ => {}
     }
-    notes.push("roll back with `liquibase rollback-count 1`, once per step, newest first".to_string());
+    notes.push("roll back a step with `liquibase rollback-count 1` (newest first)".to_string());
     Ok(common::written(plan, out, notes))
 }
 
@@ -652,6 +652,7 @@ impl Tool for Liquibase {
             Target::Append(master) => (parent_dir(&master).to_string(), format!("{master} (changesets appended)")),
             Target::Include { dir, .. } | Target::Directory(dir) => (dir.clone(), String::new()),
         };
+        let sep = files.in_dir(&dir).filter_map(|f| version_prefix(common::file_name(&f.path)).map(|(_, s)| s)).last().unwrap_or('-');
         let existing: Vec<&str> =
             files.in_dir(&dir).filter_map(|f| version_prefix(common::file_name(&f.path)).filter(|_| f.path.ends_with(".sql")).map(|(v, _)| v)).collect();
         let next = next_versions(&existing, now, 1).pop().unwrap_or_default();
@@ -660,7 +661,7 @@ impl Tool for Liquibase {
             super::naming::Scheme::Sequence(w) => format!("<{w}-digit sequence>"),
         };
         Profile {
-            naming: if naming.is_empty() { common::join(&dir, &format!("{shape}-<name>.sql (changeset zdm:<version>-<name>)")) } else { naming },
+            naming: if naming.is_empty() { common::join(&dir, &format!("{shape}{sep}<name>.sql (changeset zdm:<version>-<name>)")) } else { naming },
             next_version: next,
             down: "`--rollback` lines in each changeset (`liquibase rollback-count 1`)".into(),
             no_transaction: "`--changeset … runInTransaction:false` (one statement per such changeset)".into(),

@@ -100,7 +100,10 @@ fn scripts<'a>(files: &'a ProjectFiles, dir: &'a str) -> impl Iterator<Item = (&
 fn other_tools(text: &str) -> bool {
     text.lines().any(|l| {
         let t = l.trim_start().to_ascii_lowercase();
-        t.starts_with("-- migrate:") || t.starts_with("-- +goose") || t.starts_with("--liquibase formatted") || t.starts_with("-- refinery:")
+        t.starts_with("-- migrate:")
+            || t.starts_with("-- +goose")
+            || t.starts_with("--liquibase formatted")
+            || t.starts_with("-- refinery:")
     })
 }
 
@@ -177,7 +180,13 @@ fn read_toml(path: &str, text: &str) -> Result<(Option<String>, Option<String>),
         return Err(DetectError::in_file(path, "an array is not closed (missing `]`)"));
     }
     let locations = (!locations.is_empty()).then(|| {
-        locations.trim_matches(['[', ']']).split(',').map(|l| l.trim().trim_matches(['"', '\''])).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(",")
+        locations
+            .trim_matches(['[', ']'])
+            .split(',')
+            .map(|l| l.trim().trim_matches(['"', '\'']))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
     });
     Ok((locations, url))
 }
@@ -220,7 +229,10 @@ fn detections(files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         spring
             .iter()
             .filter(|f| module_of(&f.path) == module)
-            .find_map(|f| common::dotted_value(&f.contents, "spring.flyway.url").or_else(|| common::dotted_value(&f.contents, "spring.datasource.url")))
+            .find_map(|f| {
+                common::dotted_value(&f.contents, "spring.flyway.url")
+                    .or_else(|| common::dotted_value(&f.contents, "spring.datasource.url"))
+            })
             .and_then(|u| super::engine_of_url(&u))
     };
     for app in &spring {
@@ -235,7 +247,9 @@ fn detections(files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         add(module, &locations, Confidence::High, format!("{} (spring.flyway.*)", app.path), engine_in(module));
     }
     for manifest in ["pom.xml", "build.gradle", "build.gradle.kts"] {
-        for m in common::named(files, manifest).into_iter().filter(|m| m.contents.contains("flyway-core") || m.contents.contains("org.flywaydb")) {
+        for m in
+            common::named(files, manifest).into_iter().filter(|m| m.contents.contains("flyway-core") || m.contents.contains("org.flywaydb"))
+        {
             let module = parent_dir(&m.path);
             add(module, "classpath:db/migration", Confidence::Medium, format!("{} (org.flywaydb dependency)", m.path), engine_in(module));
         }
@@ -280,12 +294,7 @@ fn read(files: &ProjectFiles, dir: &str) -> Vec<SourceMigration> {
     let mut repeatable: Vec<(&ProjectFile, &str)> =
         all.iter().filter_map(|(f, k)| if let Kind::Repeatable(d) = k { Some((*f, d.as_str())) } else { None }).collect();
     repeatable.sort_by(|a, b| a.1.cmp(b.1));
-    baseline
-        .into_iter()
-        .chain(versioned)
-        .chain(repeatable)
-        .map(|(f, _)| SourceMigration::sql(f.path.clone(), f.contents.clone()))
-        .collect()
+    baseline.into_iter().chain(versioned).chain(repeatable).map(|(f, _)| SourceMigration::sql(f.path.clone(), f.contents.clone())).collect()
 }
 
 /// Every version in use in the location (versioned, baseline and undo files), new ones must be above.
@@ -352,7 +361,10 @@ fn write(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Writ
     }
     let mut notes = vec![format!("rollbacks: {rollback}/U<version>__*.sql, outside Flyway's locations; run by hand (see each)")];
     if !configured.is_empty() {
-        notes.push(format!("{} script config file(s) (.sql.conf, executeInTransaction=false): keep each beside its script", configured.len()));
+        notes.push(format!(
+            "{} script config file(s) (.sql.conf, executeInTransaction=false): keep each beside its script",
+            configured.len()
+        ));
     }
     Ok(common::written(plan, out, notes))
 }
@@ -440,7 +452,11 @@ mod tests {
         assert_eq!(location_dir("app", "classpath:db/migration").as_deref(), Some("app/src/main/resources/db/migration"));
         assert_eq!(location_dir("", "db/migration").as_deref(), Some("src/main/resources/db/migration"));
         assert_eq!(location_dir("", "s3:bucket/x"), None);
-        let (loc, url) = read_toml("flyway.toml", "[environments.default]\nurl = \"jdbc:postgresql://h/db\"\n\n[flyway]\nlocations = [\n  \"filesystem:migrations\",\n]\n").unwrap();
+        let (loc, url) = read_toml(
+            "flyway.toml",
+            "[environments.default]\nurl = \"jdbc:postgresql://h/db\"\n\n[flyway]\nlocations = [\n  \"filesystem:migrations\",\n]\n",
+        )
+        .unwrap();
         assert_eq!((loc.as_deref(), url.as_deref()), (Some("filesystem:migrations"), Some("jdbc:postgresql://h/db")));
         assert!(read_toml("flyway.toml", "[flyway]\nlocations = [\"filesystem:sql\"\n").is_err());
         assert!(check_properties("flyway.conf", "flyway.url=jdbc:postgresql://h/db\nnonsense line\n").is_err());

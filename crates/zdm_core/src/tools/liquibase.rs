@@ -18,8 +18,13 @@ use crate::plan::Plan;
 /// Liquibase (formatted SQL).
 pub(super) struct Liquibase;
 
-const MASTER_NAMES: &[&str] =
-    &["db.changelog-master.xml", "db.changelog-master.yaml", "db.changelog-master.yml", "db.changelog-master.json", "db.changelog-master.sql"];
+const MASTER_NAMES: &[&str] = &[
+    "db.changelog-master.xml",
+    "db.changelog-master.yaml",
+    "db.changelog-master.yml",
+    "db.changelog-master.json",
+    "db.changelog-master.sql",
+];
 
 /// A project's Liquibase setup.
 #[derive(Clone, Debug)]
@@ -590,7 +595,11 @@ fn add_includes(master: &str, text: &str, paths: &[String], relative: bool) -> R
     let lower = master.to_ascii_lowercase();
     if lower.ends_with(".xml") {
         let at = text.rfind("</databaseChangeLog>").ok_or("no `</databaseChangeLog>` to add includes before")?;
-        let indent = text[..at].lines().rev().find(|l| l.trim_start().starts_with("<include")).map_or("    ", |l| &l[..l.len() - l.trim_start().len()]);
+        let indent = text[..at]
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with("<include"))
+            .map_or("    ", |l| &l[..l.len() - l.trim_start().len()]);
         let rel = if relative { " relativeToChangelogFile=\"true\"" } else { "" };
         let lines: String = paths.iter().map(|p| format!("{indent}<include file=\"{p}\"{rel}/>\n")).collect();
         let head = text[..at].trim_end_matches([' ', '\t']);
@@ -636,10 +645,7 @@ impl Tool for Liquibase {
     }
 
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
-        Ok(setups(files)?
-            .into_iter()
-            .map(|s| Detection::new("liquibase", s.dir, s.confidence, s.evidence).with_engine(s.engine))
-            .collect())
+        Ok(setups(files)?.into_iter().map(|s| Detection::new("liquibase", s.dir, s.confidence, s.evidence).with_engine(s.engine)).collect())
     }
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
@@ -653,15 +659,21 @@ impl Tool for Liquibase {
             Target::Include { dir, .. } | Target::Directory(dir) => (dir.clone(), String::new()),
         };
         let sep = files.in_dir(&dir).filter_map(|f| version_prefix(common::file_name(&f.path)).map(|(_, s)| s)).last().unwrap_or('-');
-        let existing: Vec<&str> =
-            files.in_dir(&dir).filter_map(|f| version_prefix(common::file_name(&f.path)).filter(|_| f.path.ends_with(".sql")).map(|(v, _)| v)).collect();
+        let existing: Vec<&str> = files
+            .in_dir(&dir)
+            .filter_map(|f| version_prefix(common::file_name(&f.path)).filter(|_| f.path.ends_with(".sql")).map(|(v, _)| v))
+            .collect();
         let next = next_versions(&existing, now, 1).pop().unwrap_or_default();
         let shape = match scheme(&existing) {
             super::naming::Scheme::Timestamp => "<YYYYMMDDHHMMSS>".to_string(),
             super::naming::Scheme::Sequence(w) => format!("<{w}-digit sequence>"),
         };
         Profile {
-            naming: if naming.is_empty() { common::join(&dir, &format!("{shape}{sep}<name>.sql (changeset zdm:<version>-<name>)")) } else { naming },
+            naming: if naming.is_empty() {
+                common::join(&dir, &format!("{shape}{sep}<name>.sql (changeset zdm:<version>-<name>)"))
+            } else {
+                naming
+            },
             next_version: next,
             down: "`--rollback` lines in each changeset (`liquibase rollback-count 1`)".into(),
             no_transaction: "`--changeset … runInTransaction:false` (one statement per such changeset)".into(),

@@ -266,7 +266,7 @@ fn detections(files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         found.push(d.with_engine(common::engine_of_dir(dir)));
     }
     // One detection per directory, the strongest; a directory inside a configured location is that location's.
-    found.sort_by(|a, b| b.confidence.cmp(&a.confidence));
+    found.sort_by_key(|d| std::cmp::Reverse(d.confidence));
     let mut out: Vec<Detection> = Vec::new();
     for d in found {
         let covered = out.iter().any(|o| o.dir == d.dir || (d.confidence == Confidence::Low && d.dir.starts_with(&format!("{}/", o.dir))));

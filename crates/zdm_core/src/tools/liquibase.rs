@@ -394,7 +394,7 @@ fn setups(files: &ProjectFiles) -> Result<Vec<Setup>, DetectError> {
         });
     }
     // One setup per directory, strongest first (a config file beats the master's name alone).
-    found.sort_by(|a, b| b.confidence.cmp(&a.confidence));
+    found.sort_by_key(|d| std::cmp::Reverse(d.confidence));
     let mut out: Vec<Setup> = Vec::new();
     for s in found {
         if !out.iter().any(|o| o.dir == s.dir) {

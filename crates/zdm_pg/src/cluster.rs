@@ -1,4 +1,5 @@
-//! Throwaway PostgreSQL clusters: `initdb` into a temporary directory, start on a private unix socket, stop
+//! Throwaway PostgreSQL clusters: `initdb` into a temporary directory, start on a private unix socket (and
+//! 127.0.0.1 on the same port, for JDBC clients), stop
 //! and delete on drop. As root (development machines and CI) the server runs as the `postgres` user, since
 //! `initdb` refuses root. A watchdog process stops the cluster if the owning process dies without dropping
 //! it, and [`Cluster::start`] sweeps directories left behind by runs that were killed.
@@ -144,7 +145,7 @@ impl Cluster {
         run(initdb, "initdb")?;
         let mut cluster = Cluster { dir, bin, port, stopped: true };
         let opts = format!(
-            "-k {} -p {port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "-k {} -p {port} -c listen_addresses='127.0.0.1' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
             cluster.dir.display()
         );
         let mut start = pg_command(&cluster.bin, "pg_ctl");
@@ -178,6 +179,12 @@ impl Cluster {
     #[must_use]
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@/{db}?socket={}&port={}&sslmode=disable", self.dir.display(), self.port)
+    }
+
+    /// JDBC URL for database `db` over TCP on 127.0.0.1 (for Java runners: pgjdbc has no unix sockets).
+    #[must_use]
+    pub fn jdbc_url(&self, db: &str) -> String {
+        format!("jdbc:postgresql://127.0.0.1:{}/{db}?user=postgres&sslmode=disable", self.port)
     }
 
     /// Stops the server and removes its directory.

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 enum Server {
-    /// Our own cluster: its conninfo for `postgres`, and its URL template (`{db}` replaced).
-    Own(String, String),
+    /// Our own cluster: its conninfo for `postgres`, its URL template and JDBC URL template (`{db}`
+    /// replaced).
+    Own(String, String, String),
     External(String),
 }
 
@@ -33,13 +34,14 @@ fn server() -> &'static Server {
         let cluster = Cluster::start().unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL for the tests: {e}"));
         let conninfo = cluster.conninfo("postgres");
         let url = cluster.url("{db}");
+        let jdbc = cluster.jdbc_url("{db}");
         *CLUSTER.lock().expect("cluster lock") = Some(cluster);
         #[allow(unsafe_code)]
         // SAFETY: registering a plain extern "C" function with no captured state.
         unsafe {
             libc::atexit(stop_cluster);
         }
-        Server::Own(conninfo, url)
+        Server::Own(conninfo, url, jdbc)
     })
 }
 
@@ -56,9 +58,26 @@ fn with_db(base: &str, db: &str) -> String {
     }
 }
 
+/// `jdbc:postgresql://host:port/db?user=…&password=…` from a `postgres://user:password@host:port/…` URL.
+fn jdbc_of(url: &str, db: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (userinfo, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let host = if host.is_empty() { "127.0.0.1" } else { host };
+    let mut jdbc = format!("jdbc:postgresql://{host}/{db}");
+    let params: Vec<String> =
+        [("user", user), ("password", password)].iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={v}")).collect();
+    if !params.is_empty() {
+        jdbc.push('?');
+        jdbc.push_str(&params.join("&"));
+    }
+    jdbc
+}
+
 fn admin_conninfo() -> String {
     match server() {
-        Server::Own(c, _) => c.clone(),
+        Server::Own(c, _, _) => c.clone(),
         Server::External(url) => url.clone(),
     }
 }
@@ -92,8 +111,18 @@ impl TestDb {
     #[must_use]
     pub fn url(&self) -> String {
         match server() {
-            Server::Own(_, template) => template.replace("{db}", &self.name),
+            Server::Own(_, template, _) => template.replace("{db}", &self.name),
             Server::External(url) => with_db(url, &self.name),
+        }
+    }
+
+    /// A JDBC URL for this database (for Java runners such as Liquibase). With `DATABASE_URL`, its
+    /// `postgres://user:password@host:port/` part is carried over.
+    #[must_use]
+    pub fn jdbc_url(&self) -> String {
+        match server() {
+            Server::Own(_, _, template) => template.replace("{db}", &self.name),
+            Server::External(url) => jdbc_of(url, &self.name),
         }
     }
 

@@ -208,6 +208,49 @@ pub fn value_in_block(text: &str, block: &str, key: &str) -> Option<String> {
     None
 }
 
+/// The value of a dotted key (`spring.flyway.locations`) in a Java properties file or a YAML file, where
+/// YAML may nest it (`spring:` / `  flyway:` / `    locations: x`) or spell it flat. Quotes are removed; a
+/// YAML list (`- a` items or `[a, b]`) and a properties list (`a,b`) come back joined with `,`. `None`
+/// when the key is absent.
+#[must_use]
+pub fn dotted_value(text: &str, key: &str) -> Option<String> {
+    let unquote = |v: &str| v.trim().trim_matches(['"', '\'']).to_string();
+    // (indent, key part) of the YAML keys enclosing the current line.
+    let mut path: Vec<(usize, String)> = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') || t.starts_with('!') || t == "---" {
+            continue;
+        }
+        let indent = line.len() - t.len();
+        let Some(i) = t.find([':', '=']) else { continue };
+        let (k, v) = (t[..i].trim(), t[i + 1..].trim());
+        path.retain(|(d, _)| *d < indent);
+        let full = path.iter().map(|(_, p)| p.as_str()).chain([k]).collect::<Vec<_>>().join(".");
+        if full == key {
+            let v = v.split(" #").next().unwrap_or("").trim();
+            if let Some(list) = v.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                return Some(list.split(',').map(unquote).collect::<Vec<_>>().join(","));
+            }
+            if v.is_empty() {
+                let mut items = Vec::new();
+                while let Some(next) = lines.peek() {
+                    let Some(item) = next.trim_start().strip_prefix("- ") else { break };
+                    items.push(unquote(item));
+                    lines.next();
+                }
+                return (!items.is_empty()).then(|| items.join(","));
+            }
+            return Some(unquote(v));
+        }
+        if v.is_empty() && t.as_bytes()[i] == b':' {
+            path.push((indent, k.to_string()));
+        }
+    }
+    None
+}
+
 /// `path` relative to `base_dir` resolved against it: `./drizzle` in `apps/web/drizzle.config.ts` is
 /// `apps/web/drizzle`. `..` steps up; a path leaving the project is `None`.
 #[must_use]
@@ -453,6 +496,16 @@ mod tests {
         assert_eq!(toml_table(toml, "migrations_directory").and_then(|t| config_value(t, "dir")).as_deref(), Some("db/migrations"));
         assert_eq!(toml_table(toml, "print_schema").map(str::trim), Some("file = \"src/schema.rs\""));
         assert_eq!(toml_table(toml, "main"), None);
+    }
+
+    #[test]
+    fn dotted_values_in_properties_and_yaml() {
+        assert_eq!(dotted_value("spring.flyway.locations=classpath:db/x\n", "spring.flyway.locations").as_deref(), Some("classpath:db/x"));
+        let yaml = "spring:\n  datasource:\n    url: jdbc:postgresql://h/db\n  flyway:\n    locations:\n      - classpath:a\n      - 'filesystem:b'\n";
+        assert_eq!(dotted_value(yaml, "spring.datasource.url").as_deref(), Some("jdbc:postgresql://h/db"));
+        assert_eq!(dotted_value(yaml, "spring.flyway.locations").as_deref(), Some("classpath:a,filesystem:b"));
+        assert_eq!(dotted_value("spring:\n  liquibase:\n    enabled: false\n", "spring.flyway.enabled"), None);
+        assert_eq!(dotted_value("locations = [\"filesystem:sql\", \"x\"]", "locations").as_deref(), Some("filesystem:sql,x"));
     }
 
     #[test]

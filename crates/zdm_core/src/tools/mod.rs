@@ -10,8 +10,10 @@ pub mod common;
 mod dbmate;
 mod diesel;
 mod drizzle;
+mod flyway;
 mod golang_migrate;
 mod goose;
+mod liquibase;
 pub mod naming;
 mod node_pg_migrate;
 mod prisma;
@@ -257,19 +259,20 @@ pub fn change_text(text: &str) -> String {
 
 /// Every tool, most specific first: when two tools claim one directory with the same confidence, the
 /// earlier wins.
-pub static TOOLS: &[&dyn Tool] =
-    &[
-        &prisma::Prisma,
-        &drizzle::Drizzle,
-        &sqlx::Sqlx,
-        &diesel::Diesel,
-        &refinery::Refinery,
-        &golang_migrate::GolangMigrate,
-        &goose::Goose,
-        &node_pg_migrate::NodePgMigrate,
-        &dbmate::Dbmate,
-        &dbmate::RawSql,
-    ];
+pub static TOOLS: &[&dyn Tool] = &[
+    &prisma::Prisma,
+    &drizzle::Drizzle,
+    &liquibase::Liquibase,
+    &sqlx::Sqlx,
+    &diesel::Diesel,
+    &refinery::Refinery,
+    &flyway::Flyway,
+    &golang_migrate::GolangMigrate,
+    &goose::Goose,
+    &node_pg_migrate::NodePgMigrate,
+    &dbmate::Dbmate,
+    &dbmate::RawSql,
+];
 
 /// The tool with this id.
 #[must_use]
@@ -310,6 +313,9 @@ pub fn wants_contents(path: &str) -> bool {
         "application.properties",
         "application.yml",
         "application.yaml",
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")

@@ -253,7 +253,7 @@ fn two_migration_setups_stop_with_the_candidates_and_how_to_choose() {
     let out = run(&p, &["plan", "ALTER TABLE users ADD COLUMN nick text", "--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Tool: dbmate") && stdout.contains("also found raw-sql in sql"), "{stdout}");
+    assert!(stdout.contains("Tool: dbmate") && stdout.contains("not used: raw-sql in sql; see zdm detect"), "{stdout}");
 }
 
 #[test]

@@ -144,7 +144,8 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     if let Some(o) = other_tools.first() {
         let more = if other_tools.len() > 1 { format!(" and {} more", other_tools.len() - 1) } else { String::new() };
         let dir = if o.dir.is_empty() { "." } else { &o.dir };
-        plan.notes.push(format!("also found {} in {dir}{more}, not used (`zdm detect` lists them; --tool/--migrations-dir)", o.tool));
+        let engine = o.engine.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        plan.notes.push(format!("not used: {} in {dir}{engine}{more}; see zdm detect", o.tool));
     }
     Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files })
 }

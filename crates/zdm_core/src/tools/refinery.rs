@@ -167,20 +167,15 @@ impl Tool for Refinery {
                 ));
                 // Recording the step before it ran would let the next steps run without it (a contract
                 // without its backfill): the migration fails until the by-hand file has marked it done.
+                let body = format!(
+                    "\nBEGIN\n  IF to_regclass('{MANUAL}') IS NULL THEN\n    RAISE EXCEPTION '%', {stop};\n  END IF;\n  IF NOT EXISTS (SELECT 1 FROM {MANUAL} WHERE step = {k}) THEN\n    RAISE EXCEPTION '%', {stop};\n  END IF;\nEND\n",
+                    k = crate::model::quote_literal(&key)
+                );
                 let record = format!(
-                    "{}-- refinery runs every migration inside a transaction; this step cannot run in one.\n-- {} runs it (by hand, before this migration); this migration only records it,\n-- and stops `refinery migrate` here until that file has run.\n{}\n",
+                    "{}-- refinery runs every migration inside a transaction; this step cannot run in one.\n-- {} runs it (by hand, before this migration); this migration only records it,\n-- and stops `refinery migrate` here until that file has run.\nDO {};\n",
                     common::header(step, total),
                     common::file_name(&by_hand),
-                    format!(
-                        "DO {};",
-                        crate::model::dollar_quote(
-                            &format!(
-                                "\nBEGIN\n  IF to_regclass('{MANUAL}') IS NULL THEN\n    RAISE EXCEPTION '%', {stop};\n  END IF;\n  IF NOT EXISTS (SELECT 1 FROM {MANUAL} WHERE step = {k}) THEN\n    RAISE EXCEPTION '%', {stop};\n  END IF;\nEND\n",
-                                k = crate::model::quote_literal(&key)
-                            ),
-                            "zdm"
-                        )
-                    )
+                    crate::model::dollar_quote(&body, "zdm")
                 );
                 let mut how = vec!["refinery runs every migration inside a transaction and this statement cannot run in one:".to_string()];
                 how.push(match &previous {

@@ -10,13 +10,7 @@ use support::{SETUP, fingerprint, scalar};
 use zdm_pg::testing::TestDb;
 
 fn dbmate() -> String {
-    let path =
-        std::env::var("ZDM_DBMATE").unwrap_or_else(|_| format!("{}/../../.tools/node_modules/.bin/dbmate", env!("CARGO_MANIFEST_DIR")));
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "dbmate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DBMATE"
-    );
-    path
+    zdm_pg::testing::installed_runner("ZDM_DBMATE", ".tools/node_modules/.bin/dbmate")
 }
 
 fn run_dbmate(url: &str, dir: &std::path::Path, args: &[&str]) {

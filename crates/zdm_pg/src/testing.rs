@@ -147,3 +147,53 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// The path of a migration tool's runner the tests drive: `$env_var` when set, else `relative` below the
+/// repository root (where `scripts/deps --test` installs it). Panics, saying how to get it, when absent.
+#[must_use]
+pub fn installed_runner(env_var: &str, relative: &str) -> String {
+    let path = std::env::var(env_var).unwrap_or_else(|_| format!("{}/../../{relative}", env!("CARGO_MANIFEST_DIR")));
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "runner not found at {path}: run scripts/deps --test (or scripts/test), or set {env_var}"
+    );
+    path
+}
+
+/// Migration tools' own tables, left out of [`fingerprint`]: they belong to the tool, not to the app.
+const TOOL_TABLES: &str = "'schema_migrations', 'ar_internal_metadata', '_prisma_migrations', 'goose_db_version', \
+    'flyway_schema_history', 'databasechangelog', 'databasechangeloglock', '_sqlx_migrations', '__diesel_schema_migrations', \
+    'refinery_schema_history', 'pgmigrations', 'zdm_test_history', 'zdm_manual_steps'";
+
+/// Everything about the `public` schema that a rollback must restore, as sorted text: columns (type,
+/// nullability, default), table persistence and partitioning, constraints, indexes (and validity),
+/// triggers, functions. Migration tools' history tables are left out.
+///
+/// # Panics
+/// When the query fails.
+pub fn fingerprint(c: &mut Client) -> String {
+    let query = "SELECT coalesce(string_agg(x, E'\\n' ORDER BY x), '') FROM (
+           SELECT format('col %s.%s %s notnull=%s default=%s', cl.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                         a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) AS x
+             FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE cl.relnamespace = 'public'::regnamespace AND cl.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+              AND cl.relname NOT IN ({TOOLS})
+           UNION ALL
+           SELECT format('rel %s persistence=%s rls=%s partition=%s', relname, relpersistence, relrowsecurity, relispartition)
+             FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND relname NOT IN ({TOOLS})
+           UNION ALL
+           SELECT format('con %s %s %s valid=%s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
+             FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT IN ({TOOLS})
+           UNION ALL
+           SELECT format('idx %s valid=%s', pg_get_indexdef(i.indexrelid), i.indisvalid) FROM pg_index i
+             JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+            WHERE ic.relnamespace = 'public'::regnamespace AND t.relname NOT IN ({TOOLS})
+           UNION ALL
+           SELECT format('trg %s', tgname) FROM pg_trigger WHERE NOT tgisinternal
+           UNION ALL
+           SELECT format('fn %s', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+         ) s"
+    .replace("{TOOLS}", TOOL_TABLES);
+    c.query_one(&query, &[]).expect("fingerprint query").get(0)
+}

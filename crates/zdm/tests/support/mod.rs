@@ -38,32 +38,7 @@ pub fn plan_with(setup: &str, change: &str, config: PlanConfig) -> Outcome {
 
 /// Everything about the public schema that a rollback must restore, as sorted text.
 pub fn fingerprint(c: &mut Client) -> String {
-    let row = c
-        .query_one(
-            "SELECT coalesce(string_agg(x, E'\\n' ORDER BY x), '') FROM (
-               SELECT format('col %s.%s %s notnull=%s default=%s', cl.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-                             a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) AS x
-                 FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid
-                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                WHERE cl.relnamespace = 'public'::regnamespace AND cl.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-               UNION ALL
-               SELECT format('rel %s persistence=%s rls=%s partition=%s', relname, relpersistence, relrowsecurity, relispartition)
-                 FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
-               UNION ALL
-               SELECT format('con %s %s %s valid=%s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
-                 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-               UNION ALL
-               SELECT format('idx %s valid=%s', pg_get_indexdef(i.indexrelid), i.indisvalid) FROM pg_index i
-                 JOIN pg_class ic ON ic.oid = i.indexrelid WHERE ic.relnamespace = 'public'::regnamespace
-               UNION ALL
-               SELECT format('trg %s', tgname) FROM pg_trigger WHERE NOT tgisinternal
-               UNION ALL
-               SELECT format('fn %s', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-             ) s",
-            &[],
-        )
-        .expect("fingerprint query");
-    row.get(0)
+    zdm_pg::testing::fingerprint(c)
 }
 
 /// Applies every generated file in one direction (down runs in reverse order).

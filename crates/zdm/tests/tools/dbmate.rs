@@ -5,13 +5,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn dbmate() -> String {
-    let path =
-        std::env::var("ZDM_DBMATE").unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/.bin/dbmate").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "dbmate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DBMATE"
-    );
-    path
+    harness::runner("ZDM_DBMATE", ".tools/node_modules/.bin/dbmate")
 }
 
 struct Dbmate;

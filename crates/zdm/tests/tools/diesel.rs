@@ -7,12 +7,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn diesel() -> String {
-    let path = std::env::var("ZDM_DIESEL").unwrap_or_else(|_| harness::repo_root().join(".tools/diesel/bin/diesel").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "diesel not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DIESEL"
-    );
-    path
+    harness::runner("ZDM_DIESEL", ".tools/diesel/bin/diesel")
 }
 
 struct Diesel {

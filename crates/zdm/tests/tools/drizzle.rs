@@ -7,13 +7,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn drizzle_kit() -> String {
-    let path = std::env::var("ZDM_DRIZZLE_KIT")
-        .unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/.bin/drizzle-kit").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "drizzle-kit not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_DRIZZLE_KIT"
-    );
-    path
+    harness::runner("ZDM_DRIZZLE_KIT", ".tools/node_modules/.bin/drizzle-kit")
 }
 
 /// The test database's URL as node-postgres takes a unix socket (`host=<dir>`).

@@ -211,37 +211,12 @@ pub fn added(c: &mut Client) {
     assert_eq!(count(c, "SELECT count(*) FROM users WHERE nickname IS NULL"), ROWS);
 }
 
-/// The schema of `public` as sorted text (columns, constraints, indexes, triggers, functions): what a
-/// rollback must restore. Tool history tables are left out (they are the tool's, not the app's).
+/// The schema of `public` as sorted text: what a rollback must restore (tools' history tables left out).
 pub fn fingerprint(c: &mut Client) -> String {
-    let query = String::from(
-        "SELECT coalesce(string_agg(x, E'\\n' ORDER BY x), '') FROM (
-               SELECT format('col %s.%s %s notnull=%s default=%s', cl.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-                             a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) AS x
-                 FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid
-                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                WHERE cl.relnamespace = 'public'::regnamespace AND cl.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-                  AND cl.relname NOT IN (SELECT unnest(ARRAY[{HISTORY}]))
-               UNION ALL
-               SELECT format('con %s %s %s valid=%s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
-                 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-                  AND conrelid::regclass::text NOT IN (SELECT unnest(ARRAY[{HISTORY}]))
-               UNION ALL
-               SELECT format('idx %s valid=%s', pg_get_indexdef(i.indexrelid), i.indisvalid) FROM pg_index i
-                 JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
-                WHERE ic.relnamespace = 'public'::regnamespace AND t.relname NOT IN (SELECT unnest(ARRAY[{HISTORY}]))
-               UNION ALL
-               SELECT format('trg %s', tgname) FROM pg_trigger WHERE NOT tgisinternal
-               UNION ALL
-               SELECT format('fn %s', proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-             ) s",
-    )
-    .replace("{HISTORY}", HISTORY);
-    let row = c.query_one(&query, &[]).expect("fingerprint query");
-    row.get(0)
+    zdm_pg::testing::fingerprint(c)
 }
 
-/// Migration tools' own tables (quoted, for an SQL array).
-const HISTORY: &str = "'schema_migrations', 'ar_internal_metadata', '_prisma_migrations', 'goose_db_version', \
-    'flyway_schema_history', 'databasechangelog', 'databasechangeloglock', '_sqlx_migrations', '__diesel_schema_migrations', \
-    'refinery_schema_history', 'pgmigrations', 'zdm_test_history', 'zdm_manual_steps'";
+/// A runner installed by `scripts/deps --test` (`$env_var` overrides the path).
+pub fn runner(env_var: &str, relative: &str) -> String {
+    zdm_pg::testing::installed_runner(env_var, relative)
+}

@@ -8,13 +8,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn liquibase() -> String {
-    let path = std::env::var("ZDM_LIQUIBASE")
-        .unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/liquibase/dist/liquibase/liquibase").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "liquibase not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_LIQUIBASE"
-    );
-    path
+    harness::runner("ZDM_LIQUIBASE", ".tools/node_modules/liquibase/dist/liquibase/liquibase")
 }
 
 struct Liquibase {

@@ -8,13 +8,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn node_pg_migrate() -> String {
-    let path = std::env::var("ZDM_NODE_PG_MIGRATE")
-        .unwrap_or_else(|_| harness::repo_root().join(".tools/node_modules/.bin/node-pg-migrate").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "node-pg-migrate not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_NODE_PG_MIGRATE"
-    );
-    path
+    harness::runner("ZDM_NODE_PG_MIGRATE", ".tools/node_modules/.bin/node-pg-migrate")
 }
 
 struct NodePgMigrate {

@@ -11,13 +11,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn refinery() -> String {
-    let path =
-        std::env::var("ZDM_REFINERY").unwrap_or_else(|_| harness::repo_root().join(".tools/refinery/bin/refinery").display().to_string());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "refinery not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_REFINERY"
-    );
-    path
+    harness::runner("ZDM_REFINERY", ".tools/refinery/bin/refinery")
 }
 
 /// Every file below `dir` (refinery reads recursively).

@@ -8,9 +8,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn sqlx() -> String {
-    let path = std::env::var("ZDM_SQLX").unwrap_or_else(|_| harness::repo_root().join(".tools/sqlx/bin/sqlx").display().to_string());
-    assert!(std::path::Path::new(&path).exists(), "sqlx not found at {path}: run scripts/deps --test (or scripts/test), or set ZDM_SQLX");
-    path
+    harness::runner("ZDM_SQLX", ".tools/sqlx/bin/sqlx")
 }
 
 /// The test database's URL as sqlx reads a unix socket (`host=/dir`).

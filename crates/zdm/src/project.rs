@@ -60,7 +60,7 @@ pub fn relative(root: &Path, file: &Path) -> Option<String> {
 /// Largest configuration file read.
 const CONFIG_MAX_BYTES: u64 = 4 << 20;
 
-/// Extensions of migration files written as code (listed by path, contents not read).
+/// Extensions of migration files written as code (read, but never replayed as SQL).
 const CODE_MIGRATION_EXTENSIONS: &[&str] = &["py", "rb", "js", "ts", "cjs", "mjs", "go", "exs", "rs"];
 
 /// Reads the project's SQL files and migration tools' configuration files (and the paths of code
@@ -92,7 +92,13 @@ pub fn read(root: &Path) -> Result<(ProjectFiles, Vec<ReadWarning>)> {
             // Code migrations are listed by path only, so the plan can say which history it cannot read.
             let code = path.extension().is_some_and(|e| CODE_MIGRATION_EXTENSIONS.iter().any(|x| e == *x));
             if code && (rel.contains("migrat") || rel.contains("/versions/")) {
-                files.push(ProjectFile { path: rel, contents: String::new() });
+                // Read when small (a tool may read back a migration zdm wrote as code); listed otherwise.
+                let contents = if entry.metadata().is_ok_and(|m| m.len() <= CONFIG_MAX_BYTES) {
+                    std::fs::read(path).map(|b| decode(b).0).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                files.push(ProjectFile { path: rel, contents });
             }
             continue;
         }

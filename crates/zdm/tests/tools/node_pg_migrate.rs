@@ -112,3 +112,19 @@ fn node_pg_migrate_directory_outside_the_project_is_an_error() {
     assert!(run.stderr.contains("package.json") && run.stderr.contains("outside the project"), "{}", run.stderr);
     assert_eq!(fx.written().into_iter().map(|(p, _)| p).collect::<Vec<_>>(), ["package.json"], "only the test's own edit");
 }
+
+/// A `.js` migration zdm wrote (a concurrent index) is read back on the next plan: the schema has the
+/// index and no blind spot, so a typo in its name is still caught.
+#[test]
+fn node_pg_migrate_reads_back_its_own_javascript_migrations() {
+    let fx = Fixture::copy("node-pg-migrate/basic", "readback");
+    let run = fx.zdm(&["plan", harness::INDEX]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(fx.written().iter().any(|(p, _)| p.ends_with(".js")), "the index step is a .js migration");
+    let run = fx.zdm(&["plan", "DROP INDEX CONCURRENTLY users_email_idx", "--dry-run", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["schema"]["blind_spots"], serde_json::json!([]), "{}", json["schema"]);
+    let run = fx.zdm(&["plan", "DROP INDEX CONCURRENTLY users_emial_idx", "--dry-run"]);
+    assert_eq!(run.code, 2, "a typo is caught against the read-back schema:\n{}{}", run.stdout, run.stderr);
+}

@@ -161,7 +161,10 @@ impl Tool for NodePgMigrate {
                 let ext = f.path.rsplit_once('.').map_or("", |(_, e)| e);
                 match ext {
                     "sql" => Some(SourceMigration::sql(f.path.clone(), up_lines(&f.contents).unwrap_or_else(|| f.contents.clone()))),
-                    "js" | "cjs" | "mjs" => Some(SourceMigration::unread(f.path.clone(), "a JavaScript migration")),
+                    "js" | "cjs" | "mjs" => Some(match zdm_js_up(&f.contents) {
+                        Some(up) => SourceMigration::sql(f.path.clone(), up),
+                        None => SourceMigration::unread(f.path.clone(), "a JavaScript migration"),
+                    }),
                     "ts" | "cts" | "mts" => Some(SourceMigration::unread(f.path.clone(), "a TypeScript migration")),
                     _ => None,
                 }
@@ -249,6 +252,31 @@ fn template_literal(text: &str) -> String {
     format!("`{body}`")
 }
 
+/// The forward SQL of a JavaScript migration zdm wrote ([`js_file`]): the template literal `up` passes
+/// to `pgm.sql`, unescaped. `None` for any other JavaScript (zdm does not read code).
+fn zdm_js_up(text: &str) -> Option<String> {
+    if !text.starts_with("// zdm: step ") {
+        return None;
+    }
+    let up = text.find("exports.up = (pgm) => {").or_else(|| text.find("export const up = (pgm) => {"))?;
+    let start = up + text[up..].find("pgm.sql(`")? + "pgm.sql(`".len();
+    let mut sql = String::new();
+    let mut chars = text[start..].chars();
+    loop {
+        match chars.next()? {
+            '`' => break,
+            '\\' => match chars.next()? {
+                'r' => sql.push('\r'),
+                c => sql.push(c),
+            },
+            c => sql.push(c),
+        }
+    }
+    // Line numbers of the file are kept: the SQL starts on the line of `pgm.sql(`.
+    let line = text[..start].matches('\n').count();
+    Some(format!("{}{sql}", "\n".repeat(line)))
+}
+
 fn js_file(step: &Step, total: usize, esm: bool) -> String {
     let header: String = common::header(step, total)
         .lines()
@@ -310,5 +338,34 @@ mod tests {
     #[test]
     fn template_literals_keep_the_text() {
         assert_eq!(template_literal("SELECT '`${x}`' \\ 1;"), "`SELECT '\\`\\${x}\\`' \\\\ 1;`");
+    }
+
+    #[test]
+    fn zdm_javascript_migrations_are_read_back() {
+        let sql = "CREATE INDEX CONCURRENTLY i ON t (a);\nSELECT '`${x}`' \\ 1;";
+        let step = crate::plan::Step {
+            n: 1,
+            phase: crate::plan::Phase::Expand,
+            title: "t".into(),
+            slug: "t".into(),
+            file: None,
+            transaction: false,
+            up: sql.into(),
+            down: "DROP INDEX CONCURRENTLY i;".into(),
+            down_transaction: false,
+            reconnect: None,
+            lock: crate::model::LockLevel::ShareUpdateExclusive,
+            duration: "brief".into(),
+            rollback: "drop".into(),
+            rollback_data_loss: false,
+            risk: crate::model::Risk::Safe,
+        };
+        for esm in [false, true] {
+            let js = js_file(&step, 1, esm);
+            let up = zdm_js_up(&js).expect("zdm's own file is read");
+            assert_eq!(up.trim_start_matches('\n'), sql);
+            assert_eq!(up.lines().count(), js.lines().position(|l| l.contains("pgm.sql(")).unwrap() + 2);
+        }
+        assert_eq!(zdm_js_up("exports.up = (pgm) => { pgm.sql(`SELECT 1`); };"), None, "not zdm's: not read");
     }
 }

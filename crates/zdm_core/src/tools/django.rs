@@ -322,10 +322,9 @@ impl Tool for Django {
                 });
             }
         };
-        let mut number = next_number(&all, &app);
         let total = plan.steps.len();
         let mut out = Vec::new();
-        for step in common::file_steps(plan) {
+        for (number, step) in (next_number(&all, &app)..).zip(common::file_steps(plan)) {
             let slug: String = step.slug.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
             let name = format!("{number:04}_{slug}");
             let path = common::join(&dir, &format!("{name}.py"));
@@ -335,7 +334,6 @@ impl Tool for Django {
             }
             out.push((path.clone(), vec![GeneratedFile::new(path, migration_file(step, total, &app, previous.as_deref()))]));
             previous = Some(name);
-            number += 1;
         }
         let notes =
             vec![format!("written for Django app {app} ({dir}); RunSQL leaves Django's model state alone: update its models to match")];

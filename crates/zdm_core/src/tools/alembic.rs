@@ -368,6 +368,17 @@ mod tests {
     }
 
     #[test]
+    fn ini_paths() {
+        assert_eq!(here("backend", "%(here)s/app/alembic").as_deref(), Some("backend/app/alembic"));
+        assert_eq!(here("backend", "%(here)s").as_deref(), Some("backend"));
+        assert_eq!(here("", "migrations").as_deref(), Some("migrations"));
+        assert_eq!(here("", "../x"), None);
+        let ini = "[alembic]\nscript_location = db\nfile_template = %%(rev)s_x\n[other]\nfile_template = y\n";
+        let section = common::toml_table(ini, "alembic").unwrap();
+        assert_eq!(ini_value(section, "file_template").as_deref(), Some("%(rev)s_x"));
+    }
+
+    #[test]
     fn file_templates() {
         assert_eq!(file_from_template(DEFAULT_TEMPLATE, "abc", "add_x", "20261125140503").unwrap(), "abc_add_x.py");
         let dated = "%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d-%(rev)s_%(slug)s";

@@ -74,10 +74,14 @@ fn project_of<'a>(files: &'a ProjectFiles, dir: &'a str) -> &'a str {
         .unwrap_or(dir)
 }
 
+/// The engine the settings name (`settings.py`, or any module of a `settings/` package): PostgreSQL when
+/// any of them names it (a `test.py` on SQLite does not make the project SQLite), else the first named.
 fn settings_engine(files: &ProjectFiles, root: &str) -> Option<String> {
-    common::under(files, root)
+    let engines: Vec<String> = common::under(files, root)
         .filter(|f| f.path.ends_with("settings.py") || (f.path.ends_with(".py") && f.path.contains("/settings/")))
-        .find_map(|f| engine_of_settings(&f.contents))
+        .filter_map(|f| engine_of_settings(&f.contents))
+        .collect();
+    engines.iter().find(|e| super::is_postgres_engine(e)).or(engines.first()).cloned()
 }
 
 /// App label of a migrations directory (`accounts/migrations` → `accounts`).
@@ -432,6 +436,11 @@ mod tests {
         assert_eq!(engine_of_settings(s).as_deref(), Some("postgis"));
         assert_eq!(engine_of_settings("'ENGINE': 'django.db.backends.mysql'").as_deref(), Some("mysql"));
         assert_eq!(engine_of_settings("DATABASES = {'default': env.db()}"), None);
+        let fs = files(&[
+            ("config/settings/base.py", "'ENGINE': 'django.db.backends.postgresql'"),
+            ("config/settings/a_test.py", "'ENGINE': 'django.db.backends.sqlite3'"),
+        ]);
+        assert_eq!(settings_engine(&fs, "").as_deref(), Some("postgresql"));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! One module per tool; `harness` is what they share.
 
 mod harness;
+mod python;
 
+mod alembic;
 mod dbmate;
 mod diesel;
+mod django;
 mod drizzle;
 mod flyway;
 mod golang_migrate;

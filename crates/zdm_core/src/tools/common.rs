@@ -444,9 +444,172 @@ pub fn dir_of(path: &str) -> &str {
     parent_dir(path)
 }
 
+/// `text` as a Python string literal that evaluates to exactly `text`: a triple-quoted string when it
+/// needs no escape (no backslash, no `"""`, no control character but newline and tab, no `"` at the
+/// end), else a `"…"` string with `\\`, `\"`, `\n`, `\r`, `\t` and `\xNN` escapes.
+#[must_use]
+pub fn python_literal(text: &str) -> String {
+    let control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.contains('\n') && !text.contains('\\') && !text.contains("\"\"\"") && !text.ends_with('"') && !text.chars().any(control) {
+        return format!("\"\"\"{text}\"\"\"");
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if control(c) => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A piece of Python source: code between string literals (whitespace and `#` comments removed), or a
+/// string literal with the 0-based line it starts on and its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PyPiece {
+    /// Code, whitespace and comments removed (`op.execute(sa.DDL(`).
+    Code(String),
+    /// A string literal: (line, value).
+    Lit(usize, String),
+}
+
+/// The Python string literals in `code` (single, double or triple quoted, no prefixes), each with the
+/// 0-based line it starts on and its value; `#` comments are skipped. Reads back what
+/// [`python_literal`] writes (and the usual escapes); `None` when a literal is not closed.
+#[must_use]
+pub fn python_literals(code: &str) -> Option<Vec<(usize, String)>> {
+    Some(python_pieces(code)?.into_iter().filter_map(|p| if let PyPiece::Lit(l, v) = p { Some((l, v)) } else { None }).collect())
+}
+
+/// `code` as [`PyPiece`]s, literals decoded; `None` when a literal is not closed.
+#[must_use]
+pub fn python_pieces(code: &str) -> Option<Vec<PyPiece>> {
+    let chars: Vec<char> = code.chars().collect();
+    let (mut i, mut line, mut out) = (0, 0, Vec::new());
+    let mut text = String::new();
+    while i < chars.len() {
+        match chars[i] {
+            '\n' => line += 1,
+            '#' => {
+                while i + 1 < chars.len() && chars[i + 1] != '\n' {
+                    i += 1;
+                }
+            }
+            q @ ('"' | '\'') => {
+                let start_line = line;
+                let triple = chars.get(i + 1) == Some(&q) && chars.get(i + 2) == Some(&q);
+                i += if triple { 3 } else { 1 };
+                let mut value = String::new();
+                loop {
+                    let c = *chars.get(i)?;
+                    if c == q && (!triple || (chars.get(i + 1) == Some(&q) && chars.get(i + 2) == Some(&q))) {
+                        i += if triple { 2 } else { 0 };
+                        break;
+                    }
+                    if c != '\\' {
+                        line += usize::from(c == '\n');
+                        value.push(c);
+                        i += 1;
+                        continue;
+                    }
+                    let e = *chars.get(i + 1)?;
+                    i += 2;
+                    let hex = |n: usize, i: &mut usize| -> Option<char> {
+                        let h: String = chars.get(*i..*i + n)?.iter().collect();
+                        *i += n;
+                        char::from_u32(u32::from_str_radix(&h, 16).ok()?)
+                    };
+                    match e {
+                        'n' => value.push('\n'),
+                        'r' => value.push('\r'),
+                        't' => value.push('\t'),
+                        '\\' | '"' | '\'' => value.push(e),
+                        '\n' => line += 1,
+                        'x' => value.push(hex(2, &mut i)?),
+                        'u' => value.push(hex(4, &mut i)?),
+                        'U' => value.push(hex(8, &mut i)?),
+                        other => {
+                            value.push('\\');
+                            value.push(other);
+                        }
+                    }
+                }
+                if !text.is_empty() {
+                    out.push(PyPiece::Code(std::mem::take(&mut text)));
+                }
+                out.push(PyPiece::Lit(start_line, value));
+            }
+            c if c.is_whitespace() => {}
+            c => text.push(c),
+        }
+        i += 1;
+    }
+    if !text.is_empty() {
+        out.push(PyPiece::Code(text));
+    }
+    Some(out)
+}
+
+/// Whether a [`PyPiece::Code`] chunk is made only of the given pieces (in any order and number).
+#[must_use]
+pub fn made_of(code: &str, allowed: &[&str]) -> bool {
+    let mut rest = code;
+    while !rest.is_empty() {
+        let Some(a) = allowed.iter().filter(|a| rest.starts_with(**a)).max_by_key(|a| a.len()) else { return false };
+        rest = &rest[a.len()..];
+    }
+    true
+}
+
+/// SQL read back from Python literals (see [`python_literals`]), laid out so each statement starts on
+/// the line its literal starts on in the file (`first_line` is where the literals' code starts in it);
+/// each literal is one call to the database, so one without a final `;` gets one.
+#[must_use]
+pub fn lines_at(first_line: usize, literals: &[(usize, String)]) -> String {
+    let mut out = String::new();
+    for (line, sql) in literals {
+        let have = out.matches('\n').count();
+        out.push_str(&"\n".repeat((first_line + line).saturating_sub(have)));
+        // Each literal is a statement of its own: end it (after a trailing `--` comment, on a new line).
+        let sql = sql.trim_end();
+        out.push_str(sql);
+        if !sql.ends_with(';') {
+            out.push_str(if sql.lines().last().is_some_and(|l| l.contains("--")) { "\n;" } else { ";" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The common header (see [`header`]) as `#` comment lines (Python, Ruby, Elixir).
+#[must_use]
+pub fn hash_header(step: &Step, total: usize) -> String {
+    header(step, total).lines().map(|l| format!("#{}\n", l.strip_prefix("--").unwrap_or(l))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_literals_round_trip() {
+        for text in ["SELECT 1;", "a\nb 'x' \"q\"", "back\\slash \"\"\" %s :x $1 #{y}", "ends with \"", "tab\tcr\r\u{1}é\u{2028}", ""] {
+            let lit = python_literal(text);
+            let read = python_literals(&format!("x = {lit}  # c 'not'\n")).unwrap();
+            assert_eq!(read, vec![(0, text.to_string())], "{lit}");
+        }
+        assert_eq!(python_literal("a\nb"), "\"\"\"a\nb\"\"\"");
+        assert_eq!(python_literals("r = 'a\\'b'\n'''c\n'''\n").unwrap(), vec![(0, "a'b".to_string()), (1, "c\n".to_string())]);
+        assert_eq!(python_literals("x = \"open"), None);
+        assert_eq!(lines_at(2, &[(1, "A;".into()), (1, "B".into()), (9, "C -- c".into())]), "\n\n\nA;\nB;\n\n\n\n\n\n\nC -- c\n;\n");
+    }
 
     #[test]
     fn statements_split_like_postgres() {

@@ -6,9 +6,11 @@
 //! files, the header comment, statement splitting, free paths) lives in [`common`]; a tool module holds
 //! only what is its own.
 
+mod alembic;
 pub mod common;
 mod dbmate;
 mod diesel;
+mod django;
 mod drizzle;
 mod flyway;
 mod golang_migrate;
@@ -270,6 +272,8 @@ pub static TOOLS: &[&dyn Tool] = &[
     &golang_migrate::GolangMigrate,
     &goose::Goose,
     &node_pg_migrate::NodePgMigrate,
+    &alembic::Alembic,
+    &django::Django,
     &dbmate::Dbmate,
     &dbmate::RawSql,
 ];
@@ -316,6 +320,11 @@ pub fn wants_contents(path: &str) -> bool {
         "pom.xml",
         "build.gradle",
         "build.gradle.kts",
+        "alembic.ini",
+        "env.py",
+        "manage.py",
+        "settings.py",
+        "models.py",
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")
@@ -326,6 +335,7 @@ pub fn wants_contents(path: &str) -> bool {
                 .next()
                 .is_some_and(|d| d.len() > 14 && d.as_bytes()[..14].iter().all(u8::is_ascii_digit)))
         || lower.ends_with(".sql.conf")
+        || (path.contains("/settings/") && lower.ends_with(".py"))
         || (lower.starts_with("drizzle.config.")
             && [".ts", ".js", ".mjs", ".cjs", ".json", ".mts", ".cts"].iter().any(|e| lower.ends_with(e)))
         || (path.to_ascii_lowercase().contains("changelog") && [".xml", ".yaml", ".yml", ".json"].iter().any(|e| lower.ends_with(e)))

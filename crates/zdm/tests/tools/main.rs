@@ -11,6 +11,7 @@ mod drizzle;
 mod flyway;
 mod golang_migrate;
 mod goose;
+mod knex;
 mod liquibase;
 mod node_pg_migrate;
 mod prisma;

@@ -13,6 +13,7 @@ mod drizzle;
 mod flyway;
 mod golang_migrate;
 mod goose;
+mod knex;
 mod liquibase;
 pub mod naming;
 mod node_pg_migrate;
@@ -269,6 +270,7 @@ pub static TOOLS: &[&dyn Tool] = &[
     &flyway::Flyway,
     &golang_migrate::GolangMigrate,
     &goose::Goose,
+    &knex::Knex,
     &node_pg_migrate::NodePgMigrate,
     &dbmate::Dbmate,
     &dbmate::RawSql,
@@ -316,6 +318,10 @@ pub fn wants_contents(path: &str) -> bool {
         "pom.xml",
         "build.gradle",
         "build.gradle.kts",
+        "knexfile.js",
+        "knexfile.ts",
+        "knexfile.cjs",
+        "knexfile.mjs",
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")

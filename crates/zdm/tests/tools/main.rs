@@ -16,4 +16,5 @@ mod liquibase;
 mod node_pg_migrate;
 mod prisma;
 mod refinery;
+mod sequelize;
 mod sqlx;

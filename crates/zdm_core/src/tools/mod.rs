@@ -19,6 +19,7 @@ pub mod naming;
 mod node_pg_migrate;
 mod prisma;
 mod refinery;
+mod sequelize;
 mod sqlx;
 
 use crate::model::{GeneratedFile, ProjectFiles};
@@ -271,6 +272,7 @@ pub static TOOLS: &[&dyn Tool] = &[
     &golang_migrate::GolangMigrate,
     &goose::Goose,
     &knex::Knex,
+    &sequelize::Sequelize,
     &node_pg_migrate::NodePgMigrate,
     &dbmate::Dbmate,
     &dbmate::RawSql,
@@ -322,8 +324,10 @@ pub fn wants_contents(path: &str) -> bool {
         "knexfile.ts",
         "knexfile.cjs",
         "knexfile.mjs",
+        ".sequelizerc",
     ];
     NAMES.contains(&lower.as_str())
+        || (crate::model::parent_dir(path).rsplit('/').next() == Some("config") && (lower.ends_with(".json") || lower.ends_with(".js")))
         || lower.ends_with(".prisma")
         || lower.ends_with("_snapshot.json")
         || (lower == "snapshot.json"

@@ -18,3 +18,4 @@ mod prisma;
 mod refinery;
 mod sequelize;
 mod sqlx;
+mod typeorm;

@@ -21,6 +21,7 @@ mod prisma;
 mod refinery;
 mod sequelize;
 mod sqlx;
+mod typeorm;
 
 use crate::model::{GeneratedFile, ProjectFiles};
 use crate::plan::Plan;
@@ -271,6 +272,7 @@ pub static TOOLS: &[&dyn Tool] = &[
     &flyway::Flyway,
     &golang_migrate::GolangMigrate,
     &goose::Goose,
+    &typeorm::TypeOrm,
     &knex::Knex,
     &sequelize::Sequelize,
     &node_pg_migrate::NodePgMigrate,
@@ -327,6 +329,7 @@ pub fn wants_contents(path: &str) -> bool {
         ".sequelizerc",
     ];
     NAMES.contains(&lower.as_str())
+        || typeorm::is_data_source(name)
         || (crate::model::parent_dir(path).rsplit('/').next() == Some("config") && (lower.ends_with(".json") || lower.ends_with(".js")))
         || lower.ends_with(".prisma")
         || lower.ends_with("_snapshot.json")

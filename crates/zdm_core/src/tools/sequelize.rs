@@ -150,11 +150,14 @@ impl Tool for Sequelize {
             common::ensure_free(files, &[], &path)?;
             out.push((path.clone(), vec![GeneratedFile::new(path, migration(step, total))]));
         }
-        let notes = vec![
-            "sequelize-cli runs migrations without a transaction: zdm's steps that must be atomic open one themselves \
-             (queryInterface.sequelize.transaction)"
-                .to_string(),
-        ];
+        let mut notes = Vec::new();
+        if steps.iter().any(|s| s.transaction || s.down_transaction) {
+            notes.push(
+                "sequelize-cli runs migrations without a transaction: zdm's steps that must be atomic open one themselves \
+                 (queryInterface.sequelize.transaction)"
+                    .to_string(),
+            );
+        }
         Ok(common::written(plan, out, notes))
     }
 }

@@ -1,0 +1,139 @@
+//! TypeORM: the real `typeorm` CLI (npm typeorm 0.3.31 with pg, installed by `scripts/deps --test`)
+//! applies zdm's files with `migration:run --transaction each` (the default mode `all` refuses a class
+//! with `transaction = false`) and rolls back one at a time with `migration:revert --transaction none`
+//! (revert ignores the class flag; zdm's transactional steps open their own transaction), reading the
+//! fixture's own JavaScript data source (`url: process.env.DATABASE_URL`).
+
+use crate::harness::{self, Fixture, Runner};
+use crate::knex::node_cli;
+use zdm_pg::testing::TestDb;
+
+fn typeorm() -> String {
+    harness::runner("ZDM_TYPEORM", ".tools/node_modules/.bin/typeorm")
+}
+
+struct TypeOrmCli {
+    /// The directory the CLI runs in.
+    root: &'static str,
+    /// The data source, relative to it.
+    data_source: &'static str,
+}
+
+impl Runner for TypeOrmCli {
+    fn up(&self, fx: &Fixture, db: &TestDb) {
+        node_cli(&typeorm(), fx, self.root, db, &["migration:run", "-d", self.data_source, "--transaction", "each"]);
+    }
+
+    fn down_one(&self, fx: &Fixture, db: &TestDb) {
+        node_cli(&typeorm(), fx, self.root, db, &["migration:revert", "-d", self.data_source, "--transaction", "none"]);
+    }
+}
+
+const BASIC: TypeOrmCli = TypeOrmCli { root: "", data_source: "data-source.js" };
+
+#[test]
+fn typeorm_detection_and_files() {
+    let fx = Fixture::copy("typeorm/basic", "typeorm-snap");
+    insta::assert_snapshot!("typeorm_detect", fx.detect(&[]));
+    for (name, change, _) in harness::CASES {
+        let fx = Fixture::copy("typeorm/basic", &format!("typeorm-snap-{name}"));
+        insta::assert_snapshot!(format!("typeorm_{name}"), fx.plan(change, &[]));
+    }
+}
+
+#[test]
+fn typeorm_runs_the_files() {
+    for (name, change, check) in harness::CASES {
+        let fx = Fixture::copy("typeorm/basic", &format!("typeorm-{name}"));
+        let db = TestDb::new(&format!("typeorm_{name}"));
+        harness::roundtrip(&fx, &db, &BASIC, change, check);
+    }
+}
+
+/// A NestJS app: TypeScript data source in `src/` with `__dirname + "/database/migrations/*{.ts,.js}"`
+/// and `migrationsTransactionMode: "all"`: files are TypeScript classes, the notes say plainly that
+/// mode `all` refuses the non-transactional step, and zdm's earlier migration is read back.
+#[test]
+fn typeorm_nest_typescript_mode_all() {
+    let fx = Fixture::copy("typeorm/nest", "typeorm-nest");
+    insta::assert_snapshot!("typeorm_nest_detect", fx.detect(&[]));
+    let run = fx.zdm(&["plan", harness::INDEX.replace("users", "accounts").as_str(), "--dry-run", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let schema = &json["schema"];
+    assert_eq!((schema["files"].as_i64(), schema["tables"].as_i64()), (Some(1), Some(1)), "zdm's accounts migration replayed: {schema}");
+    let blind: Vec<&str> = schema["blind_spots"].as_array().unwrap().iter().map(|b| b["path"].as_str().unwrap()).collect();
+    assert_eq!(blind, ["src/database/migrations/1712000000000-Init.ts"], "{schema}");
+    let plan = fx.plan(harness::INDEX.replace("users", "accounts").as_str(), &[]);
+    assert!(plan.contains("src/database/migrations/1795615200000-IndexAccountsEmailIdx.ts"), "{plan}");
+    assert!(plan.contains("export class IndexAccountsEmailIdx1795615200000 implements MigrationInterface {"), "{plan}");
+    assert!(plan.contains("migrationsTransactionMode: \"all\""), "{plan}");
+    insta::assert_snapshot!("typeorm_nest_index", plan);
+}
+
+/// What the notes warn about is real: in TypeORM's default mode `all`, `migration:run` refuses zdm's
+/// concurrent index (the class sets `transaction = false`) and applies nothing.
+#[test]
+fn typeorm_default_mode_refuses_a_step_outside_a_transaction() {
+    let fx = Fixture::copy("typeorm/basic", "typeorm-all");
+    let db = TestDb::new("typeorm_all");
+    BASIC.up(&fx, &db);
+    let plan = fx.plan(harness::INDEX, &[]);
+    assert!(plan.contains("--transaction each"), "{plan}");
+    let out = std::process::Command::new(typeorm())
+        .args(["migration:run", "-d", "data-source.js"])
+        .env("DATABASE_URL", crate::knex::node_url(&db))
+        .env("NODE_PATH", harness::repo_root().join(".tools/node_modules"))
+        .current_dir(&fx.dir)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && text.contains("override the transaction mode"), "{text}");
+    let mut c = db.connect();
+    assert_eq!(harness::count(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'users_email_idx'"), 0);
+    BASIC.up(&fx, &db);
+    harness::indexed(&mut c);
+}
+
+/// Template-literal syntax, `$1`, `?` and backslashes reach PostgreSQL as written.
+#[test]
+fn typeorm_keeps_tricky_text() {
+    let change = "ALTER TABLE users ADD COLUMN note text DEFAULT E'a ? :b $1 `${x}` \\\\ \\' \\n-- c';";
+    let fx = Fixture::copy("typeorm/basic", "typeorm-tricky");
+    let db = TestDb::new("typeorm_tricky");
+    BASIC.up(&fx, &db);
+    let run = fx.zdm(&["plan", change]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    BASIC.up(&fx, &db);
+    let mut c = db.connect();
+    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
+    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
+    assert_eq!(note, "a ? :b $1 `${x}` \\ ' \n-- c");
+}
+
+#[test]
+fn typeorm_errors_name_the_file_and_write_nothing() {
+    let cases: [(&str, &str, &str, &str); 3] = [
+        ("mysql", "type: \"postgres\"", "type: \"mysql\"", "mysql"),
+        ("outside", "\"src/migrations/*.js\"", "\"../../elsewhere/*.js\"", "outside the project"),
+        ("ambiguous", "", "", "more than one migration setup"),
+    ];
+    for (name, from, to, expected) in cases {
+        let fx = Fixture::copy("typeorm/basic", &format!("typeorm-err-{name}"));
+        let ds = std::fs::read_to_string(fx.path("data-source.js")).unwrap();
+        let mut edited = vec!["data-source.js".to_string()];
+        if name == "ambiguous" {
+            std::fs::create_dir_all(fx.path("admin/src/migrations")).unwrap();
+            std::fs::write(fx.path("admin/package.json"), "{\"name\": \"admin\"}\n").unwrap();
+            std::fs::write(fx.path("admin/data-source.js"), &ds).unwrap();
+            edited = vec!["admin/data-source.js".into(), "admin/package.json".into()];
+        } else {
+            std::fs::write(fx.path("data-source.js"), ds.replace(from, to)).unwrap();
+        }
+        let run = fx.zdm(&["plan", harness::SAFE]);
+        assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("data-source.js") && run.stderr.contains(expected), "{name}: {}", run.stderr);
+        let written: Vec<String> = fx.written().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(written, edited, "{name}: only the test's own edits");
+    }
+}

@@ -24,8 +24,7 @@ const DOWN: &[&str] = &["    async down(queryRunner", "    public async down(que
 pub(super) fn is_data_source(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let code = [".ts", ".js", ".mjs", ".cjs", ".mts", ".cts"].iter().any(|e| lower.ends_with(e));
-    (code && (lower.contains("data-source.") || lower.contains("datasource.")))
-        || (code && lower.starts_with("typeorm.config."))
+    (code && (lower.contains("data-source.") || lower.contains("datasource.") || lower.starts_with("typeorm.config.")))
         || (lower.starts_with("ormconfig.") && [".json", ".js", ".ts", ".yml", ".yaml"].iter().any(|e| lower.ends_with(e)))
 }
 

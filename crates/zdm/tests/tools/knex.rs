@@ -6,10 +6,6 @@ use crate::harness::{self, Fixture, Runner};
 use std::process::Command;
 use zdm_pg::testing::TestDb;
 
-fn knex() -> String {
-    harness::runner("ZDM_KNEX", ".tools/node_modules/.bin/knex")
-}
-
 /// The test database's URL for Node tools. Knex parses a connection string with WHATWG `URL` first (a
 /// URL with no host reads as a SQLite file name), so the test cluster is reached over TCP on 127.0.0.1
 /// (the address its JDBC URL uses) rather than its unix socket.
@@ -25,8 +21,8 @@ pub(crate) fn node_url(db: &TestDb) -> String {
     format!("postgres://{user}@{address}?sslmode=disable")
 }
 
-/// Runs a Node CLI in the fixture copy with `DATABASE_URL` set; its output when it succeeds.
-pub(crate) fn node_cli(program: &str, fx: &Fixture, cwd: &str, db: &TestDb, args: &[&str]) -> String {
+/// Runs a Node CLI in the fixture copy (`cwd` inside it) with `DATABASE_URL` set: (succeeded, output).
+pub(crate) fn node_run(program: &str, fx: &Fixture, cwd: &str, db: &TestDb, args: &[&str]) -> (bool, String) {
     let out = Command::new(program)
         .args(args)
         .env("DATABASE_URL", node_url(db))
@@ -35,25 +31,62 @@ pub(crate) fn node_cli(program: &str, fx: &Fixture, cwd: &str, db: &TestDb, args
         .current_dir(fx.path(cwd))
         .output()
         .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
-    text
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-struct KnexCli {
-    /// The directory holding the knexfile.
-    root: &'static str,
+/// A Node migration CLI from `.tools/node_modules/.bin` (`$env` overrides the path) as a [`Runner`]:
+/// `up` / `down` are its arguments, run in `root` of the fixture copy; a failure stops the test with
+/// the CLI's output.
+pub(crate) struct NodeCli {
+    pub env: &'static str,
+    pub bin: &'static str,
+    pub root: &'static str,
+    pub up: &'static [&'static str],
+    pub down: &'static [&'static str],
 }
 
-impl Runner for KnexCli {
+impl NodeCli {
+    pub(crate) fn program(&self) -> String {
+        harness::runner(self.env, &format!(".tools/node_modules/.bin/{}", self.bin))
+    }
+
+    fn run(&self, fx: &Fixture, db: &TestDb, args: &[&str]) {
+        let (ok, text) = node_run(&self.program(), fx, self.root, db, args);
+        assert!(ok, "{} {args:?} failed:\n{text}", self.bin);
+    }
+}
+
+impl Runner for NodeCli {
     fn up(&self, fx: &Fixture, db: &TestDb) {
-        node_cli(&knex(), fx, self.root, db, &["migrate:latest"]);
+        self.run(fx, db, self.up);
     }
 
     fn down_one(&self, fx: &Fixture, db: &TestDb) {
-        node_cli(&knex(), fx, self.root, db, &["migrate:down"]);
+        self.run(fx, db, self.down);
     }
 }
+
+/// Text a JavaScript migration could mangle (template-literal syntax, backslashes, `?`/`:name`/`$1`
+/// placeholders, a quote, a newline) planned as the default of a new `users.note` and applied by
+/// `runner` after the history: the default reaches PostgreSQL as written. The connection is returned.
+pub(crate) fn keeps_tricky_text(fixture: &str, runner: &dyn Runner, db: &TestDb, change: &str, expected: &str) -> zdm_pg::Client {
+    let fx = Fixture::copy(fixture, &format!("tricky-{}", db.name));
+    runner.up(&fx, db);
+    let run = fx.zdm(&["plan", change]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    runner.up(&fx, db);
+    let mut c = db.connect();
+    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
+    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
+    assert_eq!(note, expected);
+    c
+}
+
+/// The tricky default every Node tool is tested with, and what PostgreSQL must store.
+pub(crate) const TRICKY: (&str, &str) =
+    ("ALTER TABLE users ADD COLUMN note text DEFAULT E'a ? :b $1 `${x}` \\\\ \\' \\n-- c'", "a ? :b $1 `${x}` \\ ' \n-- c");
+
+const KNEX: NodeCli = NodeCli { env: "ZDM_KNEX", bin: "knex", root: "", up: &["migrate:latest"], down: &["migrate:down"] };
 
 #[test]
 fn knex_detection_and_files() {
@@ -70,7 +103,7 @@ fn knex_runs_the_files() {
     for (name, change, check) in harness::CASES {
         let fx = Fixture::copy("knex/basic", &format!("knex-{name}"));
         let db = TestDb::new(&format!("knex_{name}"));
-        harness::roundtrip(&fx, &db, &KnexCli { root: "" }, change, check);
+        harness::roundtrip(&fx, &db, &KNEX, change, check);
     }
 }
 
@@ -94,21 +127,13 @@ fn knex_monorepo_typescript() {
     insta::assert_snapshot!("knex_monorepo_index", plan);
 }
 
-/// Text that knex.raw would bind (`?`), template-literal syntax and backslashes reach PostgreSQL as written.
+/// Text that knex.raw would bind (`?`, also in a second statement with jsonb's `?` operator),
+/// template-literal syntax and backslashes reach PostgreSQL as written.
 #[test]
 fn knex_keeps_tricky_text() {
-    let change = "ALTER TABLE users ADD COLUMN note text DEFAULT E'a ? b `${x}` \\\\ \\' \\n-- c';\nCREATE INDEX users_tags_idx ON users (email) WHERE email <> '?' AND '{\"a\":1}'::jsonb ? 'a';";
-    let fx = Fixture::copy("knex/basic", "knex-tricky");
     let db = TestDb::new("knex_tricky");
-    let runner = KnexCli { root: "" };
-    runner.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    runner.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "a ? b `${x}` \\ ' \n-- c");
+    let change = format!("{};\nCREATE INDEX users_tags_idx ON users (email) WHERE email <> '?' AND '{{\"a\":1}}'::jsonb ? 'a';", TRICKY.0);
+    let mut c = keeps_tricky_text("knex/basic", &KNEX, &db, &change, TRICKY.1);
     let def: String = c.query_one("SELECT pg_get_indexdef('users_tags_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("<> '?'::text") && def.contains("? 'a'"), "{def}");
 }

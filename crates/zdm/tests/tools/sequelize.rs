@@ -2,27 +2,13 @@
 //! installed by `scripts/deps --test`) applies zdm's files with `db:migrate` and rolls back one at a
 //! time with `db:migrate:undo`, reading the fixture's own config (`use_env_variable: DATABASE_URL`).
 
-use crate::harness::{self, Fixture, Runner};
-use crate::knex::node_cli;
+use crate::harness::{self, Fixture};
+use crate::knex::{NodeCli, TRICKY, keeps_tricky_text};
 use zdm_pg::testing::TestDb;
 
-fn sequelize() -> String {
-    harness::runner("ZDM_SEQUELIZE", ".tools/node_modules/.bin/sequelize")
-}
-
-struct SequelizeCli {
-    /// The directory the CLI runs in (holding `.sequelizerc` or `config/`).
-    root: &'static str,
-}
-
-impl Runner for SequelizeCli {
-    fn up(&self, fx: &Fixture, db: &TestDb) {
-        node_cli(&sequelize(), fx, self.root, db, &["db:migrate"]);
-    }
-
-    fn down_one(&self, fx: &Fixture, db: &TestDb) {
-        node_cli(&sequelize(), fx, self.root, db, &["db:migrate:undo"]);
-    }
+/// The sequelize CLI run in `root` (the directory holding `.sequelizerc` or `config/`).
+const fn sequelize(root: &'static str) -> NodeCli {
+    NodeCli { env: "ZDM_SEQUELIZE", bin: "sequelize", root, up: &["db:migrate"], down: &["db:migrate:undo"] }
 }
 
 #[test]
@@ -40,7 +26,7 @@ fn sequelize_runs_the_files() {
     for (name, change, check) in harness::CASES {
         let fx = Fixture::copy("sequelize/basic", &format!("sequelize-{name}"));
         let db = TestDb::new(&format!("sequelize_{name}"));
-        harness::roundtrip(&fx, &db, &SequelizeCli { root: "" }, change, check);
+        harness::roundtrip(&fx, &db, &sequelize(""), change, check);
     }
 }
 
@@ -59,25 +45,15 @@ fn sequelize_sequelizerc_esm_package() {
 
     let fx = Fixture::copy("sequelize/sequelizerc", "sequelize-rc-run");
     let db = TestDb::new("sequelize_rc");
-    harness::roundtrip(&fx, &db, &SequelizeCli { root: "server" }, harness::RENAME, harness::renamed);
+    harness::roundtrip(&fx, &db, &sequelize("server"), harness::RENAME, harness::renamed);
 }
 
 /// Text `sequelize.query` could read as replacements or binds (`?`, `:name`, `$1`), template-literal
 /// syntax and backslashes reach PostgreSQL as written.
 #[test]
 fn sequelize_keeps_tricky_text() {
-    let change = "ALTER TABLE users ADD COLUMN note text DEFAULT E'a ? :b $1 `${x}` \\\\ \\' \\n-- c';";
-    let fx = Fixture::copy("sequelize/basic", "sequelize-tricky");
     let db = TestDb::new("sequelize_tricky");
-    let runner = SequelizeCli { root: "" };
-    runner.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    runner.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "a ? :b $1 `${x}` \\ ' \n-- c");
+    keeps_tricky_text("sequelize/basic", &sequelize(""), &db, TRICKY.0, TRICKY.1);
 }
 
 #[test]

@@ -5,31 +5,18 @@
 //! fixture's own JavaScript data source (`url: process.env.DATABASE_URL`).
 
 use crate::harness::{self, Fixture, Runner};
-use crate::knex::node_cli;
+use crate::knex::{NodeCli, TRICKY, keeps_tricky_text, node_run};
 use zdm_pg::testing::TestDb;
 
-fn typeorm() -> String {
-    harness::runner("ZDM_TYPEORM", ".tools/node_modules/.bin/typeorm")
-}
-
-struct TypeOrmCli {
-    /// The directory the CLI runs in.
-    root: &'static str,
-    /// The data source, relative to it.
-    data_source: &'static str,
-}
-
-impl Runner for TypeOrmCli {
-    fn up(&self, fx: &Fixture, db: &TestDb) {
-        node_cli(&typeorm(), fx, self.root, db, &["migration:run", "-d", self.data_source, "--transaction", "each"]);
-    }
-
-    fn down_one(&self, fx: &Fixture, db: &TestDb) {
-        node_cli(&typeorm(), fx, self.root, db, &["migration:revert", "-d", self.data_source, "--transaction", "none"]);
-    }
-}
-
-const BASIC: TypeOrmCli = TypeOrmCli { root: "", data_source: "data-source.js" };
+/// `migration:run --transaction each` / `migration:revert --transaction none` with the basic fixture's
+/// JavaScript data source.
+const BASIC: NodeCli = NodeCli {
+    env: "ZDM_TYPEORM",
+    bin: "typeorm",
+    root: "",
+    up: &["migration:run", "-d", "data-source.js", "--transaction", "each"],
+    down: &["migration:revert", "-d", "data-source.js", "--transaction", "none"],
+};
 
 #[test]
 fn typeorm_detection_and_files() {
@@ -80,15 +67,8 @@ fn typeorm_default_mode_refuses_a_step_outside_a_transaction() {
     BASIC.up(&fx, &db);
     let plan = fx.plan(harness::INDEX, &[]);
     assert!(plan.contains("--transaction each"), "{plan}");
-    let out = std::process::Command::new(typeorm())
-        .args(["migration:run", "-d", "data-source.js"])
-        .env("DATABASE_URL", crate::knex::node_url(&db))
-        .env("NODE_PATH", harness::repo_root().join(".tools/node_modules"))
-        .current_dir(&fx.dir)
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success() && text.contains("override the transaction mode"), "{text}");
+    let (ok, text) = node_run(&BASIC.program(), &fx, "", &db, &["migration:run", "-d", "data-source.js"]);
+    assert!(!ok && text.contains("override the transaction mode"), "{text}");
     let mut c = db.connect();
     assert_eq!(harness::count(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'users_email_idx'"), 0);
     BASIC.up(&fx, &db);
@@ -98,17 +78,8 @@ fn typeorm_default_mode_refuses_a_step_outside_a_transaction() {
 /// Template-literal syntax, `$1`, `?` and backslashes reach PostgreSQL as written.
 #[test]
 fn typeorm_keeps_tricky_text() {
-    let change = "ALTER TABLE users ADD COLUMN note text DEFAULT E'a ? :b $1 `${x}` \\\\ \\' \\n-- c';";
-    let fx = Fixture::copy("typeorm/basic", "typeorm-tricky");
     let db = TestDb::new("typeorm_tricky");
-    BASIC.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    BASIC.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "a ? :b $1 `${x}` \\ ' \n-- c");
+    keeps_tricky_text("typeorm/basic", &BASIC, &db, TRICKY.0, TRICKY.1);
 }
 
 #[test]

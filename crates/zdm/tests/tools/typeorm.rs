@@ -59,7 +59,8 @@ fn typeorm_nest_typescript_mode_all() {
 }
 
 /// What the notes warn about is real: in TypeORM's default mode `all`, `migration:run` refuses zdm's
-/// concurrent index (the class sets `transaction = false`) and applies nothing.
+/// concurrent index (the class sets `transaction = false`) and applies nothing; `migration:revert`
+/// without `--transaction none` cannot drop it.
 #[test]
 fn typeorm_default_mode_refuses_a_step_outside_a_transaction() {
     let fx = Fixture::copy("typeorm/basic", "typeorm-all");
@@ -73,6 +74,13 @@ fn typeorm_default_mode_refuses_a_step_outside_a_transaction() {
     assert_eq!(harness::count(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'users_email_idx'"), 0);
     BASIC.up(&fx, &db);
     harness::indexed(&mut c);
+    // And `migration:revert` wraps the revert in a transaction whatever the class says: only
+    // `--transaction none` (what the notes tell) can drop the index concurrently.
+    let (ok, text) = node_run(&BASIC.program(), &fx, "", &db, &["migration:revert", "-d", "data-source.js"]);
+    assert!(!ok && text.contains("cannot run inside a transaction block"), "{text}");
+    harness::indexed(&mut c);
+    BASIC.down_one(&fx, &db);
+    assert_eq!(harness::count(&mut c, "SELECT count(*) FROM pg_class WHERE relname = 'users_email_idx'"), 0);
 }
 
 /// Template-literal syntax, `$1`, `?` and backslashes reach PostgreSQL as written.

@@ -483,6 +483,26 @@ pub fn js_path_value(text: &str, key: &str) -> Option<String> {
     None
 }
 
+/// Medium-confidence detections from npm manifests: each `package.json` that lists `package` (quoted, as
+/// a dependency key) and whose `<its dir>/<subdir>` holds migrations (`has_migrations`), unless `found`
+/// already has that directory.
+pub fn npm_detections(
+    files: &ProjectFiles,
+    tool: &'static str,
+    package: &str,
+    subdir: &str,
+    found: &mut Vec<super::Detection>,
+    has_migrations: impl Fn(&str) -> bool,
+) {
+    for pkg in named(files, "package.json") {
+        let dir = join(dir_of(&pkg.path), subdir);
+        if pkg.contents.contains(&format!("\"{package}\"")) && !found.iter().any(|d| d.dir == dir) && has_migrations(&dir) {
+            let evidence = format!("{} depends on {package}", pkg.path);
+            found.push(super::Detection::new(tool, dir, super::Confidence::Medium, evidence));
+        }
+    }
+}
+
 /// The [`header`] as JavaScript/TypeScript `//` comment lines (line separators U+2028/U+2029, which
 /// would end a JavaScript comment, become spaces).
 #[must_use]
@@ -553,6 +573,28 @@ pub fn zdm_js_sql(text: &str, up: &[&str], down: &[&str]) -> Option<String> {
         }
     }
     Some(sql)
+}
+
+/// A step for writers' unit tests: `up`/`down` with their transaction flags, the rest fixed.
+#[cfg(test)]
+pub(crate) fn test_step(up: &str, down: &str, transaction: bool, down_transaction: bool) -> Step {
+    Step {
+        n: 1,
+        phase: Phase::Expand,
+        title: "t".into(),
+        slug: "t".into(),
+        file: None,
+        transaction,
+        up: up.into(),
+        down: down.into(),
+        down_transaction,
+        reconnect: None,
+        lock: crate::model::LockLevel::ShareUpdateExclusive,
+        duration: "brief".into(),
+        rollback: "drop".into(),
+        rollback_data_loss: false,
+        risk: crate::model::Risk::Safe,
+    }
 }
 
 #[cfg(test)]
@@ -671,5 +713,22 @@ mod tests {
         assert_eq!(js_path_value(rc, "config").as_deref(), Some("config/database.json"));
         assert_eq!(js_path_value("directory: path.join(__dirname, \"migrations\")", "directory").as_deref(), Some("migrations"));
         assert_eq!(js_path_value("directory: process.env.DIR", "directory"), None);
+    }
+
+    #[test]
+    fn npm_manifests_detect_with_migrations_only() {
+        let file = |path: &str, contents: &str| ProjectFile { path: path.into(), contents: contents.into() };
+        let files = ProjectFiles {
+            files: vec![
+                file("a/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
+                file("b/package.json", r#"{"dependencies": {"knex-utils": "^1"}}"#),
+                file("c/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
+            ],
+        };
+        let mut found = vec![super::super::Detection::new("knex", "c/migrations", super::super::Confidence::High, "c/knexfile.js")];
+        npm_detections(&files, "knex", "knex", "migrations", &mut found, |d| d != "x");
+        let dirs: Vec<(&str, super::super::Confidence)> = found.iter().map(|d| (d.dir.as_str(), d.confidence)).collect();
+        assert_eq!(dirs, [("c/migrations", super::super::Confidence::High), ("a/migrations", super::super::Confidence::Medium)]);
+        assert_eq!(found[1].evidence, "a/package.json depends on knex");
     }
 }

@@ -103,12 +103,7 @@ impl Tool for Knex {
             };
             found.push(Detection::new("knex", dir, Confidence::High, evidence).with_engine(client.as_deref().map(engine)));
         }
-        for pkg in common::named(files, "package.json") {
-            let dir = common::join(common::dir_of(&pkg.path), "migrations");
-            if pkg.contents.contains("\"knex\"") && !found.iter().any(|d| d.dir == dir) && !migrations(files, &dir).is_empty() {
-                found.push(Detection::new("knex", dir, Confidence::Medium, format!("{} depends on knex", pkg.path)));
-            }
-        }
+        common::npm_detections(files, "knex", "knex", "migrations", &mut found, |dir| !migrations(files, dir).is_empty());
         Ok(found)
     }
 
@@ -222,23 +217,8 @@ mod tests {
     use super::*;
 
     fn step(transaction: bool, down_transaction: bool) -> Step {
-        Step {
-            n: 1,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "t".into(),
-            file: None,
-            transaction,
-            up: "SET LOCAL lock_timeout = '1s';\nSELECT '{\"a\":1}'::jsonb ? 'a', '`${x}`';".into(),
-            down: "SELECT 2;".into(),
-            down_transaction,
-            reconnect: None,
-            lock: crate::model::LockLevel::ShareUpdateExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        }
+        let up = "SET LOCAL lock_timeout = '1s';\nSELECT '{\"a\":1}'::jsonb ? 'a', '`${x}`';";
+        common::test_step(up, "SELECT 2;", transaction, down_transaction)
     }
 
     #[test]

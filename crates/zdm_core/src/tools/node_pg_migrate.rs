@@ -297,23 +297,7 @@ mod tests {
     #[test]
     fn zdm_javascript_migrations_are_read_back() {
         let sql = "CREATE INDEX CONCURRENTLY i ON t (a);\nSELECT '`${x}`' \\ 1;";
-        let step = crate::plan::Step {
-            n: 1,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "t".into(),
-            file: None,
-            transaction: false,
-            up: sql.into(),
-            down: "DROP INDEX CONCURRENTLY i;".into(),
-            down_transaction: false,
-            reconnect: None,
-            lock: crate::model::LockLevel::ShareUpdateExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        };
+        let step = common::test_step(sql, "DROP INDEX CONCURRENTLY i;", false, false);
         for esm in [false, true] {
             let js = js_file(&step, 1, esm);
             let up = zdm_js_up(&js).expect("zdm's own file is read");

@@ -211,23 +211,7 @@ mod tests {
 
     #[test]
     fn transactional_steps_open_a_transaction_and_are_read_back() {
-        let step = Step {
-            n: 2,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "add_x".into(),
-            file: None,
-            transaction: true,
-            up: "SET LOCAL lock_timeout = '1s';\nSELECT '`${x}` ? :a $1';".into(),
-            down: "SELECT 2;".into(),
-            down_transaction: false,
-            reconnect: None,
-            lock: crate::model::LockLevel::ShareUpdateExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        };
+        let step = common::test_step("SET LOCAL lock_timeout = '1s';\nSELECT '`${x}` ? :a $1';", "SELECT 2;", true, false);
         let text = migration(&step, 3);
         assert!(text.contains("await queryInterface.sequelize.transaction(async (transaction) => {\n      await queryInterface.sequelize.query(`SET LOCAL lock_timeout = '1s';`, { transaction });"), "{text}");
         assert!(text.contains("  async down(queryInterface) {\n    await queryInterface.sequelize.query(`SELECT 2;`);\n  },"), "{text}");

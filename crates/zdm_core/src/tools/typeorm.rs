@@ -213,12 +213,7 @@ impl Tool for TypeOrm {
             let kind = s.engine.as_deref().map(|e| format!(" (type: {e})")).unwrap_or_default();
             found.push(Detection::new("typeorm", s.dir.clone(), Confidence::High, format!("{}{kind}", s.file.path)).with_engine(s.engine));
         }
-        for pkg in common::named(files, "package.json") {
-            let dir = common::join(common::dir_of(&pkg.path), "src/migrations");
-            if pkg.contents.contains("\"typeorm\"") && !found.iter().any(|d| d.dir == dir) && !migrations(files, &dir).is_empty() {
-                found.push(Detection::new("typeorm", dir, Confidence::Medium, format!("{} depends on typeorm", pkg.path)));
-            }
-        }
+        common::npm_detections(files, "typeorm", "typeorm", "src/migrations", &mut found, |dir| !migrations(files, dir).is_empty());
         Ok(found)
     }
 

@@ -140,28 +140,42 @@ fn knex_keeps_tricky_text() {
 
 #[test]
 fn knex_errors_name_the_file_and_write_nothing() {
-    let cases: [(&str, &str, &str, &str); 3] = [
-        ("mysql", "client: 'pg'", "client: 'mysql2'", "mysql"),
-        ("outside", "directory: './migrations'", "directory: '../../elsewhere'", "outside the project"),
-        ("ambiguous", "", "", "more than one migration setup"),
+    let edits = [
+        ("client: 'pg'", "client: 'mysql2'", "mysql"),
+        ("directory: './migrations'", "directory: '../../elsewhere'", "outside the project"),
     ];
-    for (name, from, to, expected) in cases {
-        let fx = Fixture::copy("knex/basic", &format!("knex-err-{name}"));
-        let knexfile = std::fs::read_to_string(fx.path("knexfile.js")).unwrap();
-        let mut edited = vec!["knexfile.js".to_string()];
-        if name == "ambiguous" {
-            std::fs::create_dir_all(fx.path("admin/migrations")).unwrap();
-            std::fs::write(fx.path("admin/knexfile.js"), &knexfile).unwrap();
-            std::fs::write(fx.path("admin/migrations/20240101000000_init.js"), "exports.up = () => {};\nexports.down = () => {};\n")
-                .unwrap();
-            edited = vec!["admin/knexfile.js".into(), "admin/migrations/20240101000000_init.js".into()];
+    let twin = [
+        ("admin/knexfile.js", None),
+        ("admin/migrations/20240101000000_init.js", Some("exports.up = () => {};\nexports.down = () => {};\n")),
+    ];
+    refuses_bad_setups("knex/basic", "knexfile.js", "knexfile.js", &edits, &twin);
+}
+
+/// The setups a Node tool must refuse, each on a fresh copy of `fixture`: `config` edited (`from` →
+/// `to`; stderr says `expected`), and `twin` files added (`None`: a copy of `config`) making a second,
+/// equally strong setup. Each time `zdm plan` exits 2, stderr names `names`, and zdm writes nothing.
+pub(crate) fn refuses_bad_setups(fixture: &str, config: &str, names: &str, edits: &[(&str, &str, &str)], twin: &[(&str, Option<&str>)]) {
+    let cases = edits.iter().map(|&(from, to, expected)| (Some((from, to)), expected)).chain([(None, "more than one migration setup")]);
+    for (i, (edit, expected)) in cases.enumerate() {
+        let fx = Fixture::copy(fixture, &format!("refuses-{i}"));
+        let original = std::fs::read_to_string(fx.path(config)).unwrap();
+        let mut edited: Vec<String> = Vec::new();
+        if let Some((from, to)) = edit {
+            assert!(original.contains(from), "{config} holds {from}");
+            std::fs::write(fx.path(config), original.replace(from, to)).unwrap();
+            edited.push(config.to_string());
         } else {
-            std::fs::write(fx.path("knexfile.js"), knexfile.replace(from, to)).unwrap();
+            for (path, contents) in twin {
+                std::fs::create_dir_all(fx.path(path).parent().unwrap()).unwrap();
+                std::fs::write(fx.path(path), contents.unwrap_or(&original)).unwrap();
+                edited.push((*path).to_string());
+            }
+            edited.sort();
         }
         let run = fx.zdm(&["plan", harness::SAFE]);
-        assert_eq!(run.code, 2, "{name}: {}{}", run.stdout, run.stderr);
-        assert!(run.stderr.contains("knexfile.js") && run.stderr.contains(expected), "{name}: {}", run.stderr);
+        assert_eq!(run.code, 2, "{expected}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(names) && run.stderr.contains(expected), "{expected}: {}", run.stderr);
         let written: Vec<String> = fx.written().into_iter().map(|(p, _)| p).collect();
-        assert_eq!(written, edited, "{name}: only the test's own edits");
+        assert_eq!(written, edited, "{expected}: only the test's own edits");
     }
 }

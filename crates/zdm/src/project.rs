@@ -72,9 +72,16 @@ pub fn read(root: &Path) -> Result<(ProjectFiles, Vec<ReadWarning>)> {
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
+        .hidden(false)
         .max_depth(Some(8))
-        .filter_entry(|e| e.file_name() != "node_modules" && e.file_name() != "target")
+        // Hidden entries are skipped, but for a tool's hidden config file (`.sequelizerc`).
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            let hidden = name.starts_with('.') && e.depth() > 0;
+            name != "node_modules"
+                && name != "target"
+                && (!hidden || (e.file_type().is_some_and(|t| t.is_file()) && zdm_core::tools::wants_contents(&name)))
+        })
         .build();
     for entry in walker {
         let entry = entry.map_err(|e| anyhow!("error: cannot read the project directory: {e}"))?;

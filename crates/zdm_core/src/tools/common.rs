@@ -197,13 +197,20 @@ pub fn config_value(text: &str, key: &str) -> Option<String> {
 /// `:` and `{` wins; the object is read to its first `}`.
 #[must_use]
 pub fn value_in_block(text: &str, block: &str, key: &str) -> Option<String> {
+    config_value(block_body(text, block)?, key)
+}
+
+/// The text inside the `{ … }` that follows `block` and `:` (up to its first `}`), as [`value_in_block`]
+/// reads it.
+#[must_use]
+pub fn block_body<'a>(text: &'a str, block: &str) -> Option<&'a str> {
     let mut from = 0;
     while let Some(i) = text[from..].find(block).map(|i| from + i) {
         from = i + block.len();
         let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
         let Some(rest) = rest.strip_prefix(':').map(str::trim_start) else { continue };
         let Some(body) = rest.strip_prefix('{') else { continue };
-        return config_value(&body[..body.find('}').unwrap_or(body.len())], key);
+        return Some(&body[..body.find('}').unwrap_or(body.len())]);
     }
     None
 }
@@ -594,6 +601,152 @@ pub fn hash_header(step: &Step, total: usize) -> String {
     header(step, total).lines().map(|l| format!("#{}\n", l.strip_prefix("--").unwrap_or(l))).collect()
 }
 
+/// A path a JavaScript config gives for `key` (quoted or not: `directory: './db/migrations'`,
+/// `'migrations-path': path.resolve('db', 'migrations')`, `directory: path.join(__dirname, "migrations")`):
+/// a string literal as written, a `path.join`/`path.resolve` call as its string arguments joined with `/`
+/// (`__dirname` and `process.cwd()` dropped: the config's own directory). `None` when the key is absent or
+/// its value is some other expression (an environment variable).
+#[must_use]
+pub fn js_path_value(text: &str, key: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(key).map(|i| from + i) {
+        from = i + key.len();
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+            continue;
+        }
+        let rest = text[from..].trim_start_matches(['"', '\'']).trim_start();
+        let Some(rest) = rest.strip_prefix(':').map(str::trim_start) else { continue };
+        if let Some(q) = rest.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) {
+            return rest[1..].find(q).map(|end| rest[1..=end].to_string());
+        }
+        let call = ["path.join(", "path.resolve(", "join(", "resolve("].iter().find_map(|c| rest.strip_prefix(c))?;
+        let args = &call[..call.find(')')?];
+        let parts: Vec<&str> = args
+            .split(',')
+            .map(str::trim)
+            .filter(|a| *a != "__dirname" && *a != "process.cwd()")
+            .map(|a| a.trim_matches(['"', '\'', '`']))
+            .collect();
+        return Some(parts.join("/"));
+    }
+    None
+}
+
+/// Medium-confidence detections from npm manifests: each `package.json` that lists `package` (quoted, as
+/// a dependency key) and whose `<its dir>/<subdir>` holds migrations (`has_migrations`), unless `found`
+/// already has that directory.
+pub fn npm_detections(
+    files: &ProjectFiles,
+    tool: &'static str,
+    package: &str,
+    subdir: &str,
+    found: &mut Vec<super::Detection>,
+    has_migrations: impl Fn(&str) -> bool,
+) {
+    for pkg in named(files, "package.json") {
+        let dir = join(dir_of(&pkg.path), subdir);
+        if pkg.contents.contains(&format!("\"{package}\"")) && !found.iter().any(|d| d.dir == dir) && has_migrations(&dir) {
+            let evidence = format!("{} depends on {package}", pkg.path);
+            found.push(super::Detection::new(tool, dir, super::Confidence::Medium, evidence));
+        }
+    }
+}
+
+/// The [`header`] as JavaScript/TypeScript `//` comment lines (line separators U+2028/U+2029, which
+/// would end a JavaScript comment, become spaces).
+#[must_use]
+pub fn js_header(step: &Step, total: usize) -> String {
+    header(step, total)
+        .lines()
+        .map(|l| format!("//{}\n", l.strip_prefix("--").unwrap_or(l).replace(['\u{2028}', '\u{2029}'], " ")))
+        .collect()
+}
+
+/// `text` as a JavaScript template literal: backslashes, backquotes and `${` escaped, carriage returns as
+/// `\r`, so the string the code passes on is exactly `text`.
+#[must_use]
+pub fn js_template_literal(text: &str) -> String {
+    let body = text.replace('\\', "\\\\").replace('`', "\\`").replace("${", "\\${").replace('\r', "\\r");
+    format!("`{body}`")
+}
+
+/// Whether `.js` files in `dir` are ES modules: the nearest `package.json` above it says `"type": "module"`.
+#[must_use]
+pub fn is_esm(files: &ProjectFiles, dir: &str) -> bool {
+    named(files, "package.json")
+        .into_iter()
+        .filter(|p| {
+            let base = dir_of(&p.path);
+            base.is_empty() || dir == base || dir.starts_with(&format!("{base}/"))
+        })
+        .max_by_key(|p| p.path.len())
+        .is_some_and(|p| p.contents.split_whitespace().collect::<String>().contains("\"type\":\"module\""))
+}
+
+/// The forward SQL of a JavaScript/TypeScript migration zdm wrote (it starts with `// zdm: step `): every
+/// template literal ([`js_template_literal`]) between the first of `up` (where the up function begins) and
+/// the first of `down` after it, unescaped, each starting on its own line of the file so line numbers stay
+/// the file's. `None` for any other file: zdm does not read code.
+#[must_use]
+pub fn zdm_js_sql(text: &str, up: &[&str], down: &[&str]) -> Option<String> {
+    if !text.starts_with("// zdm: step ") {
+        return None;
+    }
+    let start = up.iter().filter_map(|m| text.find(m)).min()?;
+    let end = down.iter().filter_map(|m| text[start..].find(m).map(|i| start + i)).min().unwrap_or(text.len());
+    let mut sql = String::new();
+    let mut line = text[..start].matches('\n').count();
+    let mut chars = text[start..end].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '`' => {
+                sql.push_str(&"\n".repeat(line.saturating_sub(sql.matches('\n').count())));
+                loop {
+                    match chars.next()? {
+                        '`' => break,
+                        '\\' => match chars.next()? {
+                            'r' => sql.push('\r'),
+                            c => sql.push(c),
+                        },
+                        c => {
+                            if c == '\n' {
+                                line += 1;
+                            }
+                            sql.push(c);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(sql)
+}
+
+/// A step for writers' unit tests: `up`/`down` with their transaction flags, the rest fixed.
+#[cfg(test)]
+pub(crate) fn test_step(up: &str, down: &str, transaction: bool, down_transaction: bool) -> Step {
+    Step {
+        n: 1,
+        phase: Phase::Expand,
+        title: "t".into(),
+        slug: "t".into(),
+        file: None,
+        transaction,
+        up: up.into(),
+        down: down.into(),
+        down_transaction,
+        reconnect: None,
+        lock: crate::model::LockLevel::ShareUpdateExclusive,
+        duration: "brief".into(),
+        rollback: "drop".into(),
+        rollback_data_loss: false,
+        risk: crate::model::Risk::Safe,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -699,5 +852,46 @@ mod tests {
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+    }
+
+    #[test]
+    fn javascript_literals_round_trip() {
+        assert_eq!(js_template_literal("SELECT '`${x}`' \\ 1;"), "`SELECT '\\`\\${x}\\`' \\\\ 1;`");
+        let sql = "SELECT '`${x}`' \\ 1;\r\nSELECT 2;";
+        let file = format!(
+            "// zdm: step 1\nexports.up = async (k) => {{\n  await k.raw({});\n  await k.raw({});\n}};\nexports.down = (k) => k.raw(`DROP`);\n",
+            js_template_literal(sql),
+            js_template_literal("SELECT 3;")
+        );
+        let up = zdm_js_sql(&file, &["exports.up ="], &["exports.down ="]).unwrap();
+        assert_eq!(up, format!("\n\n{sql}\nSELECT 3;"));
+        assert_eq!(zdm_js_sql("exports.up = (k) => k.raw(`SELECT 1`);", &["exports.up ="], &[]), None, "not zdm's");
+    }
+
+    #[test]
+    fn javascript_config_paths() {
+        assert_eq!(js_path_value("migrations: { directory: './db/migrations' }", "directory").as_deref(), Some("./db/migrations"));
+        let rc = "module.exports = {\n  'config': path.resolve('config', 'database.json'),\n  'migrations-path': path.resolve('db', 'migrations'),\n};";
+        assert_eq!(js_path_value(rc, "migrations-path").as_deref(), Some("db/migrations"));
+        assert_eq!(js_path_value(rc, "config").as_deref(), Some("config/database.json"));
+        assert_eq!(js_path_value("directory: path.join(__dirname, \"migrations\")", "directory").as_deref(), Some("migrations"));
+        assert_eq!(js_path_value("directory: process.env.DIR", "directory"), None);
+    }
+
+    #[test]
+    fn npm_manifests_detect_with_migrations_only() {
+        let file = |path: &str, contents: &str| ProjectFile { path: path.into(), contents: contents.into() };
+        let files = ProjectFiles {
+            files: vec![
+                file("a/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
+                file("b/package.json", r#"{"dependencies": {"knex-utils": "^1"}}"#),
+                file("c/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
+            ],
+        };
+        let mut found = vec![super::super::Detection::new("knex", "c/migrations", super::super::Confidence::High, "c/knexfile.js")];
+        npm_detections(&files, "knex", "knex", "migrations", &mut found, |d| d != "x");
+        let dirs: Vec<(&str, super::super::Confidence)> = found.iter().map(|d| (d.dir.as_str(), d.confidence)).collect();
+        assert_eq!(dirs, [("c/migrations", super::super::Confidence::High), ("a/migrations", super::super::Confidence::Medium)]);
+        assert_eq!(found[1].evidence, "a/package.json depends on knex");
     }
 }

@@ -15,12 +15,15 @@ mod drizzle;
 mod flyway;
 mod golang_migrate;
 mod goose;
+mod knex;
 mod liquibase;
 pub mod naming;
 mod node_pg_migrate;
 mod prisma;
 mod refinery;
+mod sequelize;
 mod sqlx;
+mod typeorm;
 
 use crate::model::{GeneratedFile, ProjectFiles};
 use crate::plan::Plan;
@@ -271,6 +274,9 @@ pub static TOOLS: &[&dyn Tool] = &[
     &flyway::Flyway,
     &golang_migrate::GolangMigrate,
     &goose::Goose,
+    &typeorm::TypeOrm,
+    &knex::Knex,
+    &sequelize::Sequelize,
     &node_pg_migrate::NodePgMigrate,
     &alembic::Alembic,
     &django::Django,
@@ -325,8 +331,15 @@ pub fn wants_contents(path: &str) -> bool {
         "manage.py",
         "settings.py",
         "models.py",
+        "knexfile.js",
+        "knexfile.ts",
+        "knexfile.cjs",
+        "knexfile.mjs",
+        ".sequelizerc",
     ];
     NAMES.contains(&lower.as_str())
+        || typeorm::is_data_source(name)
+        || (crate::model::parent_dir(path).rsplit('/').next() == Some("config") && (lower.ends_with(".json") || lower.ends_with(".js")))
         || lower.ends_with(".prisma")
         || lower.ends_with("_snapshot.json")
         || (lower == "snapshot.json"

@@ -195,7 +195,7 @@ impl Tool for NodePgMigrate {
         let existing: Vec<&str> = migrations(files, dir).map(|(_, p)| p).collect();
         let steps = common::file_steps(plan);
         let total = plan.steps.len();
-        let esm = is_esm(files, dir);
+        let esm = common::is_esm(files, dir);
         let mut out = Vec::with_capacity(steps.len());
         let mut js = Vec::new();
         for (step, version) in steps.iter().zip(next(&existing, now, steps.len())) {
@@ -224,18 +224,6 @@ impl Tool for NodePgMigrate {
     }
 }
 
-/// Whether `.js` files in `dir` are ES modules: the nearest `package.json` above it says `"type": "module"`.
-fn is_esm(files: &ProjectFiles, dir: &str) -> bool {
-    common::named(files, "package.json")
-        .into_iter()
-        .filter(|p| {
-            let base = common::dir_of(&p.path);
-            base.is_empty() || dir == base || dir.starts_with(&format!("{base}/"))
-        })
-        .max_by_key(|p| p.path.len())
-        .is_some_and(|p| p.contents.split_whitespace().collect::<String>().contains("\"type\":\"module\""))
-}
-
 fn guard(step: &Step, sql: &str) -> Result<String, WriteError> {
     crate::sql::guard_line_starts(sql.trim(), |l| marker_word(l).is_some()).map_err(|e| common::step_error(step, e))
 }
@@ -245,47 +233,18 @@ fn sql_file(step: &Step, total: usize) -> Result<String, WriteError> {
     Ok(format!("{}-- Up Migration\n{up}\n\n-- Down Migration\n{down}\n", common::header(step, total)))
 }
 
-/// `text` as a JavaScript template literal (`pgm.sql` templates `{name}` only when given a mapping, and
-/// zdm passes none, so the SQL goes through as written).
-fn template_literal(text: &str) -> String {
-    let body = text.replace('\\', "\\\\").replace('`', "\\`").replace("${", "\\${").replace('\r', "\\r");
-    format!("`{body}`")
-}
-
 /// The forward SQL of a JavaScript migration zdm wrote ([`js_file`]): the template literal `up` passes
-/// to `pgm.sql`, unescaped. `None` for any other JavaScript (zdm does not read code).
+/// to `pgm.sql`. `None` for any other JavaScript (zdm does not read code).
 fn zdm_js_up(text: &str) -> Option<String> {
-    if !text.starts_with("// zdm: step ") {
-        return None;
-    }
-    let up = text.find("exports.up = (pgm) => {").or_else(|| text.find("export const up = (pgm) => {"))?;
-    let start = up + text[up..].find("pgm.sql(`")? + "pgm.sql(`".len();
-    let mut sql = String::new();
-    let mut chars = text[start..].chars();
-    loop {
-        match chars.next()? {
-            '`' => break,
-            '\\' => match chars.next()? {
-                'r' => sql.push('\r'),
-                c => sql.push(c),
-            },
-            c => sql.push(c),
-        }
-    }
-    // Line numbers of the file are kept: the SQL starts on the line of `pgm.sql(`.
-    let line = text[..start].matches('\n').count();
-    Some(format!("{}{sql}", "\n".repeat(line)))
+    common::zdm_js_sql(text, &["exports.up = (pgm) => {", "export const up = (pgm) => {"], &["exports.down = ", "export const down = "])
 }
 
 fn js_file(step: &Step, total: usize, esm: bool) -> String {
-    let header: String = common::header(step, total)
-        .lines()
-        .map(|l| format!("//{}\n", l.strip_prefix("--").unwrap_or(l).replace(['\u{2028}', '\u{2029}'], " ")))
-        .collect();
+    let header = common::js_header(step, total);
     let action = |name: &str, sql: &str, transaction: bool| {
         let head = if esm { format!("export const {name} = (pgm) => {{") } else { format!("exports.{name} = (pgm) => {{") };
         let no_tx = if transaction { "" } else { "  pgm.noTransaction();\n" };
-        format!("{head}\n{no_tx}  pgm.sql({});\n}};\n", template_literal(sql.trim()))
+        format!("{head}\n{no_tx}  pgm.sql({});\n}};\n", common::js_template_literal(sql.trim()))
     };
     format!(
         "{header}// node-pg-migrate's SQL migrations always run in a transaction: pgm.noTransaction() takes a direction out.\n{}\n{}",
@@ -336,30 +295,9 @@ mod tests {
     }
 
     #[test]
-    fn template_literals_keep_the_text() {
-        assert_eq!(template_literal("SELECT '`${x}`' \\ 1;"), "`SELECT '\\`\\${x}\\`' \\\\ 1;`");
-    }
-
-    #[test]
     fn zdm_javascript_migrations_are_read_back() {
         let sql = "CREATE INDEX CONCURRENTLY i ON t (a);\nSELECT '`${x}`' \\ 1;";
-        let step = crate::plan::Step {
-            n: 1,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "t".into(),
-            file: None,
-            transaction: false,
-            up: sql.into(),
-            down: "DROP INDEX CONCURRENTLY i;".into(),
-            down_transaction: false,
-            reconnect: None,
-            lock: crate::model::LockLevel::ShareUpdateExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        };
+        let step = common::test_step(sql, "DROP INDEX CONCURRENTLY i;", false, false);
         for esm in [false, true] {
             let js = js_file(&step, 1, esm);
             let up = zdm_js_up(&js).expect("zdm's own file is read");

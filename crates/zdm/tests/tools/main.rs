@@ -14,5 +14,6 @@ mod goose;
 mod liquibase;
 mod node_pg_migrate;
 mod prisma;
+mod rails;
 mod refinery;
 mod sqlx;

@@ -444,6 +444,36 @@ pub fn dir_of(path: &str) -> &str {
     parent_dir(path)
 }
 
+/// The CamelCase of a snake_case name, as Rails' `camelize` and Elixir's `Macro.camelize` make class and
+/// module names of migration file names: each `_`-separated part capitalised, empty parts dropped
+/// (`expand_users__x2` → `ExpandUsersX2`).
+#[must_use]
+pub fn camelize(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A migration file name's slug made of `[a-z0-9_]` only, starting with a letter (what Rails' migration
+/// file pattern and Ruby, Elixir and Rust identifiers accept): other characters become `_`, a leading
+/// digit gets `m_` before it.
+#[must_use]
+pub fn ident_slug(slug: &str) -> String {
+    let s: String = slug.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if s.starts_with(|c: char| c.is_ascii_lowercase()) { s } else { format!("m_{s}") }
+}
+
+/// The first of `candidates` for which `free` holds (a heredoc terminator or string delimiter that the
+/// text does not contain), else `None`.
+#[must_use]
+pub fn first_free(candidates: impl IntoIterator<Item = String>, free: impl Fn(&str) -> bool) -> Option<String> {
+    candidates.into_iter().take(100).find(|c| free(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,6 +548,14 @@ mod tests {
         assert!(!mentions_dependency("\"drizzle-kit-extra\": \"1\"", "drizzle-kit"));
         assert_eq!(engine_of_dir("backend/resources/migrations/sqlite").as_deref(), Some("sqlite"));
         assert_eq!(engine_of_dir("db/migrations"), None);
+    }
+
+    #[test]
+    fn names_of_code_migrations() {
+        assert_eq!(camelize("expand_users__full_name2"), "ExpandUsersFullName2");
+        assert_eq!(ident_slug("Add-2fa"), "add_2fa");
+        assert_eq!(ident_slug("2fa"), "m_2fa");
+        assert_eq!(first_free((0..).map(|i| format!("S{i}")), |c| c != "S0").as_deref(), Some("S1"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod liquibase;
 pub mod naming;
 mod node_pg_migrate;
 mod prisma;
+mod rails;
 mod refinery;
 mod sqlx;
 
@@ -270,6 +271,7 @@ pub static TOOLS: &[&dyn Tool] = &[
     &golang_migrate::GolangMigrate,
     &goose::Goose,
     &node_pg_migrate::NodePgMigrate,
+    &rails::Rails,
     &dbmate::Dbmate,
     &dbmate::RawSql,
 ];
@@ -316,6 +318,9 @@ pub fn wants_contents(path: &str) -> bool {
         "pom.xml",
         "build.gradle",
         "build.gradle.kts",
+        "database.yml",
+        "gemfile",
+        "gemfile.lock",
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")

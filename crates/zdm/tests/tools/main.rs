@@ -8,6 +8,7 @@ mod harness;
 mod dbmate;
 mod diesel;
 mod drizzle;
+mod ecto;
 mod flyway;
 mod golang_migrate;
 mod goose;

@@ -444,6 +444,22 @@ pub fn dir_of(path: &str) -> &str {
     parent_dir(path)
 }
 
+/// The migration versions a schema dump lists as applied: the values of its `INSERT INTO
+/// schema_migrations (version) VALUES …` statements (Rails' `db/structure.sql`: `('20240101000000')`, one
+/// statement or one per version; Ecto's `mix ecto.dump`: `(20240101000000)`), empty when it has none.
+#[must_use]
+pub fn dumped_versions(dump: &str) -> Vec<String> {
+    let mut versions = Vec::new();
+    for (at, _) in dump.match_indices("INSERT INTO ") {
+        let statement = &dump[at..at + dump[at..].find(';').unwrap_or(dump.len() - at)];
+        let Some((target, values)) = statement.split_once("VALUES") else { continue };
+        if target.contains("schema_migrations") && target.contains("(version)") {
+            versions.extend(values.split(|c: char| !c.is_ascii_digit()).filter(|v| !v.is_empty()).map(str::to_string));
+        }
+    }
+    versions
+}
+
 /// The CamelCase of a snake_case name, as Rails' `camelize` and Elixir's `Macro.camelize` make class and
 /// module names of migration file names: each `_`-separated part capitalised, empty parts dropped
 /// (`expand_users__x2` → `ExpandUsersX2`).
@@ -548,6 +564,15 @@ mod tests {
         assert!(!mentions_dependency("\"drizzle-kit-extra\": \"1\"", "drizzle-kit"));
         assert_eq!(engine_of_dir("backend/resources/migrations/sqlite").as_deref(), Some("sqlite"));
         assert_eq!(engine_of_dir("db/migrations"), None);
+    }
+
+    #[test]
+    fn versions_dumped_in_schema_dumps() {
+        let rails = "SET x = 1;\nINSERT INTO \"schema_migrations\" (version) VALUES\n('20240101000000'),\n('20240102000000');\n\n";
+        assert_eq!(dumped_versions(rails), ["20240101000000", "20240102000000"]);
+        let ecto = "INSERT INTO public.\"schema_migrations\" (version) VALUES (20240101000000);\nINSERT INTO x VALUES (1);\nINSERT INTO schema_migrations (version) VALUES ('2');";
+        assert_eq!(dumped_versions(ecto), ["20240101000000", "2"]);
+        assert!(dumped_versions("CREATE TABLE a ();").is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod common;
 mod dbmate;
 mod diesel;
 mod drizzle;
+mod ecto;
 mod flyway;
 mod golang_migrate;
 mod goose;
@@ -272,6 +273,7 @@ pub static TOOLS: &[&dyn Tool] = &[
     &goose::Goose,
     &node_pg_migrate::NodePgMigrate,
     &rails::Rails,
+    &ecto::Ecto,
     &dbmate::Dbmate,
     &dbmate::RawSql,
 ];
@@ -321,9 +323,12 @@ pub fn wants_contents(path: &str) -> bool {
         "database.yml",
         "gemfile",
         "gemfile.lock",
+        "mix.exs",
     ];
     NAMES.contains(&lower.as_str())
         || lower.ends_with(".prisma")
+        || (lower.ends_with(".exs") && crate::model::parent_dir(path).rsplit('/').next() == Some("config"))
+        || lower.ends_with("repo.ex")
         || lower.ends_with("_snapshot.json")
         || (lower == "snapshot.json"
             && crate::model::parent_dir(path)

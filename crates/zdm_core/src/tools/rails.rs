@@ -191,16 +191,6 @@ fn zdm_up(text: &str) -> Option<String> {
     Some(common::keep_lines(text, |n, _| keep[n]))
 }
 
-/// The versions a `structure.sql` lists as applied (its `INSERT INTO "schema_migrations"` values).
-fn dumped_versions(structure: &str) -> Vec<String> {
-    let Some(at) = structure.find("INSERT INTO \"schema_migrations\"").or_else(|| structure.find("INSERT INTO schema_migrations")) else {
-        return Vec::new();
-    };
-    let rest = &structure[at..];
-    let rest = &rest[..rest.find(';').unwrap_or(rest.len())];
-    rest.split('\'').skip(1).step_by(2).filter(|v| v.bytes().all(|b| b.is_ascii_digit())).map(str::to_string).collect()
-}
-
 impl Tool for Rails {
     fn id(&self) -> &'static str {
         "rails"
@@ -292,7 +282,7 @@ impl Tool for Rails {
         let dumped = match contents(files, &structure_path) {
             Some(text) => {
                 out.push(SourceMigration::sql(structure_path.clone(), text));
-                dumped_versions(text)
+                common::dumped_versions(text)
             }
             None => Vec::new(),
         };
@@ -395,12 +385,5 @@ mod tests {
         let up = zdm_up(&text).unwrap();
         assert_eq!(up.trim_matches('\n'), step.up);
         assert_eq!(zdm_up("class A < ActiveRecord::Migration[6.1]\nend\n"), None);
-    }
-
-    #[test]
-    fn versions_dumped_in_structure_sql() {
-        let dump = "SET x = 1;\nINSERT INTO \"schema_migrations\" (version) VALUES\n('20240101000000'),\n('20240102000000');\n\n";
-        assert_eq!(dumped_versions(dump), ["20240101000000", "20240102000000"]);
-        assert!(dumped_versions("CREATE TABLE a ();").is_empty());
     }
 }

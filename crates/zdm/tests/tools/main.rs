@@ -17,4 +17,5 @@ mod node_pg_migrate;
 mod prisma;
 mod rails;
 mod refinery;
+mod seaorm;
 mod sqlx;

@@ -20,6 +20,7 @@ mod node_pg_migrate;
 mod prisma;
 mod rails;
 mod refinery;
+mod seaorm;
 mod sqlx;
 
 use crate::model::{GeneratedFile, ProjectFiles};
@@ -274,6 +275,7 @@ pub static TOOLS: &[&dyn Tool] = &[
     &node_pg_migrate::NodePgMigrate,
     &rails::Rails,
     &ecto::Ecto,
+    &seaorm::SeaOrm,
     &dbmate::Dbmate,
     &dbmate::RawSql,
 ];

@@ -472,7 +472,10 @@ mod tests {
         {
             assert!(wants_contents(p), "{p}");
         }
-        for p in ["src/main.ts", "README.md", "data.json"] {
+        for p in ["config/database.yml", "Gemfile.lock", "mix.exs", "config/dev.exs", "lib/shop/repo.ex"] {
+            assert!(wants_contents(p), "{p}");
+        }
+        for p in ["src/main.ts", "README.md", "data.json", "lib/shop/user.ex", "test/test_helper.exs"] {
             assert!(!wants_contents(p), "{p}");
         }
     }

@@ -747,6 +747,52 @@ pub(crate) fn test_step(up: &str, down: &str, transaction: bool, down_transactio
     }
 }
 
+/// The migration versions a schema dump lists as applied: the values of its `INSERT INTO
+/// schema_migrations (version) VALUES …` statements (Rails' `db/structure.sql`: `('20240101000000')`, one
+/// statement or one per version; Ecto's `mix ecto.dump`: `(20240101000000)`), empty when it has none.
+#[must_use]
+pub fn dumped_versions(dump: &str) -> Vec<String> {
+    let mut versions = Vec::new();
+    for (at, _) in dump.match_indices("INSERT INTO ") {
+        let statement = &dump[at..at + dump[at..].find(';').unwrap_or(dump.len() - at)];
+        let Some((target, values)) = statement.split_once("VALUES") else { continue };
+        if target.contains("schema_migrations") && target.contains("(version)") {
+            versions.extend(values.split(|c: char| !c.is_ascii_digit()).filter(|v| !v.is_empty()).map(str::to_string));
+        }
+    }
+    versions
+}
+
+/// The CamelCase of a snake_case name, as Rails' `camelize` and Elixir's `Macro.camelize` make class and
+/// module names of migration file names: each `_`-separated part capitalised, empty parts dropped
+/// (`expand_users__x2` → `ExpandUsersX2`).
+#[must_use]
+pub fn camelize(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A migration file name's slug made of `[a-z0-9_]` only, starting with a letter (what Rails' migration
+/// file pattern and Ruby, Elixir and Rust identifiers accept): other characters become `_`, a leading
+/// digit gets `m_` before it.
+#[must_use]
+pub fn ident_slug(slug: &str) -> String {
+    let s: String = slug.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if s.starts_with(|c: char| c.is_ascii_lowercase()) { s } else { format!("m_{s}") }
+}
+
+/// The first of `candidates` for which `free` holds (a heredoc terminator or string delimiter that the
+/// text does not contain), else `None`.
+#[must_use]
+pub fn first_free(candidates: impl IntoIterator<Item = String>, free: impl Fn(&str) -> bool) -> Option<String> {
+    candidates.into_iter().take(100).find(|c| free(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -834,6 +880,23 @@ mod tests {
         assert!(!mentions_dependency("\"drizzle-kit-extra\": \"1\"", "drizzle-kit"));
         assert_eq!(engine_of_dir("backend/resources/migrations/sqlite").as_deref(), Some("sqlite"));
         assert_eq!(engine_of_dir("db/migrations"), None);
+    }
+
+    #[test]
+    fn versions_dumped_in_schema_dumps() {
+        let rails = "SET x = 1;\nINSERT INTO \"schema_migrations\" (version) VALUES\n('20240101000000'),\n('20240102000000');\n\n";
+        assert_eq!(dumped_versions(rails), ["20240101000000", "20240102000000"]);
+        let ecto = "INSERT INTO public.\"schema_migrations\" (version) VALUES (20240101000000);\nINSERT INTO x VALUES (1);\nINSERT INTO schema_migrations (version) VALUES ('2');";
+        assert_eq!(dumped_versions(ecto), ["20240101000000", "2"]);
+        assert!(dumped_versions("CREATE TABLE a ();").is_empty());
+    }
+
+    #[test]
+    fn names_of_code_migrations() {
+        assert_eq!(camelize("expand_users__full_name2"), "ExpandUsersFullName2");
+        assert_eq!(ident_slug("Add-2fa"), "add_2fa");
+        assert_eq!(ident_slug("2fa"), "m_2fa");
+        assert_eq!(first_free((0..).map(|i| format!("S{i}")), |c| c != "S0").as_deref(), Some("S1"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod dbmate;
 mod diesel;
 mod django;
 mod drizzle;
+mod ecto;
 mod flyway;
 mod golang_migrate;
 mod goose;
@@ -20,7 +21,9 @@ mod liquibase;
 pub mod naming;
 mod node_pg_migrate;
 mod prisma;
+mod rails;
 mod refinery;
+mod seaorm;
 mod sequelize;
 mod sqlx;
 mod typeorm;
@@ -280,6 +283,9 @@ pub static TOOLS: &[&dyn Tool] = &[
     &node_pg_migrate::NodePgMigrate,
     &alembic::Alembic,
     &django::Django,
+    &rails::Rails,
+    &ecto::Ecto,
+    &seaorm::SeaOrm,
     &dbmate::Dbmate,
     &dbmate::RawSql,
 ];
@@ -336,11 +342,17 @@ pub fn wants_contents(path: &str) -> bool {
         "knexfile.cjs",
         "knexfile.mjs",
         ".sequelizerc",
+        "database.yml",
+        "gemfile",
+        "gemfile.lock",
+        "mix.exs",
     ];
     NAMES.contains(&lower.as_str())
         || typeorm::is_data_source(name)
         || (crate::model::parent_dir(path).rsplit('/').next() == Some("config") && (lower.ends_with(".json") || lower.ends_with(".js")))
         || lower.ends_with(".prisma")
+        || (lower.ends_with(".exs") && crate::model::parent_dir(path).rsplit('/').next() == Some("config"))
+        || lower.ends_with("repo.ex")
         || lower.ends_with("_snapshot.json")
         || (lower == "snapshot.json"
             && crate::model::parent_dir(path)
@@ -483,7 +495,10 @@ mod tests {
         {
             assert!(wants_contents(p), "{p}");
         }
-        for p in ["src/main.ts", "README.md", "data.json"] {
+        for p in ["config/database.yml", "Gemfile.lock", "mix.exs", "config/dev.exs", "lib/shop/repo.ex"] {
+            assert!(wants_contents(p), "{p}");
+        }
+        for p in ["src/main.ts", "README.md", "data.json", "lib/shop/user.ex", "test/test_helper.exs"] {
             assert!(!wants_contents(p), "{p}");
         }
     }

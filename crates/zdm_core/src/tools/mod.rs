@@ -390,8 +390,8 @@ pub fn detect(files: &ProjectFiles, choice: &Choice) -> Result<Detected, DetectE
         }
         all.extend(tool.detect(files)?.into_iter().map(|d| (i, d)));
     }
-    if let Some(dir) = &choice.dir {
-        let dir = dir.trim_end_matches('/').trim_start_matches("./");
+    let chosen_dir = choice.dir.as_deref().map(|d| d.trim_start_matches("./").trim_end_matches('/'));
+    if let Some(dir) = chosen_dir {
         all.retain(|(_, d)| d.dir == dir);
     }
     // One directory, one tool: the strongest claim (then the most specific tool) wins.
@@ -417,7 +417,7 @@ pub fn detect(files: &ProjectFiles, choice: &Choice) -> Result<Detected, DetectE
     }
     let Some((first_i, first)) = postgres.first().cloned() else {
         let tool = choice.tool.as_deref().and_then(by_id).unwrap_or(&dbmate::RawSql);
-        let dir = choice.dir.clone().unwrap_or_else(|| tool.default_dir().to_string());
+        let dir = chosen_dir.unwrap_or(tool.default_dir()).to_string();
         let evidence = if choice.tool.is_some() { "named by --tool; no migrations yet" } else { "no migration tool found; new directory" };
         return Ok(Detected { tool, detection: Detection::new(tool.id(), dir, Confidence::Low, evidence), others: Vec::new() });
     };

@@ -191,6 +191,30 @@ pub fn roundtrip(fx: &Fixture, db: &TestDb, runner: &dyn Runner, change: &str, c
     assert_eq!(fingerprint(&mut c), after, "applying again did not reach the same schema");
 }
 
+/// `zdm plan CHANGE --dry-run --format json` (must succeed), parsed.
+pub fn plan_json(fx: &Fixture, change: &str) -> serde_json::Value {
+    let run = fx.zdm(&["plan", change, "--dry-run", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("zdm plan --format json prints JSON")
+}
+
+/// The concurrent index zdm writes ([`INDEX`]) is read back on the next plan: dropping it plans with no
+/// blind spot in the schema, and a typo in its name is caught against the read-back schema.
+pub fn reads_back_own_index(fx: &Fixture) {
+    let run = fx.zdm(&["plan", INDEX]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = plan_json(fx, "DROP INDEX CONCURRENTLY users_email_idx");
+    assert_eq!(json["schema"]["blind_spots"], serde_json::json!([]), "{}", json["schema"]);
+    let run = fx.zdm(&["plan", "DROP INDEX CONCURRENTLY users_emial_idx", "--dry-run"]);
+    assert_eq!(run.code, 2, "a typo is caught against the read-back schema:\n{}{}", run.stdout, run.stderr);
+}
+
+/// A migration zdm cannot read is a blind spot (`what` names it), not a guessed table shape.
+pub fn is_blind_spot(fx: &Fixture, what: &str) {
+    let json = plan_json(fx, SAFE);
+    assert!(json["schema"]["blind_spots"].to_string().contains(what), "{}", json["schema"]);
+}
+
 /// One bigint of a one-row query.
 pub fn count(c: &mut Client, sql: &str) -> i64 {
     c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)

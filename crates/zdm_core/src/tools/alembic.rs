@@ -42,7 +42,7 @@ fn here(ini_dir: &str, value: &str) -> Option<String> {
 }
 
 fn parse_ini<'a>(files: &'a ProjectFiles, file: &'a ProjectFile) -> Result<Ini<'a>, DetectError> {
-    let dir = common::dir_of(&file.path);
+    let dir = crate::model::parent_dir(&file.path);
     let Some(section) = common::toml_table(&file.contents, "alembic") else {
         return Err(DetectError::in_file(&file.path, "no [alembic] section"));
     };
@@ -212,7 +212,9 @@ impl Tool for Alembic {
         }
         // Revision files without a config (the ini kept elsewhere): directory shape only.
         for dir in common::dirs_with(files, |f| {
-            f.path.ends_with(".py") && common::dir_of(&f.path).ends_with("versions") && assignment(&f.contents, "down_revision").is_some()
+            f.path.ends_with(".py")
+                && crate::model::parent_dir(&f.path).ends_with("versions")
+                && assignment(&f.contents, "down_revision").is_some()
         }) {
             if !found.iter().any(|d| d.dir == dir) {
                 let evidence = format!("{dir}/*.py with revision / down_revision");

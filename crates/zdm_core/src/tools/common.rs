@@ -445,12 +445,6 @@ pub fn keep_lines(text: &str, keep: impl Fn(usize, &str) -> bool) -> String {
     text.lines().enumerate().map(|(i, l)| if keep(i, l) { l } else { "" }).collect::<Vec<_>>().join("\n")
 }
 
-/// The directory part of a path (re-exported for tool modules).
-#[must_use]
-pub fn dir_of(path: &str) -> &str {
-    parent_dir(path)
-}
-
 /// `text` as a Python string literal that evaluates to exactly `text`: a triple-quoted string when it
 /// needs no escape (no backslash, no `"""`, no control character but newline and tab, no `"` at the
 /// end), else a `"…"` string with `\\`, `\"`, `\n`, `\r`, `\t` and `\xNN` escapes.
@@ -645,7 +639,7 @@ pub fn npm_detections(
     has_migrations: impl Fn(&str) -> bool,
 ) {
     for pkg in named(files, "package.json") {
-        let dir = join(dir_of(&pkg.path), subdir);
+        let dir = join(parent_dir(&pkg.path), subdir);
         if pkg.contents.contains(&format!("\"{package}\"")) && !found.iter().any(|d| d.dir == dir) && has_migrations(&dir) {
             let evidence = format!("{} depends on {package}", pkg.path);
             found.push(super::Detection::new(tool, dir, super::Confidence::Medium, evidence));
@@ -677,7 +671,7 @@ pub fn is_esm(files: &ProjectFiles, dir: &str) -> bool {
     named(files, "package.json")
         .into_iter()
         .filter(|p| {
-            let base = dir_of(&p.path);
+            let base = parent_dir(&p.path);
             base.is_empty() || dir == base || dir.starts_with(&format!("{base}/"))
         })
         .max_by_key(|p| p.path.len())

@@ -69,8 +69,8 @@ fn folders<'a>(files: &'a ProjectFiles, dir: &'a str) -> Vec<Folder<'a>> {
     let mut found: Vec<Folder> = common::under(files, dir)
         .filter(|f| common::file_name(&f.path) == "up.sql")
         .filter_map(|f| {
-            let folder = common::dir_of(&f.path);
-            (common::dir_of(folder) == dir && !common::file_name(folder).starts_with('.'))
+            let folder = crate::model::parent_dir(&f.path);
+            (crate::model::parent_dir(folder) == dir && !common::file_name(folder).starts_with('.'))
                 .then(|| Folder { name: common::file_name(folder).to_string(), up: f })
         })
         .collect();
@@ -89,7 +89,7 @@ fn configured_dir(config: &ProjectFile) -> Result<Option<String>, DetectError> {
     let Some(dir) = common::config_value(table, "dir") else {
         return Err(DetectError::in_file(&config.path, "[migrations_directory] has no `dir = \"…\"`"));
     };
-    common::resolve(common::dir_of(&config.path), &dir)
+    common::resolve(crate::model::parent_dir(&config.path), &dir)
         .map(Some)
         .ok_or_else(|| DetectError::in_file(&config.path, format!("`dir = \"{dir}\"` leaves the project")))
 }
@@ -98,7 +98,7 @@ fn configured_dir(config: &ProjectFile) -> Result<Option<String>, DetectError> {
 fn config_of<'a>(files: &'a ProjectFiles, dir: &str) -> Option<&'a ProjectFile> {
     common::named(files, "diesel.toml")
         .into_iter()
-        .find(|c| configured_dir(c).ok().flatten().unwrap_or_else(|| common::join(common::dir_of(&c.path), "migrations")) == dir)
+        .find(|c| configured_dir(c).ok().flatten().unwrap_or_else(|| common::join(crate::model::parent_dir(&c.path), "migrations")) == dir)
 }
 
 fn style(files: &ProjectFiles, dir: &str) -> Style {
@@ -145,11 +145,12 @@ impl Tool for Diesel {
 
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         let users = common::cargo_users(files, "diesel");
-        let engine =
-            |root: &str| users.iter().find(|(m, _)| common::dir_of(&m.path) == root).or(users.first()).and_then(|(_, e)| e.clone());
+        let engine = |root: &str| {
+            users.iter().find(|(m, _)| crate::model::parent_dir(&m.path) == root).or(users.first()).and_then(|(_, e)| e.clone())
+        };
         let mut out: Vec<Detection> = Vec::new();
         for config in common::named(files, "diesel.toml") {
-            let root = common::dir_of(&config.path);
+            let root = crate::model::parent_dir(&config.path);
             let dir = configured_dir(config)?.unwrap_or_else(|| common::join(root, "migrations"));
             out.push(Detection::new("diesel", dir, Confidence::High, config.path.clone()).with_engine(engine(root)));
         }
@@ -157,7 +158,7 @@ impl Tool for Diesel {
             common::cargo_dependency(&m.contents, "diesel").or_else(|| common::cargo_dependency(&m.contents, "diesel_migrations")).is_some()
         });
         for m in manifests {
-            let root = common::dir_of(&m.path);
+            let root = crate::model::parent_dir(&m.path);
             let dir = common::join(root, "migrations");
             if !folders(files, &dir).is_empty() && !out.iter().any(|d| d.dir == dir) {
                 let evidence = format!("{} depends on diesel; {dir}/<version>_<name>/up.sql", m.path);
@@ -167,7 +168,7 @@ impl Tool for Diesel {
         // Folders only Diesel names so: the initial setup folder, dashed timestamps.
         let mut shaped: Vec<String> = common::under(files, "")
             .filter(|f| common::file_name(&f.path) == "up.sql")
-            .map(|f| common::dir_of(common::dir_of(&f.path)).to_string())
+            .map(|f| crate::model::parent_dir(crate::model::parent_dir(&f.path)).to_string())
             .collect();
         shaped.sort();
         shaped.dedup();
@@ -242,7 +243,7 @@ impl Tool for Diesel {
         }
         if let Some(schema) = config_of(files, dir)
             .and_then(|c| common::toml_table(&c.contents, "print_schema").and_then(|t| common::config_value(t, "file")).map(|f| (c, f)))
-            .and_then(|(c, f)| common::resolve(common::dir_of(&c.path), &f))
+            .and_then(|(c, f)| common::resolve(crate::model::parent_dir(&c.path), &f))
         {
             notes.push(format!("`diesel migration run` rewrites {schema} ([print_schema]): commit its diff too"));
         }

@@ -62,7 +62,7 @@ fn app_dirs(files: &ProjectFiles, root: &str) -> Vec<String> {
 
 /// The `manage.py` directories.
 fn projects(files: &ProjectFiles) -> Vec<&str> {
-    common::named(files, "manage.py").into_iter().map(|f| common::dir_of(&f.path)).collect()
+    common::named(files, "manage.py").into_iter().map(|f| crate::model::parent_dir(&f.path)).collect()
 }
 
 /// The project a directory belongs to (the deepest `manage.py` above it), or `dir` itself.
@@ -86,7 +86,7 @@ fn settings_engine(files: &ProjectFiles, root: &str) -> Option<String> {
 
 /// App label of a migrations directory (`accounts/migrations` → `accounts`).
 fn label(dir: &str) -> &str {
-    common::file_name(common::dir_of(dir))
+    common::file_name(crate::model::parent_dir(dir))
 }
 
 /// One migration: its app, name and the (app, name) pairs it depends on.
@@ -128,7 +128,7 @@ fn migrations<'a>(files: &'a ProjectFiles, root: &'a str) -> Vec<Migration<'a>> 
         .into_iter()
         .flat_map(|dir| {
             let app = label(&dir).to_string();
-            let found: Vec<&ProjectFile> = files.files.iter().filter(|f| common::dir_of(&f.path) == dir).collect();
+            let found: Vec<&ProjectFile> = files.files.iter().filter(|f| crate::model::parent_dir(&f.path) == dir).collect();
             found
                 .into_iter()
                 .filter(|f| is_migration(&f.path))
@@ -204,7 +204,7 @@ fn choose_app(files: &ProjectFiles, apps: &[String], plan: &Plan) -> Result<Stri
     }
     let words: Vec<String> = plan.steps.iter().flat_map(|s| identifiers(&s.up)).collect();
     let by_table: Vec<&String> =
-        apps.iter().filter(|d| declared_tables(files, common::dir_of(d)).iter().any(|t| words.contains(t))).collect();
+        apps.iter().filter(|d| declared_tables(files, crate::model::parent_dir(d)).iter().any(|t| words.contains(t))).collect();
     let by_prefix: Vec<&String> = apps.iter().filter(|d| words.iter().any(|w| w.starts_with(&format!("{}_", label(d))))).collect();
     for found in [by_table, by_prefix] {
         if let [one] = found.as_slice() {

@@ -105,7 +105,7 @@ impl Tool for Drizzle {
                 serde_json::from_str::<Value>(&config.contents)
                     .map_err(|e| DetectError::in_file(&config.path, format!("not valid JSON: {e}")))?;
             }
-            let base = common::dir_of(&config.path);
+            let base = crate::model::parent_dir(&config.path);
             let out = common::config_value(&config.contents, "out").unwrap_or_else(|| "./drizzle".into());
             let dir = common::resolve(base, &out)
                 .ok_or_else(|| DetectError::in_file(&config.path, format!("`out: {out}` leaves the project")))?;
@@ -123,11 +123,11 @@ impl Tool for Drizzle {
         }
         // A journal (or v1 folders with snapshots) with no config zdm saw: drizzle-kit's own bookkeeping.
         for journal in common::named(files, "_journal.json") {
-            let meta = common::dir_of(&journal.path);
+            let meta = crate::model::parent_dir(&journal.path);
             if common::file_name(meta) != "meta" {
                 continue;
             }
-            let dir = common::dir_of(meta).to_string();
+            let dir = crate::model::parent_dir(meta).to_string();
             parse_journal(journal)?;
             let engine = serde_json::from_str::<Value>(&journal.contents).ok().and_then(|j| j["dialect"].as_str().map(str::to_string));
             let engine = engine.map(|e| if e == "pg" { "postgresql".into() } else { e });
@@ -138,7 +138,7 @@ impl Tool for Drizzle {
         if found.is_empty()
             && let Some(manifest) = common::manifest_with(files, "package.json", "drizzle-kit")
         {
-            let dir = common::join(common::dir_of(&manifest.path), "drizzle");
+            let dir = common::join(crate::model::parent_dir(&manifest.path), "drizzle");
             if is_drizzle_dir(files, &dir) {
                 found.push(Detection::new("drizzle", dir, Confidence::Medium, format!("{} (drizzle-kit)", manifest.path)));
             }

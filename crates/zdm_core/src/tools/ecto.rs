@@ -114,7 +114,7 @@ fn engine_of_mix(mix: &str) -> Option<String> {
 fn repo_module(files: &ProjectFiles, dir: &str, existing: &[(&ProjectFile, &str, &str)]) -> String {
     for f in files.files.iter().filter(|f| is_config(&f.path)) {
         if let Some(Ok(repos)) = ecto_repos(&f.contents) {
-            let root = common::dir_of(common::dir_of(&f.path));
+            let root = crate::model::parent_dir(crate::model::parent_dir(&f.path));
             if let Some(r) = repos.into_iter().find(|r| repo_dir(files, root, r) == dir) {
                 return r;
             }
@@ -134,7 +134,7 @@ fn repo_module(files: &ProjectFiles, dir: &str, existing: &[(&ProjectFile, &str,
 }
 
 fn is_config(path: &str) -> bool {
-    path.ends_with(".exs") && common::file_name(common::dir_of(path)) == "config"
+    path.ends_with(".exs") && common::file_name(crate::model::parent_dir(path)) == "config"
 }
 
 /// The migrations folder of `repo` in the app at `root`: its `priv:` option, else `priv/<repo>`.
@@ -142,7 +142,7 @@ fn repo_dir(files: &ProjectFiles, root: &str, repo: &str) -> String {
     let priv_dir = files
         .files
         .iter()
-        .filter(|f| is_config(&f.path) && common::dir_of(common::dir_of(&f.path)) == root)
+        .filter(|f| is_config(&f.path) && crate::model::parent_dir(crate::model::parent_dir(&f.path)) == root)
         .find_map(|f| repo_config(&f.contents, repo).and_then(|body| common::config_value(body, "priv")))
         .unwrap_or_else(|| format!("priv/{}", underscore(repo)));
     common::join(&common::resolve(root, &priv_dir).unwrap_or(priv_dir), "migrations")
@@ -240,7 +240,7 @@ impl Tool for Ecto {
         for cfg in files.files.iter().filter(|f| is_config(&f.path)) {
             let Some(repos) = ecto_repos(&cfg.contents) else { continue };
             let repos = repos.map_err(|e| DetectError::in_file(&cfg.path, e))?;
-            let root = common::dir_of(common::dir_of(&cfg.path));
+            let root = crate::model::parent_dir(crate::model::parent_dir(&cfg.path));
             for repo in repos {
                 let engine = repo_adapter(files, &repo).or_else(|| mix_engine(root));
                 let evidence = format!("{} (ecto_repos: {repo})", cfg.path);
@@ -253,7 +253,7 @@ impl Tool for Ecto {
             if configured || !mix.contents.contains("{:ecto_sql,") {
                 continue;
             }
-            let root = common::dir_of(&mix.path);
+            let root = crate::model::parent_dir(&mix.path);
             let dir = common::join(root, "priv/repo/migrations");
             add(
                 &mut found,
@@ -262,9 +262,9 @@ impl Tool for Ecto {
             );
         }
         for dir in common::dirs_with(files, |f| {
-            let parent = common::dir_of(&f.path);
+            let parent = crate::model::parent_dir(&f.path);
             common::file_name(parent) == "migrations"
-                && common::file_name(common::dir_of(common::dir_of(parent))) == "priv"
+                && common::file_name(crate::model::parent_dir(crate::model::parent_dir(parent))) == "priv"
                 && migration_name(common::file_name(&f.path)).is_some()
         }) {
             let evidence = format!("{dir}/*.exs migrations");
@@ -275,7 +275,7 @@ impl Tool for Ecto {
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
         // `mix ecto.dump` writes the repo's schema to `<priv>/structure.sql`, with the versions it holds.
-        let dump_path = common::join(common::dir_of(&detection.dir), "structure.sql");
+        let dump_path = common::join(crate::model::parent_dir(&detection.dir), "structure.sql");
         let mut out = Vec::new();
         let mut dumped = Vec::new();
         if let Some(dump) = files.files.iter().find(|f| f.path == dump_path) {

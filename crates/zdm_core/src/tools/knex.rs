@@ -59,7 +59,7 @@ fn knexfile<'a>(files: &'a ProjectFiles, dir: &str) -> Option<&'a ProjectFile> {
 
 /// (migrations directory, client) of a knexfile.
 fn config(file: &ProjectFile) -> Result<(String, Option<String>), DetectError> {
-    let base = common::dir_of(&file.path);
+    let base = crate::model::parent_dir(&file.path);
     let migrations = common::block_body(&file.contents, "migrations")
         .and_then(|body| common::js_path_value(body, "directory"))
         .unwrap_or_else(|| "./migrations".to_string());

@@ -306,7 +306,7 @@ pub fn ids() -> Vec<&'static str> {
 /// manifests and bookkeeping files detection and writers look at. Paths are relative, `/`-separated.
 #[must_use]
 pub fn wants_contents(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = common::file_name(path);
     let lower = name.to_ascii_lowercase();
     const NAMES: &[&str] = &[
         "package.json",

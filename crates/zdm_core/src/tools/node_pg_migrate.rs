@@ -133,7 +133,7 @@ impl Tool for NodePgMigrate {
             if !pkg.contents.contains(&format!("\"{PACKAGE}\"")) {
                 continue;
             }
-            let base = common::dir_of(&pkg.path);
+            let base = crate::model::parent_dir(&pkg.path);
             let scripts = script_dirs(&pkg.contents);
             if scripts.is_empty() {
                 add(common::join(base, "migrations"), format!("{} depends on {PACKAGE}", pkg.path));

@@ -34,12 +34,12 @@ fn datasources(files: &ProjectFiles) -> impl Iterator<Item = (&ProjectFile, Opti
 /// the file or inside the folder; for a multi-file schema in `prisma/schema/`, `prisma/migrations` when
 /// that is where the migrations are.
 fn migrations_dir(files: &ProjectFiles, schema: &str) -> String {
-    let base = if schema.ends_with(".prisma") { common::dir_of(schema) } else { schema.trim_end_matches('/') };
+    let base = if schema.ends_with(".prisma") { crate::model::parent_dir(schema) } else { schema.trim_end_matches('/') };
     let own = common::join(base, "migrations");
     let has = |d: &str| files.exists(&common::join(d, LOCK)) || !common::folder_files(files, d, "migration.sql").is_empty();
     if !has(&own)
         && common::file_name(base) == "schema"
-        && let parent = common::join(common::dir_of(base), "migrations")
+        && let parent = common::join(crate::model::parent_dir(base), "migrations")
         && has(&parent)
     {
         return parent;
@@ -77,7 +77,7 @@ impl Tool for Prisma {
         };
         // prisma.config.ts: `schema` (a file or a folder) and `migrations: { path }`, relative to the config.
         for config in CONFIGS.iter().flat_map(|name| common::named(files, name)) {
-            let base = common::dir_of(&config.path);
+            let base = crate::model::parent_dir(&config.path);
             let resolve =
                 |p: &str| common::resolve(base, p).ok_or_else(|| DetectError::in_file(&config.path, format!("`{p}` leaves the project")));
             let schema = common::config_value(&config.contents, "schema").map(|s| resolve(&s)).transpose()?;
@@ -92,7 +92,7 @@ impl Tool for Prisma {
         // package.json `"prisma": {"schema": "…"}`.
         for manifest in common::named(files, "package.json") {
             let Some(schema) = common::value_in_block(&manifest.contents, "\"prisma\"", "schema") else { continue };
-            let schema = common::resolve(common::dir_of(&manifest.path), &schema)
+            let schema = common::resolve(crate::model::parent_dir(&manifest.path), &schema)
                 .ok_or_else(|| DetectError::in_file(&manifest.path, format!("prisma schema `{schema}` leaves the project")))?;
             let dir = migrations_dir(files, &schema);
             let engine = engine_of(files, &dir, provider_under(&schema));
@@ -115,7 +115,7 @@ impl Tool for Prisma {
             let Some(provider) = common::config_value(&lock.contents, "provider") else {
                 return Err(DetectError::in_file(&lock.path, "no `provider = \"…\"` line"));
             };
-            let dir = common::dir_of(&lock.path).to_string();
+            let dir = crate::model::parent_dir(&lock.path).to_string();
             push(&mut found, Detection::new("prisma", dir, Confidence::Medium, lock.path.clone()).with_engine(Some(provider)));
         }
         Ok(found)

@@ -49,8 +49,8 @@ fn contents<'a>(files: &'a ProjectFiles, path: &str) -> Option<&'a str> {
 
 /// The app root of a migrations directory (`app/db/migrate` → `app`).
 fn root_of(dir: &str) -> &str {
-    let parent = common::dir_of(dir);
-    if common::file_name(parent) == "db" { common::dir_of(parent) } else { parent }
+    let parent = crate::model::parent_dir(dir);
+    if common::file_name(parent) == "db" { crate::model::parent_dir(parent) } else { parent }
 }
 
 /// Every migrations directory of the app at `root`: `db/migrate` and the other `db/*migrate` folders
@@ -58,8 +58,8 @@ fn root_of(dir: &str) -> &str {
 fn app_dirs(files: &ProjectFiles, root: &str, dir: &str) -> Vec<String> {
     let db = common::join(root, "db");
     let mut dirs = common::dirs_with(files, |f| {
-        let parent = common::dir_of(&f.path);
-        common::dir_of(parent) == db
+        let parent = crate::model::parent_dir(&f.path);
+        crate::model::parent_dir(parent) == db
             && common::file_name(parent).ends_with("migrate")
             && migration_name(common::file_name(&f.path)).is_some()
     });
@@ -77,7 +77,7 @@ fn all_migrations<'a>(files: &'a ProjectFiles, dir: &str) -> Vec<(&'a ProjectFil
             files
                 .files
                 .iter()
-                .filter(|f| common::dir_of(&f.path) == d)
+                .filter(|f| crate::model::parent_dir(&f.path) == d)
                 .filter_map(|f| migration_name(common::file_name(&f.path)).map(|(v, n)| (f, v, n))),
         );
     }
@@ -210,7 +210,7 @@ impl Tool for Rails {
         let configs: Vec<&ProjectFile> =
             files.files.iter().filter(|f| f.path == "config/database.yml" || f.path.ends_with("/config/database.yml")).collect();
         for cfg in &configs {
-            let root = common::dir_of(common::dir_of(&cfg.path));
+            let root = crate::model::parent_dir(crate::model::parent_dir(&cfg.path));
             let plain = |l: &&str| !l.contains("<%") && !l.trim_start().starts_with('#');
             let adapter = cfg.contents.lines().filter(plain).find_map(|l| l.trim().strip_prefix("adapter:").map(engine_of_adapter));
             let url = cfg.contents.lines().filter(plain).find_map(|l| l.trim().strip_prefix("url:").and_then(super::engine_of_url));
@@ -253,7 +253,7 @@ impl Tool for Rails {
                     .iter()
                     .find(|(g, _)| gems(g))
                     .map(|(_, e)| (*e).to_string());
-                let root = common::dir_of(&f.path);
+                let root = crate::model::parent_dir(&f.path);
                 add(
                     &mut found,
                     Detection::new("rails", common::join(root, "db/migrate"), Confidence::Medium, format!("{} depends on rails", f.path))
@@ -263,8 +263,8 @@ impl Tool for Rails {
         }
         // Other migration folders (`db/post_migrate`) and bare `db/migrate` directories of `.rb` files.
         for dir in common::dirs_with(files, |f| {
-            let parent = common::dir_of(&f.path);
-            common::file_name(common::dir_of(parent)) == "db"
+            let parent = crate::model::parent_dir(&f.path);
+            common::file_name(crate::model::parent_dir(parent)) == "db"
                 && common::file_name(parent).ends_with("migrate")
                 && migration_name(common::file_name(&f.path)).is_some()
         }) {

@@ -80,8 +80,8 @@ impl Tool for Refinery {
         let configs = common::named(files, "refinery.toml");
         let config_engines = configs.iter().map(|c| engine_of_config(c).map(|e| (*c, e))).collect::<Result<Vec<_>, _>>()?;
         for (manifest, engine) in common::cargo_users(files, "refinery") {
-            let root = common::dir_of(&manifest.path);
-            let config = config_engines.iter().find(|(c, _)| common::dir_of(&c.path) == root);
+            let root = crate::model::parent_dir(&manifest.path);
+            let config = config_engines.iter().find(|(c, _)| crate::model::parent_dir(&c.path) == root);
             let mut dirs: Vec<String> = migrations(files, root, true).iter().map(|m| root_of(root, &m.3.path)).collect();
             dirs.sort();
             dirs.dedup();

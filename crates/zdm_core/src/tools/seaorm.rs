@@ -55,7 +55,7 @@ fn major(manifest: &str) -> Option<u32> {
 
 /// Whether this project's SeaORM can take a migration out of the transaction (`use_transaction`, 2.0+).
 fn per_migration_transactions(files: &ProjectFiles, dir: &str) -> bool {
-    let manifest = common::join(common::dir_of(dir), "Cargo.toml");
+    let manifest = common::join(crate::model::parent_dir(dir), "Cargo.toml");
     files.files.iter().find(|f| f.path == manifest).and_then(|f| major(&f.contents)).is_some_and(|m| m >= 2)
 }
 
@@ -132,7 +132,7 @@ impl Tool for SeaOrm {
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         let mut found = Vec::new();
         for (manifest, engine) in common::cargo_users(files, DEP) {
-            let dir = common::join(common::dir_of(&manifest.path), "src");
+            let dir = common::join(crate::model::parent_dir(&manifest.path), "src");
             let Some(lib) = lib_rs(files, &dir) else { continue };
             let (confidence, evidence) = if lib.contents.contains("MigratorTrait") {
                 (Confidence::High, format!("{} depends on {DEP}; {} implements MigratorTrait", manifest.path, lib.path))
@@ -200,7 +200,7 @@ impl Tool for SeaOrm {
             let in_transaction = step.transaction && step.down_transaction;
             if !per_migration && !in_transaction {
                 // Before 2.0 SeaORM runs every migration inside one transaction: this step is run by hand.
-                let base = common::join(&common::join(common::dir_of(dir), "manual"), &module);
+                let base = common::join(&common::join(crate::model::parent_dir(dir), "manual"), &module);
                 let (up, down) = (format!("{base}.up.sql"), format!("{base}.down.sql"));
                 let how = |what: &str, path: &str| vec![format!("{what}: run by hand, outside SeaORM: {}", common::psql_command(path))];
                 let mut pending = Vec::new();

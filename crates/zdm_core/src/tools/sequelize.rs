@@ -65,7 +65,7 @@ fn engine(dialect: &str) -> String {
 fn setups(files: &ProjectFiles) -> Result<Vec<(String, String, String)>, DetectError> {
     let mut found = Vec::new();
     for rc in common::named(files, ".sequelizerc") {
-        let base = common::dir_of(&rc.path);
+        let base = crate::model::parent_dir(&rc.path);
         let path = |key: &str, default: &str| -> Result<String, DetectError> {
             let given = common::js_path_value(&rc.contents, key).unwrap_or_else(|| default.to_string());
             common::resolve(base, &given)
@@ -74,8 +74,8 @@ fn setups(files: &ProjectFiles) -> Result<Vec<(String, String, String)>, DetectE
         found.push((path("migrations-path", "migrations")?, path("config", "config/config.json")?, rc.path.clone()));
     }
     for pkg in common::named(files, "package.json") {
-        let base = common::dir_of(&pkg.path);
-        if !pkg.contents.contains("\"sequelize-cli\"") || found.iter().any(|(_, _, rc)| common::dir_of(rc) == base) {
+        let base = crate::model::parent_dir(&pkg.path);
+        if !pkg.contents.contains("\"sequelize-cli\"") || found.iter().any(|(_, _, rc)| crate::model::parent_dir(rc) == base) {
             continue;
         }
         found.push((common::join(base, "migrations"), common::join(base, "config/config.json"), pkg.path.clone()));

@@ -86,9 +86,9 @@ fn malformed(table: &str, key: &str) -> bool {
 /// The crate root whose `migrations` (or configured) directory is `dir`, and its `sqlx.toml`.
 fn owner<'a>(files: &'a ProjectFiles, dir: &str) -> Option<Config<'a>> {
     common::cargo_users(files, "sqlx").into_iter().find_map(|(m, _)| {
-        let c = config(files, common::dir_of(&m.path))?;
+        let c = config(files, crate::model::parent_dir(&m.path))?;
         let d = common::config_value(c.migrate, "migrations-dir").unwrap_or_else(|| "migrations".into());
-        (common::resolve(common::dir_of(&m.path), &d).as_deref() == Some(dir)).then_some(c)
+        (common::resolve(crate::model::parent_dir(&m.path), &d).as_deref() == Some(dir)).then_some(c)
     })
 }
 
@@ -138,7 +138,7 @@ impl Tool for Sqlx {
     fn detect(&self, files: &ProjectFiles) -> Result<Vec<Detection>, DetectError> {
         let mut out: Vec<Detection> = Vec::new();
         for (manifest, engine) in common::cargo_users(files, "sqlx") {
-            let root = common::dir_of(&manifest.path);
+            let root = crate::model::parent_dir(&manifest.path);
             let config = config(files, root);
             let (dir, confidence, evidence) = match &config {
                 Some(c) => {

@@ -109,16 +109,16 @@ fn first_entry(list: &str) -> &str {
 fn glob_dir(glob: &str) -> &str {
     let cut = glob.find(['*', '{', '?', '[']).unwrap_or(glob.len());
     let head = &glob[..cut];
-    if cut == glob.len() && !glob.ends_with('/') { common::dir_of(glob) } else { head.rsplit_once('/').map_or("", |(d, _)| d) }
+    if cut == glob.len() && !glob.ends_with('/') { crate::model::parent_dir(glob) } else { head.rsplit_once('/').map_or("", |(d, _)| d) }
 }
 
 fn source<'a>(files: &ProjectFiles, file: &'a ProjectFile) -> Result<Source<'a>, DetectError> {
     let text = &file.contents;
-    let base = common::dir_of(&file.path);
+    let base = crate::model::parent_dir(&file.path);
     // The CLI runs where package.json is: plain globs are relative to it.
     let root = common::named(files, "package.json")
         .into_iter()
-        .map(|p| common::dir_of(&p.path))
+        .map(|p| crate::model::parent_dir(&p.path))
         .filter(|d| d.is_empty() || base == *d || base.starts_with(&format!("{d}/")))
         .max_by_key(|d| d.len())
         .unwrap_or(base);

@@ -5,7 +5,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn dbmate() -> String {
-    harness::runner("ZDM_DBMATE", ".tools/node_modules/.bin/dbmate")
+    zdm_pg::testing::installed_runner("ZDM_DBMATE", ".tools/node_modules/.bin/dbmate")
 }
 
 struct Dbmate;

@@ -7,7 +7,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn diesel() -> String {
-    harness::runner("ZDM_DIESEL", ".tools/diesel/bin/diesel")
+    zdm_pg::testing::installed_runner("ZDM_DIESEL", ".tools/diesel/bin/diesel")
 }
 
 struct Diesel {

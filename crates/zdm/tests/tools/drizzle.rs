@@ -7,7 +7,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn drizzle_kit() -> String {
-    harness::runner("ZDM_DRIZZLE_KIT", ".tools/node_modules/.bin/drizzle-kit")
+    zdm_pg::testing::installed_runner("ZDM_DRIZZLE_KIT", ".tools/node_modules/.bin/drizzle-kit")
 }
 
 /// The test database's URL as node-postgres takes a unix socket (`host=<dir>`).

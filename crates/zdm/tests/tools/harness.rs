@@ -239,8 +239,3 @@ pub fn added(c: &mut Client) {
 pub fn fingerprint(c: &mut Client) -> String {
     zdm_pg::testing::fingerprint(c)
 }
-
-/// A runner installed by `scripts/deps --test` (`$env_var` overrides the path).
-pub fn runner(env_var: &str, relative: &str) -> String {
-    zdm_pg::testing::installed_runner(env_var, relative)
-}

@@ -47,7 +47,7 @@ pub(crate) struct NodeCli {
 
 impl NodeCli {
     pub(crate) fn program(&self) -> String {
-        harness::runner(self.env, &format!(".tools/node_modules/.bin/{}", self.bin))
+        zdm_pg::testing::installed_runner(self.env, &format!(".tools/node_modules/.bin/{}", self.bin))
     }
 
     fn run(&self, fx: &Fixture, db: &TestDb, args: &[&str]) {

@@ -8,7 +8,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn liquibase() -> String {
-    harness::runner("ZDM_LIQUIBASE", ".tools/node_modules/liquibase/dist/liquibase/liquibase")
+    zdm_pg::testing::installed_runner("ZDM_LIQUIBASE", ".tools/node_modules/liquibase/dist/liquibase/liquibase")
 }
 
 struct Liquibase {

@@ -8,7 +8,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn node_pg_migrate() -> String {
-    harness::runner("ZDM_NODE_PG_MIGRATE", ".tools/node_modules/.bin/node-pg-migrate")
+    zdm_pg::testing::installed_runner("ZDM_NODE_PG_MIGRATE", ".tools/node_modules/.bin/node-pg-migrate")
 }
 
 struct NodePgMigrate {

@@ -2,13 +2,13 @@
 //! (`.tools/py`: alembic, SQLAlchemy, Django, psycopg 3, pinned), the test database as connection parts
 //! (over TCP on 127.0.0.1 for our own cluster), and running a command in a fixture.
 
-use crate::harness::{self, Fixture};
+use crate::harness::Fixture;
 use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 /// The venv's python (`ZDM_PYTHON` overrides).
 pub fn python() -> String {
-    harness::runner("ZDM_PYTHON", ".tools/py/bin/python")
+    zdm_pg::testing::installed_runner("ZDM_PYTHON", ".tools/py/bin/python")
 }
 
 /// Where the test database listens.

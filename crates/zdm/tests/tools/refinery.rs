@@ -11,7 +11,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn refinery() -> String {
-    harness::runner("ZDM_REFINERY", ".tools/refinery/bin/refinery")
+    zdm_pg::testing::installed_runner("ZDM_REFINERY", ".tools/refinery/bin/refinery")
 }
 
 /// Every file below `dir` (refinery reads recursively).

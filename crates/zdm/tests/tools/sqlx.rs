@@ -8,7 +8,7 @@ use std::process::Command;
 use zdm_pg::testing::TestDb;
 
 fn sqlx() -> String {
-    harness::runner("ZDM_SQLX", ".tools/sqlx/bin/sqlx")
+    zdm_pg::testing::installed_runner("ZDM_SQLX", ".tools/sqlx/bin/sqlx")
 }
 
 /// The test database's URL as sqlx reads a unix socket (`host=/dir`).

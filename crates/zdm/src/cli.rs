@@ -33,8 +33,9 @@ pub enum Command {
 /// `--tool` / `--migrations-dir`: which migration setup to follow when detection finds several.
 #[derive(Args, Clone, Default)]
 pub struct ToolArgs {
-    /// Migration tool to write for (prisma, drizzle, golang-migrate, goose, flyway, liquibase, sqlx,
-    /// diesel, refinery, node-pg-migrate, dbmate, raw-sql).
+    /// Migration tool to write for (prisma, drizzle, liquibase, sqlx, diesel, refinery, flyway,
+    /// golang-migrate, goose, typeorm, knex, sequelize, node-pg-migrate, alembic, django, rails, ecto,
+    /// seaorm, dbmate, raw-sql).
     #[arg(long, value_name = "NAME")]
     pub tool: Option<String>,
     /// Migrations directory, relative to the project directory.

@@ -285,3 +285,12 @@ fn an_unknown_tool_name_is_refused_with_the_list() {
     let err = text(&out.stderr);
     assert!(err.contains("unknown migration tool `flywheel`") && err.contains("dbmate"), "{err}");
 }
+
+/// `--tool`'s help names every tool zdm writes for, in detection order.
+#[test]
+fn tool_help_lists_every_tool() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zdm")).args(["plan", "--help"]).output().unwrap();
+    let help = text(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    let listed = format!("({})", zdm_core::tools::ids().join(", "));
+    assert!(help.contains(&listed), "{listed} not in:\n{help}");
+}

@@ -139,6 +139,7 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     let written = tool.write(&plan, input.files, &detection, input.now).map_err(Error::Write)?;
     for (step, file) in plan.steps.iter_mut().zip(written.step_files) {
         step.file = file;
+        step.orm_changes = step.code_changes.iter().flat_map(|c| tool.orm_changes(c)).collect();
     }
     plan.notes.extend(written.notes);
     if let Some(o) = other_tools.first() {

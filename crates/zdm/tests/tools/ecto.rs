@@ -6,8 +6,8 @@
 //! the extended protocol too); `repo().transaction(fn -> repo().query!(…) end)` runs its queries at once in
 //! a transaction of their own; the version recorded in `schema_migrations` (`version bigint`,
 //! `inserted_at`). The SQL is taken out of the generated file the way Elixir reads it: `~S"""`/`~S'''`
-//! heredocs raw up to the line starting with the delimiter (checked against the real Elixir 1.14 compiler
-//! when writing this), and `execute("…")` strings of the hand-written history (no escapes in them).
+//! heredocs raw up to the line starting with the delimiter, the closing delimiter's indentation stripped
+//! from every line (checked against the real Elixir 1.14 compiler when writing this), and `execute("…")` strings of the hand-written history (no escapes in them).
 //! A migration run outside the transaction must also set `@disable_migration_lock true`, or ecto_sql's
 //! lock on `schema_migrations` (held in a transaction on another connection) would stall a concurrent index.
 
@@ -39,6 +39,8 @@ fn direction(text: &str, name: &str) -> Direction {
                 body.push(lines[i]);
                 i += 1;
             }
+            let indent = lines[i].len() - lines[i].trim_start().len();
+            let body: Vec<&str> = body.iter().map(|l| &l[indent.min(l.len() - l.trim_start().len())..]).collect();
             // A heredoc's text ends with a newline.
             statements.push(format!("{}\n", body.join("\n")));
         } else if let Some(rest) = t.strip_prefix("execute(\"") {

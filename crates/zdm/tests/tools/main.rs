@@ -13,6 +13,7 @@ mod django;
 mod drizzle;
 mod ecto;
 mod flyway;
+mod formatters;
 mod golang_migrate;
 mod goose;
 mod knex;

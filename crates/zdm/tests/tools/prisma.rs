@@ -9,6 +9,7 @@
 //! (`mark_migration_rolled_back_by_id`) and what makes `migrate deploy` apply the folder again.
 
 use crate::harness::{self, Fixture, Runner};
+use std::fs;
 use zdm_pg::testing::TestDb;
 
 struct PrismaDeploy {
@@ -125,4 +126,27 @@ fn prisma_errors_name_the_file_and_write_nothing() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("more than one migration setup"), "{}", run.stderr);
     assert_eq!(fx.written().len(), 1);
+}
+
+/// A project that has no migrations yet (`prisma db push`): the schema comes from `schema.prisma`, read as
+/// the DDL Prisma Migrate would write for it — the very schema the fixture's migrations (Prisma's own
+/// output for these models) build: tables, columns, types, defaults, keys, indexes, foreign keys.
+#[test]
+fn prisma_schema_without_migrations() {
+    // Dropping a table plans a rollback that re-creates it from the schema zdm believes: every column,
+    // default, key, index and foreign key, both ways.
+    let drop = "DROP TABLE posts; DROP TABLE users";
+    let history = Fixture::copy("prisma/app", "prisma-push-history");
+    let fx = Fixture::copy("prisma/app", "prisma-push");
+    fs::remove_dir_all(fx.path("prisma/migrations")).unwrap();
+    let (from_history, from_models) = (harness::plan_json(&history, drop), harness::plan_json(&fx, drop));
+    assert_eq!(from_models["schema"]["tables"], 2);
+    assert_eq!(from_models["schema"]["blind_spots"], serde_json::json!([]));
+    let rollbacks = |j: &serde_json::Value| j["steps"].as_array().unwrap().iter().map(|s| s["down"].to_string()).collect::<Vec<_>>();
+    let rollback = rollbacks(&from_models).join("\n");
+    assert!(rollback.contains("created_at timestamp(3) DEFAULT current_timestamp NOT NULL"), "{rollback}");
+    assert!(rollback.contains("posts_user_id_fkey"), "{rollback}");
+    assert_eq!(rollbacks(&from_models), rollbacks(&from_history));
+    let typo = fx.zdm(&["plan", "ALTER TABLE users RENAME COLUMN nmae TO full_name", "--dry-run"]);
+    assert_eq!(typo.code, 2, "the models were read, so a typo is caught:\n{}{}", typo.stdout, typo.stderr);
 }

@@ -9,7 +9,7 @@ use std::fs;
 use std::process::Command;
 use zdm_pg::testing::TestDb;
 
-const SCRIPT: &str = r##"# ruby ar.rb (up|down|status) DIR...: ActiveRecord's migrator on the database libpq's PG* variables name.
+const SCRIPT: &str = r##"# ruby ar.rb (up|down|status|to|model|dump) DIR...: ActiveRecord's migrator on the database libpq's PG* variables name.
 require "active_record"
 ActiveRecord::Base.establish_connection(adapter: "postgresql")
 ActiveRecord::Migration.verbose = false
@@ -18,6 +18,24 @@ case ARGV[0]
 when "up" then ctx.migrate
 when "down" then ctx.rollback(1)
 when "status" then ctx.migrations_status.each { |s, v, n| puts "#{s} #{v} #{n}" }
+when "to" then ctx.migrate(Integer(ENV.fetch("ZDM_VERSION")))
+when "dump" then File.open("db/schema.rb", "w") { |f| ActiveRecord::SchemaDumper.dump(ActiveRecord::Base.connection, f) }
+when "model"
+  # The model as the code deploy step prints it (ZDM_MODEL), in a process that keeps its column cache
+  # while the contract runs, as a running app does; inserts name every column, as Rails 7 does.
+  ActiveRecord::Base.partial_writes = false
+  user = Class.new(ActiveRecord::Base) { self.table_name = "users" }
+  user.class_eval(ENV.fetch("ZDM_MODEL"))
+  use = lambda do |tag|
+    user.create!(email: "#{tag}@example.com", name: "Written #{tag}")
+    found = user.find_by(name: "Written #{tag}")
+    found.update!(name: "Renamed #{tag}")
+    row = user.connection.select_all("SELECT * FROM users WHERE email = '#{tag}@example.com'").to_a.first
+    puts "#{tag}: #{found.name} #{user.where(name: "Renamed #{tag}").count} #{row.slice("name", "full_name").to_a.sort.inspect}"
+  end
+  use.call("expanded")
+  ctx.migrate
+  use.call("contracted")
 end
 "##;
 
@@ -34,10 +52,14 @@ struct ActiveRecord {
 
 impl ActiveRecord {
     fn run(&self, fx: &Fixture, db: &TestDb, command: &str) -> String {
+        self.run_with(fx, db, command, &[])
+    }
+
+    fn run_with(&self, fx: &Fixture, db: &TestDb, command: &str, env: &[(&str, &str)]) -> String {
         let script = fx.path(".zdm-ar.rb");
         fs::write(&script, SCRIPT).unwrap();
         let mut cmd = Command::new(ruby());
-        cmd.arg(&script).arg(command).args(self.dirs).current_dir(&fx.dir);
+        cmd.arg(&script).arg(command).args(self.dirs).current_dir(&fx.dir).envs(env.iter().copied());
         // libpq's variables from the test database's conninfo (`host=/socket/dir port=… user=… dbname=…`).
         for pair in db.conninfo.split_whitespace() {
             if let Some((k, v)) = pair.split_once('=') {
@@ -105,6 +127,78 @@ fn rails_runs_the_files() {
     }
 }
 
+/// The code deploy's Rails edit works as printed: after the expand and backfill, a model carrying the
+/// printed `ignored_columns` and `alias_attribute` lines writes and reads `name` through `full_name` while
+/// the sync trigger keeps the old column filled for the old code; after the contract drops `name`, the same
+/// model still works.
+#[test]
+fn rails_model_edit_of_a_rename_works() {
+    let fx = Fixture::copy("rails/app", "rails-orm");
+    let db = TestDb::new("rails_orm");
+    let runner = ActiveRecord { dirs: &["db/migrate"] };
+    runner.up(&fx, &db);
+    let run = fx.zdm(&["plan", harness::RENAME, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    let code = steps.iter().position(|s| s["phase"] == "code").expect("a code deploy");
+    let edit: Vec<&str> = steps[code]["orm_changes"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert_eq!(edit.len(), 2, "{edit:?}");
+    // `Rails, model of users: <code>  (<why>)` → `<code>`.
+    let model: Vec<&str> = edit
+        .iter()
+        .map(|l| l.split_once(": ").map_or(*l, |(_, code)| code))
+        .map(|l| l.split_once("  (").map_or(l, |(code, _)| code))
+        .collect();
+    assert_eq!(model, ["self.ignored_columns += [\"name\"]", "alias_attribute :name, :full_name"]);
+    let model = model.join("\n");
+    let version = |s: &serde_json::Value| {
+        let file = s["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+        file.split('_').next().unwrap().to_string()
+    };
+    runner.run_with(&fx, &db, "to", &[("ZDM_VERSION", &version(&steps[code - 1]))]);
+    let out = runner.run_with(&fx, &db, "model", &[("ZDM_MODEL", &model)]);
+    assert_eq!(
+        out,
+        "expanded: Renamed expanded 1 [[\"full_name\", \"Renamed expanded\"], [\"name\", \"Renamed expanded\"]]\n\
+         contracted: Renamed contracted 1 [[\"full_name\", \"Renamed contracted\"]]\n",
+        "the new code writes full_name, the trigger copies it to name until the contract drops it"
+    );
+}
+
+/// A project that keeps `db/schema.rb` (dumped here by ActiveRecord's own `SchemaDumper` after its
+/// migrator ran the history, as `bin/rails db:migrate` does) and no `structure.sql`: zdm reads the dump —
+/// no blind spot although the history is Ruby — and knows the columns exactly, so renaming a decimal with a
+/// default, NOT NULL and a CHECK constraint rolls back to the very same schema.
+#[test]
+fn rails_reads_schema_rb() {
+    let fx = Fixture::copy("rails/app", "rails-schemarb");
+    fs::remove_file(fx.path("db/structure.sql")).unwrap();
+    fs::write(
+        fx.path("db/migrate/20240201000000_add_profile.rb"),
+        "class AddProfile < ActiveRecord::Migration[6.1]\n  def change\n    add_column :users, :nickname, :string, limit: 40\n    \
+         add_column :users, :balance, :decimal, precision: 12, scale: 2, default: 0, null: false\n    \
+         add_column :users, :admin, :boolean, default: false, null: false\n    add_column :users, :settings, :jsonb, default: {}, null: false\n    \
+         add_column :users, :tags, :string, array: true, default: []\n    \
+         add_index :users, :nickname, where: \"admin = false\", name: \"index_users_on_nickname_non_admin\"\n    \
+         add_check_constraint :users, \"balance >= 0\", name: \"balance_non_negative\"\n  end\nend\n",
+    )
+    .unwrap();
+    let db = TestDb::new("rails_schemarb");
+    let runner = ActiveRecord { dirs: &["db/migrate"] };
+    runner.up(&fx, &db);
+    runner.run(&fx, &db, "dump");
+    let dump = fs::read_to_string(fx.path("db/schema.rb")).unwrap();
+    assert!(dump.contains("t.decimal \"balance\", precision: 12, scale: 2, default: \"0.0\", null: false"), "{dump}");
+    let json = harness::plan_json(&fx, "ALTER TABLE users RENAME COLUMN balance TO credit");
+    assert_eq!(json["schema"]["blind_spots"], serde_json::json!([]), "{}", json["schema"]);
+    let typo = fx.zdm(&["plan", "ALTER TABLE users RENAME COLUMN balanse TO credit", "--dry-run"]);
+    assert_eq!(typo.code, 2, "the dump was read, so a typo is caught:\n{}{}", typo.stdout, typo.stderr);
+    harness::roundtrip(&fx, &db, &runner, "ALTER TABLE users RENAME COLUMN balance TO credit", |c| {
+        assert_eq!(harness::count(c, "SELECT count(*) FROM users WHERE credit = 0"), harness::ROWS);
+    });
+}
+
 /// A GitLab-shaped app: Rails 7.1 in `Gemfile.lock`, a multi-database `config/database.yml`, a
 /// `db/post_migrate` folder beside `db/migrate`, migrations on the app's own superclass, the schema kept as
 /// `db/structure.sql` listing the versions it holds. The dump is replayed (`username` exists only there),
@@ -170,7 +264,7 @@ fn rails_keeps_tricky_text() {
     runner.up(&fx, &db);
     let run = fx.zdm(&["plan", change]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(fx.written().iter().any(|(_, c)| c.contains("<<-'SQL_1'")), "the terminator moved aside");
+    assert!(fx.written().iter().any(|(_, c)| c.contains("<<~'SQL_1'")), "the terminator moved aside");
     runner.up(&fx, &db);
     let mut c = db.connect();
     c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();

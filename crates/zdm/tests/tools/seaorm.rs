@@ -20,6 +20,8 @@ fn strings(text: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut at = start;
     while let Some(i) = text[at..end].find("execute_unprepared(").map(|i| at + i + "execute_unprepared(".len()) {
+        // rustfmt may put the literal on the next line.
+        let i = i + text[i..].len() - text[i..].trim_start().len();
         let rest = &text[i..];
         let (open, close) = if let Some(raw) = rest.strip_prefix('r') {
             let hashes = raw.bytes().take_while(|b| *b == b'#').count();

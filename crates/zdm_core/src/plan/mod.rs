@@ -155,6 +155,47 @@ pub struct Step {
     pub rollback_data_loss: bool,
     /// Risk of running this step at its place in the plan (drives the receipt's mark).
     pub risk: Risk,
+    /// For a code deploy: what the application must change, as data (empty for other steps).
+    pub code_changes: Vec<CodeChange>,
+    /// For a code deploy: the same changes in the project's ORM terms (set by the tool writer, one line
+    /// each; empty when the tool has no model layer).
+    pub orm_changes: Vec<String>,
+}
+
+/// What a code deploy changes in the application, in schema terms. Table names are unqualified: ORMs
+/// map models to bare table names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CodeChange {
+    /// The code moves from one column to another of the same table (a rename, a type change's new
+    /// column): the model's attribute keeps its name and maps to `to`.
+    MoveColumn {
+        /// The table.
+        table: String,
+        /// The column the code uses now.
+        from: String,
+        /// The column it moves to.
+        to: String,
+    },
+    /// The code stops using a column that a later step drops.
+    DropColumn {
+        /// The table.
+        table: String,
+        /// The column dropped.
+        column: String,
+    },
+    /// The code moves to a renamed table.
+    MoveTable {
+        /// The table's old name.
+        from: String,
+        /// Its new name.
+        to: String,
+    },
+    /// The code stops using a table that a later step drops.
+    DropTable {
+        /// The table dropped.
+        table: String,
+    },
 }
 
 /// The kind of plan, for the header.
@@ -728,6 +769,8 @@ fn merge(mut group: Vec<Step>) -> Step {
         rollback,
         rollback_data_loss: group.iter().any(|s| s.rollback_data_loss),
         risk: group.iter().map(|s| s.risk).max_by_key(|r| r.severity()).unwrap_or(first.risk),
+        code_changes: group.iter().flat_map(|s| s.code_changes.iter().cloned()).collect(),
+        orm_changes: Vec::new(),
     };
     if first.phase == Phase::Code {
         return merged;

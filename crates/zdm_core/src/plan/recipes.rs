@@ -4,7 +4,7 @@
 //! 28/29 carried foreign keys and CHECKs NOT VALID / validated (`swap`) → 30 code deploy (readers) → 40 contract.
 
 use super::sqlgen::{self, BRIEF, Backfill, Walk};
-use super::{Analysis, Classified, Phase, PlanConfig, PlanError, Step};
+use super::{Analysis, Classified, CodeChange, Phase, PlanConfig, PlanError, Step};
 use crate::model::{Column, ConstraintKind, LockLevel, PgVersion, QName, Risk, Table, quote_ident, quote_literal};
 use crate::op::{Generated, OpKind, TableAction};
 use crate::rules::Strategy;
@@ -67,12 +67,14 @@ fn draft(rank: u32, s: StepSpec<'_>) -> Draft {
             rollback: s.rollback,
             rollback_data_loss: s.loss,
             risk: s.risk,
+            code_changes: Vec::new(),
+            orm_changes: Vec::new(),
         },
     }
 }
 
-fn code(rank: u32, title: String) -> Draft {
-    draft(
+fn code(rank: u32, title: String, changes: Vec<CodeChange>) -> Draft {
+    let mut d = draft(
         rank,
         StepSpec {
             phase: Phase::Code,
@@ -87,7 +89,9 @@ fn code(rank: u32, title: String) -> Draft {
             loss: false,
             risk: Risk::Info,
         },
-    )
+    );
+    d.step.code_changes = changes;
+    d
 }
 
 /// Lower-case `[a-z0-9_]`, at most 60 characters.
@@ -1134,7 +1138,7 @@ fn add_column_staged(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Resu
         },
     )];
     if default.is_none() {
-        out.push(code(R_WRITERS, format!("write {table}.{} on every INSERT", column.name)));
+        out.push(code(R_WRITERS, format!("write {table}.{} on every INSERT", column.name), Vec::new()));
     }
     out.push(backfill_draft(
         ctx,
@@ -1455,9 +1459,10 @@ fn change_type(ctx: &Ctx<'_>, index: usize, consumed: &mut [bool]) -> Result<Vec
 
 fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
     let c = ctx.c;
-    let (what, up, down) = match &c.op.kind {
+    let (what, change, up, down) = match &c.op.kind {
         OpKind::DropColumn { table, column, .. } => (
             format!("{table}.{column}"),
+            CodeChange::DropColumn { table: table.name.clone(), column: column.clone() },
             // A rollback that cannot re-create the column leaves it gone: running the step again is a no-op.
             table_alter(
                 table,
@@ -1470,6 +1475,7 @@ fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
         ),
         OpKind::DropTable { table, cascade, .. } => (
             table.key(),
+            CodeChange::DropTable { table: table.name.clone() },
             format!(
                 "DROP TABLE {}{}{}",
                 if c.table_before.is_none() { "IF EXISTS " } else { "" },
@@ -1484,7 +1490,7 @@ fn drop_after_deploy(ctx: &Ctx<'_>) -> Vec<Draft> {
         _ => unreachable!("rules C14/T02 only fire on DROP COLUMN / DROP TABLE"),
     };
     vec![
-        code(R_READERS, format!("stop reading & writing {what}")),
+        code(R_READERS, format!("stop reading & writing {what}"), vec![change]),
         draft(
             R_CONTRACT,
             StepSpec {
@@ -1663,5 +1669,6 @@ fn rename_table_with_view(ctx: &Ctx<'_>) -> Vec<Draft> {
             risk: Risk::Risky,
         },
     );
-    vec![expand, code(R_READERS, format!("use {to} instead of {table}")), contract]
+    let change = CodeChange::MoveTable { from: table.name.clone(), to: to.clone() };
+    vec![expand, code(R_READERS, format!("use {to} instead of {table}"), vec![change]), contract]
 }

@@ -39,6 +39,7 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
                 rollback => s.rollback,
                 loss => s.rollback_data_loss,
                 mark => mark(s.risk, false).0,
+                orm_changes => s.orm_changes,
             }
         })
         .collect();

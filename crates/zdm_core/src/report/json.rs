@@ -54,6 +54,8 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
                 "duration": s.duration,
                 "rollback": s.rollback,
                 "rollback_data_loss": s.rollback_data_loss,
+                "code_changes": s.code_changes,
+                "orm_changes": s.orm_changes,
             })
         })
         .collect();

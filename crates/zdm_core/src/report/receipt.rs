@@ -34,6 +34,7 @@ pub fn receipt(outcome: &Outcome, style: &Style, info: &RunInfo) -> Option<Strin
     for s in &plan.steps {
         if s.phase == Phase::Code {
             lines.push(format!(" {}. code deploy — {}", s.n, s.title));
+            lines.extend(s.orm_changes.iter().map(|c| format!("    {c}")));
         } else {
             lines.push(format!(" {}. {}", s.n, step_target(s)));
             let m = paint(mark(s.risk, style.ascii).0, s.risk, style);

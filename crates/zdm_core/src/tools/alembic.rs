@@ -12,7 +12,7 @@
 
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
 
 /// Alembic.
 pub(super) struct Alembic;
@@ -196,6 +196,21 @@ fn ini_for<'a>(inis: &'a [Ini<'a>], dir: &str) -> Option<&'a Ini<'a>> {
 }
 
 impl Tool for Alembic {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => vec![format!(
+                "SQLAlchemy, model of {table}: {from} = mapped_column({}, …)  (or Column({}, …))",
+                common::dq(to),
+                common::dq(to)
+            )],
+            CodeChange::DropColumn { table, column } => {
+                vec![format!("SQLAlchemy, model of {table}: remove attribute {column} (only mapped columns are queried)")]
+            }
+            CodeChange::MoveTable { from, to } => vec![format!("SQLAlchemy, model of {from}: __tablename__ = {}", common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("SQLAlchemy: remove the model of {table} and relationships to it")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "alembic"
     }
@@ -295,7 +310,7 @@ fn body(sql: &str, transaction: bool) -> String {
     let indent = if transaction { "    " } else { "        " };
     let calls: String = common::statements(sql)
         .iter()
-        .map(|s| format!("{indent}op.execute(sa.DDL({}))\n", common::python_literal(&s.replace('%', "%%"))))
+        .map(|s| common::python_call(indent, &["op.execute", "sa.DDL"], &common::python_literal(&s.replace('%', "%%"))))
         .collect();
     let calls = if calls.is_empty() { format!("{indent}pass\n") } else { calls };
     if transaction { calls } else { format!("    with op.get_context().autocommit_block():\n{calls}") }
@@ -306,7 +321,7 @@ fn revision_file(step: &Step, total: usize, rev: &str, down: Option<&str>, now: 
     let date = format!("{}-{}-{} {}:{}:{}", &now[0..4], &now[4..6], &now[6..8], &now[8..10], &now[10..12], &now[12..14]);
     let down_lit = down.map_or("None".to_string(), common::python_literal);
     format!(
-        "{header}\"\"\"{message}\n\nRevision ID: {rev}\nRevises: {revises}\nCreate Date: {date}\n\n\"\"\"\n\
+        "{header}\"\"\"{message}\n\nRevision ID: {rev}\nRevises: {revises}\nCreate Date: {date}\n\n\"\"\"\n\n\
          from alembic import op\nimport sqlalchemy as sa\n\n\
          # revision identifiers, used by Alembic.\nrevision = {rev_lit}\ndown_revision = {down_lit}\nbranch_labels = None\ndepends_on = None\n\n\n\
          def upgrade() -> None:\n{up}\n\ndef downgrade() -> None:\n{downgrade}",

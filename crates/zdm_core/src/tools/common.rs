@@ -447,19 +447,24 @@ pub fn keep_lines(text: &str, keep: impl Fn(usize, &str) -> bool) -> String {
 
 /// `text` as a Python string literal that evaluates to exactly `text`: a triple-quoted string when it
 /// needs no escape (no backslash, no `"""`, no control character but newline and tab, no `"` at the
-/// end), else a `"…"` string with `\\`, `\"`, `\n`, `\r`, `\t` and `\xNN` escapes.
+/// end), else a quoted string with `\\`, `\n`, `\r`, `\t` and `\xNN` escapes — in double quotes, or in
+/// single quotes when that needs fewer escaped quotes (Black's and ruff's choice).
 #[must_use]
 pub fn python_literal(text: &str) -> String {
     let control = |c: char| c.is_control() && c != '\n' && c != '\t';
     if text.contains('\n') && !text.contains('\\') && !text.contains("\"\"\"") && !text.ends_with('"') && !text.chars().any(control) {
         return format!("\"\"\"{text}\"\"\"");
     }
+    let quote = if text.matches('"').count() > text.matches('\'').count() { '\'' } else { '"' };
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    out.push(quote);
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -467,7 +472,7 @@ pub fn python_literal(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
+    out.push(quote);
     out
 }
 
@@ -738,6 +743,8 @@ pub(crate) fn test_step(up: &str, down: &str, transaction: bool, down_transactio
         rollback: "drop".into(),
         rollback_data_loss: false,
         risk: crate::model::Risk::Safe,
+        code_changes: Vec::new(),
+        orm_changes: Vec::new(),
     }
 }
 
@@ -785,6 +792,85 @@ pub fn ident_slug(slug: &str) -> String {
 #[must_use]
 pub fn first_free(candidates: impl IntoIterator<Item = String>, free: impl Fn(&str) -> bool) -> Option<String> {
     candidates.into_iter().take(100).find(|c| free(c))
+}
+
+/// `name` as a double-quoted string literal (backslash and quote escaped): valid in Ruby, Python,
+/// JavaScript, Elixir, Rust and Prisma source.
+#[must_use]
+pub fn dq(name: &str) -> String {
+    serde_json::to_string(name).unwrap_or_else(|_| format!("\"{name}\""))
+}
+
+/// `name` as a Ruby or Elixir symbol: `:full_name`, or `:"full name"` when it is not a plain identifier.
+#[must_use]
+pub fn symbol(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { format!(":{name}") } else { format!(":{}", dq(name)) }
+}
+
+/// Ruff's and Black's line length.
+const PYTHON_LINE: usize = 88;
+
+/// `f(g(literal))` for the `calls` `["f", "g"]`, at `indent`, laid out as `ruff format` (and Black) lay
+/// it out: on one line when it fits in 88 columns; otherwise the outer call opens its own lines, and so
+/// does the inner one when its line still does not fit — unless the literal spans lines (a triple-quoted
+/// string hugs its call).
+#[must_use]
+pub fn python_call(indent: &str, calls: &[&str; 2], literal: &str) -> String {
+    let [outer, inner] = calls;
+    let width = |s: &str| s.chars().count();
+    let one = format!("{indent}{outer}({inner}({literal}))");
+    if !literal.contains('\n') && width(&one) <= PYTHON_LINE {
+        return format!("{one}\n");
+    }
+    let hugged = format!("{indent}    {inner}({literal})");
+    if literal.contains('\n') || width(&hugged) <= PYTHON_LINE {
+        return format!("{indent}{outer}(\n{hugged}\n{indent})\n");
+    }
+    format!("{indent}{outer}(\n{indent}    {inner}(\n{indent}        {literal}\n{indent}    )\n{indent})\n")
+}
+
+/// Prettier's default print width.
+const JS_LINE: usize = 80;
+
+/// `await callee(literal);` at `indent`, laid out as Prettier (default options) lays it out: on one
+/// line when it fits in 80 columns or when the literal is a template spanning lines (it hugs the call);
+/// otherwise the literal on its own line with a trailing comma. `callee` has at most one `.`: Prettier
+/// breaks longer member chains.
+#[must_use]
+pub fn js_await(indent: &str, callee: &str, literal: &str) -> String {
+    let one = format!("{indent}await {callee}({literal});\n");
+    if literal.contains('\n') || one.trim_end().chars().count() <= JS_LINE {
+        return one;
+    }
+    format!("{indent}await {callee}(\n{indent}  {literal},\n{indent});\n")
+}
+
+/// `call(literal).await?;` at `indent`, laid out as rustfmt (default options: 100 columns, chains of at
+/// most 60) lays it out: on one line when the chain fits in 60; `.await?` on the next line when the call
+/// fits in 100; the literal on its own line, then `)` and `.await?`, when each line of the literal fits
+/// there. A literal that cannot fit is a statement rustfmt leaves as written: one line.
+#[must_use]
+pub fn rust_await(indent: &str, call: &str, literal: &str) -> String {
+    let width = |s: &str| s.chars().count();
+    let one = format!("{indent}{call}({literal}).await?;\n");
+    let lines: Vec<&str> = literal.lines().collect();
+    if lines.len() <= 1 {
+        if width(one.trim()) <= 60 && width(&one) <= 101 {
+            return one;
+        }
+        if width(indent) + width(call) + width(literal) + 2 <= 100 {
+            return format!("{indent}{call}({literal})\n{indent}    .await?;\n");
+        }
+    }
+    let last = lines.len().saturating_sub(1);
+    let fits = lines.iter().enumerate().all(|(i, l)| {
+        let prefix = if i == 0 { width(indent) + 4 } else { 0 };
+        let suffix = usize::from(i == last);
+        prefix + width(l) + suffix <= 100
+    });
+    if fits { format!("{indent}{call}(\n{indent}    {literal},\n{indent})\n{indent}.await?;\n") } else { one }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use super::naming::{add_seconds, next_versions};
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::Plan;
+use crate::plan::{CodeChange, Plan};
 
 /// Diesel.
 pub(super) struct Diesel;
@@ -135,6 +135,19 @@ fn versions(files: &ProjectFiles, dir: &str, now: &str, count: usize) -> Vec<Str
 }
 
 impl Tool for Diesel {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("Diesel, table! {table} in schema.rs: #[sql_name = {}] {from} -> …", common::dq(to))]
+            }
+            CodeChange::DropColumn { table, column } => {
+                vec![format!("Diesel, table! {table} in schema.rs: remove {column}, and it from the structs that select it")]
+            }
+            CodeChange::MoveTable { from, to } => vec![format!("Diesel, table! {from} in schema.rs: #[sql_name = {}]", common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("Diesel: remove table! {table} and the structs that use it")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "diesel"
     }

@@ -14,7 +14,7 @@
 
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
 
 /// Django.
 pub(super) struct Django;
@@ -221,6 +221,22 @@ fn choose_app(files: &ProjectFiles, apps: &[String], plan: &Plan) -> Result<Stri
 }
 
 impl Tool for Django {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        let state_only = |op: &str| format!("makemigrations, then wrap its {op} in SeparateDatabaseAndState(state_operations=[…])");
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("Django, model of {table}: field {from} gets db_column={}", common::dq(to)), state_only("AlterField")]
+            }
+            CodeChange::DropColumn { table, column } => {
+                vec![format!("Django, model of {table}: remove field {column}"), state_only("RemoveField")]
+            }
+            CodeChange::MoveTable { from, to } => {
+                vec![format!("Django, model of {from}: class Meta: db_table = {}", common::dq(to)), state_only("AlterModelTable")]
+            }
+            CodeChange::DropTable { table } => vec![format!("Django: remove the model of {table}"), state_only("DeleteModel")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "django"
     }
@@ -365,9 +381,10 @@ fn migration_file(step: &Step, total: usize, app: &str, previous: Option<&str>) 
     let deps = previous.map_or(String::new(), |p| format!("        ({}, {}),\n", common::python_literal(app), common::python_literal(p)));
     format!(
         "{header}from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n{atomic_line}\
-         \n    dependencies = [\n{deps}    ]\n\n    operations = [\n        migrations.RunSQL(\n            sql=[\n{up}            ],\n\
+         {blank}    dependencies = [\n{deps}    ]\n\n    operations = [\n        migrations.RunSQL(\n            sql=[\n{up}            ],\n\
          \x20           reverse_sql=[\n{down}            ],\n        ),\n    ]\n",
         header = common::hash_header(step, total),
+        blank = if atomic { "" } else { "\n" },
         atomic_line =
             if atomic { "" } else { "    # A step outside a transaction: Django runs each statement in autocommit.\n    atomic = False\n" },
         up = items(&step.up, step.transaction, atomic),

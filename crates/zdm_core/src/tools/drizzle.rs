@@ -10,7 +10,7 @@
 use super::naming::{epoch_millis, next_versions, version_prefix};
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::Plan;
+use crate::plan::{CodeChange, Plan};
 use serde_json::Value;
 
 /// Drizzle Kit.
@@ -86,6 +86,23 @@ fn table_of(files: &ProjectFiles, detection: &Detection) -> String {
 }
 
 impl Tool for Drizzle {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!(
+                    "Drizzle, pgTable({}): {from}: <type>({})  (the key stays, the column moves)",
+                    common::dq(table),
+                    common::dq(to)
+                )]
+            }
+            CodeChange::DropColumn { table, column } => vec![format!("Drizzle, pgTable({}): remove column {column}", common::dq(table))],
+            CodeChange::MoveTable { from, to } => {
+                vec![format!("Drizzle: pgTable({}, …) becomes pgTable({}, …)", common::dq(from), common::dq(to))]
+            }
+            CodeChange::DropTable { table } => vec![format!("Drizzle: remove pgTable({}) and relations to it", common::dq(table))],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "drizzle"
     }

@@ -7,8 +7,10 @@
 //!
 //! `execute/1` queues a command that the runner sends at the end of `up`/`down`, one statement per call
 //! (Postgrex sends each as one extended-protocol query). zdm writes one `execute(~S"""…""")` per statement:
-//! the `~S` heredoc is raw (no interpolation, no escapes) and, closed at column 0, keeps the text as
-//! written; `'''` is the delimiter when a line of the SQL starts with `"""`. A migration that runs outside
+//! the `~S` heredoc is raw (no interpolation, no escapes); every line of the SQL is indented as its closing
+//! delimiter is, which Elixir strips from each line, so the text reaches PostgreSQL as written — the layout
+//! `mix format` gives (calls spanning lines separated by a blank line); `'''` is the delimiter when a line
+//! of the SQL starts with `"""`. A migration that runs outside
 //! the transaction for one direction but needs one for the other wraps that direction in
 //! `repo().transaction(fn -> repo().query!(…) end)` (queued `execute`s would run after the function
 //! returns, outside it). History: `<priv>/structure.sql` when `mix ecto.dump` wrote one (replayed, then the
@@ -17,7 +19,7 @@
 use super::naming::next_versions;
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
 
 /// Ecto.
 pub(super) struct Ecto;
@@ -148,12 +150,15 @@ fn repo_dir(files: &ProjectFiles, root: &str, repo: &str) -> String {
     common::join(&common::resolve(root, &priv_dir).unwrap_or(priv_dir), "migrations")
 }
 
-/// A heredoc delimiter the SQL cannot end early: `"""`, else `'''` (Elixir closes a heredoc at the first
-/// line starting, after blanks, with its delimiter).
+/// A heredoc delimiter for the SQL: `"""`, else `'''`; one the SQL does not hold at all when it can (`mix
+/// format` escapes a delimiter inside the text: the same string, written differently), else one no line
+/// of the SQL starts with (Elixir closes a heredoc at the first line starting, after blanks, with it).
 fn delimiter(step: &Step, sql: &str) -> Result<&'static str, WriteError> {
-    ["\"\"\"", "'''"]
+    const DELIMITERS: [&str; 2] = ["\"\"\"", "'''"];
+    DELIMITERS
         .into_iter()
-        .find(|d| !sql.lines().any(|l| l.trim_start().starts_with(d)))
+        .find(|d| !sql.contains(d))
+        .or_else(|| DELIMITERS.into_iter().find(|d| !sql.lines().any(|l| l.trim_start().starts_with(d))))
         .ok_or_else(|| common::step_error(step, "a line of the SQL starts with both \"\"\" and ''' forms; Ecto cannot quote it"))
 }
 
@@ -165,9 +170,10 @@ fn direction(step: &Step, name: &str, sql: &str, own_transaction: bool) -> Resul
     }
     let call = if own_transaction { "repo().query!" } else { "execute" };
     let indent = if own_transaction { "      " } else { "    " };
-    for s in &statements {
+    for (n, s) in statements.iter().enumerate() {
         let d = delimiter(step, s)?;
-        body.push_str(&format!("{indent}{call}(~S{d}\n{s}\n{d})\n"));
+        let text: String = s.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{indent}{l}\n") }).collect();
+        body.push_str(&format!("{}{indent}{call}(~S{d}\n{text}{indent}{d})\n", if n > 0 { "\n" } else { "" }));
     }
     Ok(if own_transaction && !statements.is_empty() {
         format!("  def {name} do\n    repo().transaction(fn ->\n{body}    end)\n  end\n")
@@ -203,23 +209,45 @@ fn zdm_up(text: &str) -> Option<String> {
         return None;
     }
     let lines: Vec<&str> = text.lines().collect();
-    let mut keep = vec![false; lines.len()];
+    let mut out = vec![""; lines.len()];
     let mut i = lines.iter().position(|l| l.trim() == "def up do")? + 1;
     while i < lines.len() && lines[i].trim() != "def down do" {
         let t = lines[i].trim();
         if let Some(d) = ["\"\"\"", "'''"].into_iter().find(|d| t.ends_with(&format!("(~S{d}"))) {
-            i += 1;
+            let start = i + 1;
+            i = start;
             while i < lines.len() && !lines[i].trim_start().starts_with(d) {
-                keep[i] = true;
                 i += 1;
+            }
+            // Elixir strips the closing delimiter's indentation from every line.
+            let strip = lines.get(i).map_or(0, |l| l.len() - l.trim_start().len());
+            for (n, line) in lines.iter().enumerate().take(i).skip(start) {
+                out[n] = &line[strip.min(line.len() - line.trim_start().len())..];
             }
         }
         i += 1;
     }
-    Some(common::keep_lines(text, |n, _| keep[n]))
+    Some(out.join("\n"))
 }
 
 impl Tool for Ecto {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("Ecto, schema {}: field {}, …, source: {}", common::dq(table), common::symbol(from), common::symbol(to))]
+            }
+            CodeChange::DropColumn { table, column } => {
+                vec![format!(
+                    "Ecto, schema {}: remove field {} (only declared fields are selected)",
+                    common::dq(table),
+                    common::symbol(column)
+                )]
+            }
+            CodeChange::MoveTable { from, to } => vec![format!("Ecto: schema {} becomes schema {}", common::dq(from), common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("Ecto: remove schema {} and associations to it", common::dq(table))],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "ecto"
     }
@@ -354,23 +382,13 @@ mod tests {
 
     #[test]
     fn sigils_are_raw_and_read_back() {
-        let step = crate::plan::Step {
-            n: 1,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "t".into(),
-            file: None,
-            transaction: true,
-            up: "SET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c text DEFAULT E'#{x} \\\\ \n\"\"\" ''';".into(),
-            down: "CREATE INDEX CONCURRENTLY i ON t (c);".into(),
-            down_transaction: false,
-            reconnect: None,
-            lock: crate::model::LockLevel::AccessExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        };
+        let mut step = common::test_step(
+            "SET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c text DEFAULT E'#{x} \\\\ \n\"\"\" ''';",
+            "CREATE INDEX CONCURRENTLY i ON t (c);",
+            true,
+            false,
+        );
+        step.lock = crate::model::LockLevel::AccessExclusive;
         let text = migration_file(&step, 1, "A.Repo.Migrations.T").unwrap();
         assert!(text.contains("@disable_migration_lock true") && text.contains("repo().transaction(fn ->"), "{text}");
         assert!(text.contains("repo().query!(~S'''\n"), "{text}");

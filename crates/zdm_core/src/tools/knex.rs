@@ -183,7 +183,7 @@ fn action(step: &Step, style: Style, name: &str, sql: &str, transaction: bool, f
     let (indent, target) = if own_tx { ("    ", "trx") } else { ("  ", "knex") };
     let mut body = String::new();
     for statement in common::statements(sql) {
-        body.push_str(&format!("{indent}await {target}.raw({});\n", raw_literal(step, &statement)?));
+        body.push_str(&common::js_await(indent, &format!("{target}.raw"), &raw_literal(step, &statement)?));
     }
     if own_tx {
         let trx = if style == Style::TypeScript { "trx: Knex.Transaction" } else { "trx" };

@@ -29,7 +29,7 @@ mod sqlx;
 mod typeorm;
 
 use crate::model::{GeneratedFile, ProjectFiles};
-use crate::plan::Plan;
+use crate::plan::{CodeChange, Plan};
 use serde::Serialize;
 use std::fmt;
 
@@ -255,6 +255,12 @@ pub trait Tool: Sync {
     /// # Errors
     /// When a file would overwrite an existing one, or a step cannot be written in the tool's form.
     fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Written, WriteError>;
+    /// A code deploy's change as an edit of the project's ORM models (one line each), where it is
+    /// mechanical: a moved column mapped under its old attribute name, a dropped column hidden from the
+    /// ORM first. Empty for tools without a model layer.
+    fn orm_changes(&self, _change: &CodeChange) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The forward part of a migration file given as the change (its `-- migrate:up`, `-- +goose Up` or
@@ -343,6 +349,7 @@ pub fn wants_contents(path: &str) -> bool {
         "knexfile.mjs",
         ".sequelizerc",
         "database.yml",
+        "schema.rb",
         "gemfile",
         "gemfile.lock",
         "mix.exs",

@@ -6,7 +6,9 @@
 use super::naming::{next_versions, version_prefix};
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::Plan;
+use crate::plan::{CodeChange, Plan};
+
+mod schema_prisma;
 
 /// Prisma Migrate.
 pub(super) struct Prisma;
@@ -60,6 +62,20 @@ fn push(found: &mut Vec<Detection>, d: Detection) {
 }
 
 impl Tool for Prisma {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        let generate = "; then prisma generate";
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("Prisma, model of {table}: the field of column {from} gets @map({}){generate}", common::dq(to))]
+            }
+            CodeChange::DropColumn { table, column } => {
+                vec![format!("Prisma, model of {table}: remove the field of column {column}{generate}")]
+            }
+            CodeChange::MoveTable { from, to } => vec![format!("Prisma, model of {from}: @@map({}){generate}", common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("Prisma: remove the model of {table} and relations to it{generate}")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "prisma"
     }
@@ -122,10 +138,25 @@ impl Tool for Prisma {
     }
 
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
-        common::folder_files(files, &detection.dir, "migration.sql")
+        let migrations: Vec<SourceMigration> = common::folder_files(files, &detection.dir, "migration.sql")
             .into_iter()
             .map(|(_, f)| SourceMigration::sql(f.path.clone(), f.contents.clone()))
-            .collect()
+            .collect();
+        if !migrations.is_empty() {
+            return migrations;
+        }
+        // No migrations yet (`prisma db push`): the schema the models describe, as Prisma Migrate would
+        // create it. A multi-file schema is one text (models may relate across files).
+        let schemas: Vec<&ProjectFile> =
+            files.files.iter().filter(|f| f.path.ends_with(".prisma") && migrations_dir(files, &f.path) == detection.dir).collect();
+        match schemas.as_slice() {
+            [] => Vec::new(),
+            [one] => vec![SourceMigration::sql(one.path.clone(), schema_prisma::ddl(&one.contents))],
+            many => {
+                let text: String = many.iter().map(|f| format!("{}\n", f.contents)).collect();
+                vec![SourceMigration::sql(crate::model::parent_dir(&many[0].path).to_string(), schema_prisma::ddl(&text))]
+            }
+        }
     }
 
     fn profile(&self, files: &ProjectFiles, detection: &Detection, now: &str) -> Profile {

@@ -5,16 +5,21 @@
 //! says `disable_ddl_transaction!` (then every `execute` commits on its own, and `transaction do … end`
 //! makes one where a direction needs it).
 //!
-//! zdm writes `def up` / `def down` with one `execute <<-'SQL'` per statement: a single-quoted heredoc is
-//! raw (no interpolation, no escapes) and `<<-` keeps the text as written (`<<~` would strip indentation
-//! inside string literals); the terminator is one no line of the SQL equals. History: `db/structure.sql`
+//! zdm writes `def up` / `def down` with one `execute <<~'SQL'` per statement, as RuboCop's layout cops
+//! want: a single-quoted heredoc is raw (no interpolation, no escapes), and every line of the SQL is
+//! indented by the same prefix — the statement's first line starts at its left edge, so that prefix is the
+//! least indentation `<<~` finds and strips, and the text reaches PostgreSQL as written (lines of
+//! whitespace only, which `<<~` ignores when it measures, are prefixed as well; empty lines stay empty).
+//! The terminator is one no line of the SQL equals. History: `db/structure.sql`
 //! when the app keeps one (a `pg_dump`, replayed, then the migrations it does not list), the SQL of the
 //! migrations zdm wrote, and a blind spot for any other Ruby migration.
 
 use super::naming::{next_versions, version_prefix};
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
+
+mod schema_rb;
 
 /// Rails ActiveRecord.
 pub(super) struct Rails;
@@ -140,7 +145,8 @@ fn direction(name: &str, sql: &str, wrap: bool) -> String {
     }
     for s in &statements {
         let t = terminator(s);
-        body.push_str(&format!("{indent}execute <<-'{t}'\n{s}\n{indent}{t}\n"));
+        let text: String = s.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{indent}  {l}\n") }).collect();
+        body.push_str(&format!("{indent}execute <<~'{t}'\n{text}{indent}{t}\n"));
     }
     if wrap { format!("  def {name}\n    transaction do\n{body}    end\n  end\n") } else { format!("  def {name}\n{body}  end\n") }
 }
@@ -172,26 +178,52 @@ fn zdm_up(text: &str) -> Option<String> {
         return None;
     }
     let lines: Vec<&str> = text.lines().collect();
-    let mut keep = vec![false; lines.len()];
+    let mut out = vec![""; lines.len()];
     let mut i = lines.iter().position(|l| l.trim() == "def up")? + 1;
     while i < lines.len() {
         let t = lines[i].trim();
         if t == "def down" {
             break;
         }
-        if let Some(term) = t.strip_prefix("execute <<-'").and_then(|r| r.strip_suffix('\'')) {
-            i += 1;
+        let heredoc = t.strip_prefix("execute <<~'").map(|r| (r, true)).or_else(|| t.strip_prefix("execute <<-'").map(|r| (r, false)));
+        if let Some((term, squiggly)) = heredoc.and_then(|(r, s)| Some((r.strip_suffix('\'')?, s))) {
+            let start = i + 1;
+            i = start;
             while i < lines.len() && lines[i].trim() != term {
-                keep[i] = true;
                 i += 1;
+            }
+            let body = &lines[start..i];
+            // `<<~` strips the least indentation of the lines that hold more than blanks.
+            let strip = if squiggly {
+                body.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start_matches(' ').len()).min().unwrap_or(0)
+            } else {
+                0
+            };
+            for (n, l) in body.iter().enumerate() {
+                out[start + n] = l.get(strip..).unwrap_or("");
             }
         }
         i += 1;
     }
-    Some(common::keep_lines(text, |n, _| keep[n]))
+    Some(out.join("\n"))
 }
 
 impl Tool for Rails {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        let model = |t: &str| format!("Rails, model of {t}:");
+        match change {
+            CodeChange::MoveColumn { table, from, to } => vec![
+                format!("{} self.ignored_columns += [{}]", model(table), common::dq(from)),
+                format!("alias_attribute {}, {}  (the code keeps calling it {from})", common::symbol(from), common::symbol(to)),
+            ],
+            CodeChange::DropColumn { table, column } => {
+                vec![format!("{} self.ignored_columns += [{}]  (until the column is gone)", model(table), common::dq(column))]
+            }
+            CodeChange::MoveTable { from, to } => vec![format!("{} self.table_name = {}", model(from), common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("Rails: remove the model of {table} and its associations")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "rails"
     }
@@ -279,14 +311,34 @@ impl Tool for Rails {
         let root = root_of(&detection.dir);
         let mut out = Vec::new();
         let structure_path = common::join(root, "db/structure.sql");
-        let dumped = match contents(files, &structure_path) {
-            Some(text) => {
+        let schema_rb_path = common::join(root, "db/schema.rb");
+        let migrations = all_migrations(files, &detection.dir);
+        let dumped = match (contents(files, &structure_path), contents(files, &schema_rb_path)) {
+            (Some(text), _) => {
                 out.push(SourceMigration::sql(structure_path.clone(), text));
                 common::dumped_versions(text)
             }
-            None => Vec::new(),
+            (None, Some(text)) => {
+                // `schema.rb` holds every migration up to its version (`assume_migrated_upto_version`).
+                let dump = schema_rb::read(text);
+                out.push(SourceMigration::sql(schema_rb_path.clone(), &dump.sql));
+                if !dump.skipped.is_empty() {
+                    let lines: Vec<String> = dump.skipped.iter().map(usize::to_string).collect();
+                    out.push(SourceMigration::unread(
+                        schema_rb_path.clone(),
+                        format!("db/schema.rb line(s) {} zdm does not read", lines.join(", ")),
+                    ));
+                }
+                let upto = dump.version.unwrap_or_default();
+                migrations
+                    .iter()
+                    .filter(|(_, v, _)| v.len() == upto.len() && *v <= upto.as_str())
+                    .map(|(_, v, _)| (*v).to_string())
+                    .collect()
+            }
+            (None, None) => Vec::new(),
         };
-        for (f, version, _) in all_migrations(files, &detection.dir) {
+        for (f, version, _) in migrations {
             if dumped.iter().any(|d| d == version) {
                 continue;
             }
@@ -362,26 +414,16 @@ mod tests {
     fn heredocs_are_raw_and_their_terminator_is_free() {
         assert_eq!(terminator("SELECT 1"), "SQL");
         assert_eq!(terminator("SELECT $$\n  SQL\n$$"), "SQL_1");
-        let step = crate::plan::Step {
-            n: 1,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "add_note".into(),
-            file: None,
-            transaction: false,
-            up: "CREATE INDEX CONCURRENTLY i ON t (a) WHERE b <> E'#{x} \\\\ \\'\nSQL\n';".into(),
-            down: "SET LOCAL lock_timeout = '1s';\nDROP INDEX i;".into(),
-            down_transaction: true,
-            reconnect: None,
-            lock: crate::model::LockLevel::ShareUpdateExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        };
+        let mut step = common::test_step(
+            "CREATE INDEX CONCURRENTLY i ON t (a) WHERE b <> E'#{x} \\\\ \\'\nSQL\n';",
+            "SET LOCAL lock_timeout = '1s';\nDROP INDEX i;",
+            false,
+            true,
+        );
+        step.slug = "add_note".into();
         let text = migration_file(&step, 1, "AddNote", "6.1");
         assert!(text.contains("disable_ddl_transaction!") && text.contains("    transaction do\n"), "{text}");
-        assert!(text.contains("execute <<-'SQL_1'\n"), "{text}");
+        assert!(text.contains("execute <<~'SQL_1'\n"), "{text}");
         let up = zdm_up(&text).unwrap();
         assert_eq!(up.trim_matches('\n'), step.up);
         assert_eq!(zdm_up("class A < ActiveRecord::Migration[6.1]\nend\n"), None);

@@ -17,7 +17,7 @@
 use super::naming::next_versions;
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
 
 /// SeaORM.
 pub(super) struct SeaOrm;
@@ -72,10 +72,10 @@ fn direction(name: &str, sql: &str, one_string: bool) -> String {
         body.extend(sql.lines().map(|l| format!("        // {}\n", l.trim_start_matches("--").trim())));
     } else if one_string {
         body.push_str("        // One string: PostgreSQL runs its statements in one implicit transaction.\n");
-        body.push_str(&format!("        db.execute_unprepared({}).await?;\n", raw_string(&statements.join("\n"))));
+        body.push_str(&common::rust_await("        ", "db.execute_unprepared", &raw_string(&statements.join("\n"))));
     } else {
         for s in &statements {
-            body.push_str(&format!("        db.execute_unprepared({}).await?;\n", raw_string(s)));
+            body.push_str(&common::rust_await("        ", "db.execute_unprepared", &raw_string(s)));
         }
     }
     let db = if statements.is_empty() { "_manager" } else { "manager" };
@@ -108,7 +108,10 @@ fn zdm_up(text: &str) -> Option<String> {
     let end = text.find("async fn down(").unwrap_or(text.len());
     let mut bodies = Vec::new();
     let mut at = start;
-    while let Some(i) = text[at..end].find("execute_unprepared(r").map(|i| at + i + "execute_unprepared(r".len()) {
+    // `execute_unprepared(r#"`, or the literal on the next line when rustfmt's layout put it there.
+    while let Some(i) = text[at..end].find("execute_unprepared(").map(|i| at + i + "execute_unprepared(".len()) {
+        let i = i + text[i..].len() - text[i..].trim_start().len();
+        let i = i + text[i..].strip_prefix('r').map(|_| 1)?;
         let hashes = text[i..].bytes().take_while(|b| *b == b'#').count();
         let open = i + hashes + 1;
         let close = open + text[open..].find(&format!("\"{}", "#".repeat(hashes)))?;
@@ -121,6 +124,17 @@ fn zdm_up(text: &str) -> Option<String> {
 }
 
 impl Tool for SeaOrm {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("SeaORM, entity of {table}: #[sea_orm(column_name = {})] on field {from}", common::dq(to))]
+            }
+            CodeChange::DropColumn { table, column } => vec![format!("SeaORM, entity of {table}: remove field {column} from Model")],
+            CodeChange::MoveTable { from, to } => vec![format!("SeaORM, entity of {from}: #[sea_orm(table_name = {})]", common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("SeaORM: remove the entity of {table} and relations to it")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "seaorm"
     }
@@ -234,6 +248,21 @@ impl Tool for SeaOrm {
             text.insert_str(mod_at, &mods);
             let entry = format!("Box::new({last}::Migration)");
             let at = text.find(&entry).expect("listed") + entry.len();
+            // A list on one line (`vec![Box::new(a::Migration)]`) is laid out one entry per line first, as
+            // rustfmt lays out a list longer than 60 columns; entries are then added the same way.
+            let open = text[..at].rfind("vec![").filter(|&o| !text[o..at].contains('\n'));
+            if let Some((open, close)) = open.and_then(|o| Some((o, at + text[at..].find(']')?))) {
+                let line_start = text[..open].rfind('\n').map_or(0, |n| n + 1);
+                let indent: String = text[line_start..].chars().take_while(|c| c.is_whitespace()).collect();
+                let entries: String = text[open + 5..close]
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(|e| format!("{indent}    {e},\n"))
+                    .collect();
+                text.replace_range(open..=close, &format!("vec![\n{entries}{indent}]"));
+            }
+            let at = text.find(&entry).expect("listed") + entry.len();
             let comma = text[at..].trim_start().starts_with(',');
             let indent = {
                 let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
@@ -283,23 +312,13 @@ mod tests {
 
     #[test]
     fn zdm_migrations_are_read_back() {
-        let step = crate::plan::Step {
-            n: 1,
-            phase: crate::plan::Phase::Expand,
-            title: "t".into(),
-            slug: "t".into(),
-            file: None,
-            transaction: true,
-            up: "SET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c text DEFAULT '\"#x';".into(),
-            down: "ALTER TABLE t DROP COLUMN c;".into(),
-            down_transaction: true,
-            reconnect: None,
-            lock: crate::model::LockLevel::AccessExclusive,
-            duration: "brief".into(),
-            rollback: "drop".into(),
-            rollback_data_loss: false,
-            risk: crate::model::Risk::Safe,
-        };
+        let mut step = common::test_step(
+            "SET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c text DEFAULT '\"#x';",
+            "ALTER TABLE t DROP COLUMN c;",
+            true,
+            true,
+        );
+        step.lock = crate::model::LockLevel::AccessExclusive;
         let text = migration_file(&step, 1);
         assert!(text.contains("r##\"ALTER TABLE") && !text.contains("use_transaction"), "{text}");
         let up = zdm_up(&text).unwrap();

@@ -11,7 +11,7 @@
 use super::naming::{next_versions, version_prefix};
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
 
 /// Sequelize CLI.
 pub(super) struct Sequelize;
@@ -84,6 +84,19 @@ fn setups(files: &ProjectFiles) -> Result<Vec<(String, String, String)>, DetectE
 }
 
 impl Tool for Sequelize {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("Sequelize, model of {table}: attribute {from} gets field: {}", common::dq(to))]
+            }
+            CodeChange::DropColumn { table, column } => {
+                vec![format!("Sequelize, model of {table}: remove attribute {column} (inserts name every attribute)")]
+            }
+            CodeChange::MoveTable { from, to } => vec![format!("Sequelize, model of {from}: tableName: {}", common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("Sequelize: remove the model of {table} and associations to it")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "sequelize"
     }
@@ -165,19 +178,18 @@ impl Tool for Sequelize {
 /// One direction: each statement its own `sequelize.query`, all inside one transaction when it must be
 /// atomic.
 fn action(name: &str, sql: &str, transaction: bool) -> String {
-    let mut body = String::new();
-    for statement in common::statements(sql) {
-        let literal = common::js_template_literal(&statement);
-        if transaction {
-            body.push_str(&format!("      await queryInterface.sequelize.query({literal}, {{ transaction }});\n"));
-        } else {
-            body.push_str(&format!("    await queryInterface.sequelize.query({literal});\n"));
-        }
-    }
+    // One-identifier calls (`query(…)`, `sequelize.query(…)`): Prettier lays them out the same way
+    // whatever the SQL (a member chain or a trailing options object would be re-broken).
+    let (indent, call) = if transaction { ("      ", "query") } else { ("    ", "sequelize.query") };
+    let mut body: String =
+        common::statements(sql).iter().map(|s| common::js_await(indent, call, &common::js_template_literal(s))).collect();
     if transaction {
-        body = format!("    await queryInterface.sequelize.transaction(async (transaction) => {{\n{body}    }});\n");
+        body = format!(
+            "    await sequelize.transaction(async (transaction) => {{\n      \
+             const query = (sql) => sequelize.query(sql, {{ transaction }});\n{body}    }});\n"
+        );
     }
-    format!("  async {name}(queryInterface) {{\n{body}  }},\n")
+    format!("  async {name}(queryInterface) {{\n    const {{ sequelize }} = queryInterface;\n{body}  }},\n")
 }
 
 fn migration(step: &Step, total: usize) -> String {
@@ -187,7 +199,7 @@ fn migration(step: &Step, total: usize) -> String {
         "// sequelize-cli runs migrations without a transaction, as this one needs (PostgreSQL refuses it inside one).\n"
     };
     format!(
-        "{}'use strict';\n\n{why}/** @type {{import('sequelize-cli').Migration}} */\nmodule.exports = {{\n{}\n{}}};\n",
+        "{}\"use strict\";\n\n{why}/** @type {{import('sequelize-cli').Migration}} */\nmodule.exports = {{\n{}\n{}}};\n",
         common::js_header(step, total),
         action("up", &step.up, step.transaction),
         action("down", &step.down, step.down_transaction),
@@ -213,8 +225,19 @@ mod tests {
     fn transactional_steps_open_a_transaction_and_are_read_back() {
         let step = common::test_step("SET LOCAL lock_timeout = '1s';\nSELECT '`${x}` ? :a $1';", "SELECT 2;", true, false);
         let text = migration(&step, 3);
-        assert!(text.contains("await queryInterface.sequelize.transaction(async (transaction) => {\n      await queryInterface.sequelize.query(`SET LOCAL lock_timeout = '1s';`, { transaction });"), "{text}");
-        assert!(text.contains("  async down(queryInterface) {\n    await queryInterface.sequelize.query(`SELECT 2;`);\n  },"), "{text}");
+        assert!(
+            text.contains(
+                "await sequelize.transaction(async (transaction) => {\n      const query = (sql) => sequelize.query(sql, { transaction });\n      \
+                 await query(`SET LOCAL lock_timeout = '1s';`);"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  async down(queryInterface) {\n    const { sequelize } = queryInterface;\n    await sequelize.query(`SELECT 2;`);\n  },"
+            ),
+            "{text}"
+        );
         assert_eq!(common::zdm_js_sql(&text, UP, DOWN).unwrap().trim(), step.up);
     }
 }

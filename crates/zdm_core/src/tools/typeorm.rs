@@ -12,7 +12,7 @@
 use super::naming::epoch_millis;
 use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeChange, Plan, Step};
 
 /// TypeORM.
 pub(super) struct TypeOrm;
@@ -196,6 +196,17 @@ fn pascal(slug: &str) -> String {
 }
 
 impl Tool for TypeOrm {
+    fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
+        match change {
+            CodeChange::MoveColumn { table, from, to } => {
+                vec![format!("TypeORM, entity of {table}: @Column({{ name: {} }}) on property {from}", common::dq(to))]
+            }
+            CodeChange::DropColumn { table, column } => vec![format!("TypeORM, entity of {table}: remove the @Column property {column}")],
+            CodeChange::MoveTable { from, to } => vec![format!("TypeORM, entity of {from}: @Entity({})", common::dq(to))],
+            CodeChange::DropTable { table } => vec![format!("TypeORM: remove the entity of {table} and relations to it")],
+        }
+    }
+
     fn id(&self) -> &'static str {
         "typeorm"
     }
@@ -304,20 +315,20 @@ fn notes(steps: &[&Step], found: Option<&Source>, classes: &[String]) -> Vec<Str
 /// must be atomic.
 fn action(name: &str, sql: &str, transaction: bool, ts: bool) -> String {
     let head = if ts {
-        format!("    public async {name}(queryRunner: QueryRunner): Promise<void> {{")
+        format!("  public async {name}(queryRunner: QueryRunner): Promise<void> {{")
     } else {
-        format!("    async {name}(queryRunner) {{")
+        format!("  async {name}(queryRunner) {{")
     };
-    let indent = if transaction { "            " } else { "        " };
+    let indent = if transaction { "      " } else { "    " };
     let body: String =
-        common::statements(sql).iter().map(|s| format!("{indent}await queryRunner.query({});\n", common::js_template_literal(s))).collect();
+        common::statements(sql).iter().map(|s| common::js_await(indent, "queryRunner.query", &common::js_template_literal(s))).collect();
     if transaction {
         format!(
-            "{head}\n        await queryRunner.startTransaction();\n        try {{\n{body}            await queryRunner.commitTransaction();\n        \
-             }} catch (error) {{\n            await queryRunner.rollbackTransaction();\n            throw error;\n        }}\n    }}\n"
+            "{head}\n    await queryRunner.startTransaction();\n    try {{\n{body}      await queryRunner.commitTransaction();\n    \
+             }} catch (error) {{\n      await queryRunner.rollbackTransaction();\n      throw error;\n    }}\n  }}\n"
         )
     } else {
-        format!("{head}\n{body}    }}\n")
+        format!("{head}\n{body}  }}\n")
     }
 }
 
@@ -333,10 +344,10 @@ fn migration(step: &Step, total: usize, class: &str, ext: &str, esm: bool) -> St
     } else {
         text.push_str(&format!("module.exports = class {class} {{\n"));
     }
-    text.push_str(&format!("    name = \"{class}\";\n"));
+    text.push_str(&format!("  name = \"{class}\";\n"));
     if outside {
         text.push_str(
-            "    // Outside a transaction: run with `migration:run --transaction each`, revert with `--transaction none`.\n    transaction = false;\n",
+            "  // Outside a transaction: run with `migration:run --transaction each`, revert with `--transaction none`.\n  transaction = false;\n",
         );
     }
     text.push('\n');

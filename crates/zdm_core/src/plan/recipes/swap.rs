@@ -10,7 +10,7 @@ use super::{
 };
 use crate::model::{Column, Constraint, ConstraintKind, LockLevel, PgVersion, QName, Risk, Table, quote_ident};
 use crate::plan::sqlgen;
-use crate::plan::{Phase, PlanError};
+use crate::plan::{CodeChange, Phase, PlanError};
 use crate::schema::object_name;
 use crate::sql;
 
@@ -345,7 +345,12 @@ pub(super) fn swap(ctx: &Ctx<'_>, sw: &Swap<'_>) -> Result<Vec<Draft>, PlanError
             backfill_title: sw.backfill_title.clone(),
         },
     );
-    out.push(code(R_READERS, sw.deploy.clone()));
+    let moves = if sw.keep_name {
+        Vec::new()
+    } else {
+        vec![CodeChange::MoveColumn { table: table.name.clone(), from: source.to_string(), to: target.to_string() }]
+    };
+    out.push(code(R_READERS, sw.deploy.clone(), moves));
     let (indexes, renames) = rebuild_indexes(ctx, table, source, target, sw.keep_name);
     let renames = if sw.keep_name { renames } else { Vec::new() };
     out.extend(indexes);

@@ -144,6 +144,11 @@ pub struct PlanArgs {
     /// The project directory.
     #[arg(long, short = 'd', value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+    /// Never run the project's migration tool. By default, when the history holds Alembic revisions
+    /// written as code, zdm runs `alembic upgrade head --sql` (offline: no database) with the project's
+    /// Python to read their SQL.
+    #[arg(long)]
+    pub no_tool_exec: bool,
     /// Name for the generated files (lower case, digits, underscores).
     #[arg(long, value_name = "SLUG", value_parser = parse_slug)]
     pub name: Option<String>,
@@ -332,9 +337,15 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     {
         warn(&note);
     }
-    let (files, read_warnings) = project::read(&args.dir)?;
+    let (mut files, mut read_warnings) = project::read(&args.dir)?;
     for w in &read_warnings {
         warn(&format!("warning: {}: {}", w.path, w.message));
+    }
+    if !args.no_tool_exec
+        && let Some(note) = crate::offline::render(&args.dir, &mut files, &args.tool.choice())
+    {
+        warn(&format!("note: {}: {}", note.path, note.message));
+        read_warnings.push(note);
     }
     let (now, human_now) = utc_now();
     let config = PlanConfig {

@@ -5,6 +5,7 @@
 //! absent from a known schema, a file that would be overwritten). Nothing is written on exit 2.
 
 mod cli;
+mod offline;
 mod project;
 mod write;
 

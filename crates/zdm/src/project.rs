@@ -120,5 +120,5 @@ pub fn read(root: &Path) -> Result<(ProjectFiles, Vec<ReadWarning>)> {
         files.push(ProjectFile { path: rel, contents });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((ProjectFiles { files }, warnings))
+    Ok((ProjectFiles::new(files), warnings))
 }

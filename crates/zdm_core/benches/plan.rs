@@ -23,7 +23,7 @@ fn project() -> ProjectFiles {
         sql.push_str("-- migrate:down\nSELECT 1;\n");
         files.push(ProjectFile { path: format!("db/migrations/{:014}_chunk.sql", 20_260_101_000_000_u64 + chunk as u64), contents: sql });
     }
-    ProjectFiles { files }
+    ProjectFiles::new(files)
 }
 
 /// 10,000 statements: every table gets a new column, an index, a NOT NULL, a CHECK and a rename.

@@ -623,9 +623,18 @@ pub struct ProjectFile {
 pub struct ProjectFiles {
     /// Files, sorted by path.
     pub files: Vec<ProjectFile>,
+    /// SQL the project's own migration tool rendered for its code migrations without a database, keyed
+    /// as that tool's module reads it (Alembic: the revision id, from `alembic upgrade head --sql`).
+    pub rendered: std::collections::BTreeMap<String, String>,
 }
 
 impl ProjectFiles {
+    /// The project made of `files` (nothing rendered).
+    #[must_use]
+    pub fn new(files: Vec<ProjectFile>) -> ProjectFiles {
+        ProjectFiles { files, rendered: std::collections::BTreeMap::new() }
+    }
+
     /// True when a file with exactly this path exists.
     #[must_use]
     pub fn exists(&self, path: &str) -> bool {

@@ -224,7 +224,7 @@ fn risky_statements_kept_as_written_get_their_own_file() {
 #[test]
 fn a_schema_dump_is_read_when_there_are_no_migrations() {
     let dump = include_str!("../../../tests/fixtures/schema_dump.sql");
-    let files = ProjectFiles { files: vec![ProjectFile { path: "db/schema.sql".into(), contents: dump.into() }] };
+    let files = ProjectFiles::new(vec![ProjectFile { path: "db/schema.sql".into(), contents: dump.into() }]);
     let run = |change: &str| pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"));
     let out = run("ALTER TABLE users RENAME COLUMN name TO full_name").unwrap();
     assert!(matches!(&out.schema.source, zdm_core::model::SchemaSource::Dump { path } if path == "db/schema.sql"));

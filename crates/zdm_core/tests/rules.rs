@@ -360,7 +360,7 @@ const CASES: &[(&str, u32, &str, bool)] = &[
 ];
 
 fn project() -> ProjectFiles {
-    ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: format!("{SETUP}\n{EXTRA}\n{VIEWS}") }] }
+    ProjectFiles::new(vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: format!("{SETUP}\n{EXTRA}\n{VIEWS}") }])
 }
 
 fn flagged_rules(pg: u32, change: &str) -> BTreeSet<&'static str> {
@@ -616,14 +616,14 @@ fn transaction_statements_a_plan_cannot_run_are_errors_with_a_location() {
 #[test]
 fn dropped_views_no_longer_produce_notes() {
     let history = format!("{SETUP}\nCREATE VIEW user_names AS SELECT id, name FROM users;\nDROP VIEW user_names;");
-    let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: history.clone() }] };
+    let files = ProjectFiles::new(vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: history.clone() }]);
     let change = "ALTER TABLE users RENAME COLUMN name TO full_name";
     let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000")).expect("plans");
     assert!(!out.plan.notes.iter().any(|n| n.contains("user_names")), "{:?}", out.plan.notes);
     assert!(out.schema.views.is_empty());
     // A view still there is still named: the rename refuses to leave it reading a dropped column.
     let kept = history.replace("DROP VIEW user_names;", "");
-    let files = ProjectFiles { files: vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: kept }] };
+    let files = ProjectFiles::new(vec![ProjectFile { path: "migrations/0001_init.sql".into(), contents: kept }]);
     let out = pipeline::run(pipeline::Input::new(change, &files, PlanConfig::default(), "20261125140000"))
         .err()
         .expect("a view reading the renamed column is refused");

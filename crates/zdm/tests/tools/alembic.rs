@@ -147,3 +147,41 @@ fn alembic_errors_name_the_file_and_write_nothing() {
     assert!(run.stderr.contains("alembic.ini: [alembic] has no script_location"), "{}", run.stderr);
     assert_eq!(fx.written().len(), 1);
 }
+
+/// A revision written with Alembic's operations (`op.add_column`, `op.create_index`) is read through
+/// Alembic's own offline mode (`alembic upgrade head --sql`, no database) when the project's Python can run
+/// it: its columns are known, a typo is caught, no blind spot. With `--no-tool-exec`, or with no Python
+/// that has Alembic, it stays a blind spot, and zdm says why.
+#[test]
+fn alembic_offline_mode_reads_code_revisions() {
+    let fx = Fixture::copy("alembic/basic", "alembic-offline");
+    fs::write(
+        fx.path("alembic/versions/c3d4e5f6a7b8_add_nickname.py"),
+        "\"\"\"add nickname\n\nRevision ID: c3d4e5f6a7b8\nRevises: b81e3d5a0c97\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\n\
+         revision = \"c3d4e5f6a7b8\"\ndown_revision = \"b81e3d5a0c97\"\nbranch_labels = None\ndepends_on = None\n\n\n\
+         def upgrade() -> None:\n    op.add_column(\"users\", sa.Column(\"nickname\", sa.String(40), nullable=True))\n    \
+         op.create_index(\"users_nickname_idx\", \"users\", [\"nickname\"])\n\n\n\
+         def downgrade() -> None:\n    op.drop_index(\"users_nickname_idx\", table_name=\"users\")\n    op.drop_column(\"users\", \"nickname\")\n",
+    )
+    .unwrap();
+    let python = python::python();
+    let with_python = [("ZDM_PYTHON", python.as_str())];
+    let rename = ["plan", "ALTER TABLE users RENAME COLUMN nickname TO handle", "--dry-run", "--format", "json"];
+    let run = fx.zdm_with(&rename, &with_python);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("read 3 migration(s) as the SQL `alembic -c alembic.ini upgrade head --sql` prints"), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["schema"]["blind_spots"], serde_json::json!([]), "{}", json["schema"]);
+    // The index Alembic created on the column is known, so the rename rebuilds it.
+    assert!(run.stdout.contains("users_nickname_idx"), "{}", run.stdout);
+    let typo = fx.zdm_with(&["plan", "ALTER TABLE users RENAME COLUMN nicknmae TO handle", "--dry-run"], &with_python);
+    assert_eq!(typo.code, 2, "{}{}", typo.stdout, typo.stderr);
+
+    let mut skipped = rename.to_vec();
+    skipped.push("--no-tool-exec");
+    let run = fx.zdm_with(&skipped, &with_python);
+    assert!(run.stdout.contains("an Alembic migration") && !run.stderr.contains("upgrade head --sql"), "{}{}", run.stdout, run.stderr);
+    let run = fx.zdm(&rename);
+    assert!(run.stdout.contains("an Alembic migration"), "{}", run.stdout);
+    assert!(run.stderr.contains("could not run `alembic -c alembic.ini upgrade head --sql` with /nonexistent/python"), "{}", run.stderr);
+}

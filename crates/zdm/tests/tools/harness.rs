@@ -86,12 +86,19 @@ impl Fixture {
         Fixture { dir, before }
     }
 
-    /// Runs `zdm <args> --dir <copy>` with the clock at [`NOW`].
+    /// Runs `zdm <args> --dir <copy>` with the clock at [`NOW`], and no Python to render code
+    /// migrations with (see [`Fixture::zdm_with`]).
     pub fn zdm(&self, args: &[&str]) -> Run {
+        self.zdm_with(args, &[("ZDM_PYTHON", "/nonexistent/python")])
+    }
+
+    /// [`Fixture::zdm`] with more environment variables.
+    pub fn zdm_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_zdm"))
             .args(args)
             .arg("--dir")
             .arg(&self.dir)
+            .envs(env.iter().copied())
             .env("ZDM_NOW", NOW)
             .env("NO_COLOR", "1")
             .env("LC_ALL", "C.UTF-8")

@@ -10,7 +10,7 @@
 //! transaction runs inside `with op.get_context().autocommit_block():`. Revisions whose `upgrade()` only
 //! runs SQL literals (zdm's own, hand-written SQL revisions) are read; others are code zdm does not read.
 
-use super::{Confidence, DetectError, Detection, Profile, SourceMigration, Tool, WriteError, Written, common};
+use super::{Confidence, DetectError, Detection, OfflineCommand, Profile, SourceMigration, Tool, WriteError, Written, common};
 use crate::model::{GeneratedFile, ProjectFile, ProjectFiles};
 use crate::plan::{CodeChange, Plan, Step};
 
@@ -239,13 +239,35 @@ impl Tool for Alembic {
         Ok(found)
     }
 
+    fn offline_command(&self, files: &ProjectFiles, detection: &Detection) -> Option<OfflineCommand> {
+        let revs = revisions(files, &detection.dir);
+        if revs.iter().all(|r| sql_up(&r.file.contents).is_some()) {
+            return None;
+        }
+        let inis = inis(files).ok()?;
+        // Flask-Migrate's env.py needs the Flask app (`flask db upgrade --sql`): not run.
+        let ini = ini_for(&inis, &detection.dir).filter(|i| !i.flask)?;
+        let name = common::file_name(&ini.file.path).to_string();
+        Some(OfflineCommand {
+            dir: crate::model::parent_dir(&ini.file.path).to_string(),
+            python_args: ["-m", "alembic", "-c", &name, "upgrade", "head", "--sql"].map(str::to_string).to_vec(),
+            shown: format!("alembic -c {name} upgrade head --sql"),
+        })
+    }
+
+    fn offline_sql(&self, output: &str) -> std::collections::BTreeMap<String, String> {
+        offline_sql(output)
+    }
+
     fn read(&self, files: &ProjectFiles, detection: &Detection) -> Vec<SourceMigration> {
         let revs = revisions(files, &detection.dir);
         ordered(&revs)
             .into_iter()
-            .map(|r| match sql_up(&r.file.contents) {
-                Some(up) => SourceMigration::sql(r.file.path.clone(), up),
-                None => SourceMigration::unread(r.file.path.clone(), "an Alembic migration"),
+            .map(|r| match (sql_up(&r.file.contents), files.rendered.get(&r.id)) {
+                (Some(up), _) => SourceMigration::sql(r.file.path.clone(), up),
+                // What Alembic itself printed for the revision (`alembic upgrade head --sql`).
+                (None, Some(sql)) => SourceMigration::sql(r.file.path.clone(), sql.clone()),
+                (None, None) => SourceMigration::unread(r.file.path.clone(), "an Alembic migration"),
             })
             .collect()
     }
@@ -361,6 +383,31 @@ fn sql_up(text: &str) -> Option<String> {
     Some(common::lines_at(text[..body].matches('\n').count(), &literals))
 }
 
+/// Each revision's SQL from the output of `alembic upgrade head --sql` (offline mode), by revision id: the
+/// text after its `-- Running upgrade <from> -> <id>` line up to the next, without Alembic's bookkeeping
+/// (`alembic_version` statements) and transaction lines, which zdm's replay needs neither of.
+#[must_use]
+pub fn offline_sql(output: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<(String, Vec<&str>)> = None;
+    for line in output.lines() {
+        if let Some(rest) = line.strip_prefix("-- Running upgrade ") {
+            out.extend(current.take().map(|(id, lines)| (id, lines.join("\n"))));
+            let id = rest.rsplit("-> ").next().unwrap_or("").split([',', ' ']).next().unwrap_or("").to_string();
+            current = Some((id, Vec::new()));
+            continue;
+        }
+        let Some((_, lines)) = current.as_mut() else { continue };
+        let bookkeeping = line.contains("alembic_version")
+            && (line.starts_with("INSERT INTO ") || line.starts_with("UPDATE ") || line.starts_with("DELETE FROM "));
+        let transaction = matches!(line.trim(), "BEGIN;" | "COMMIT;");
+        lines.push(if bookkeeping || transaction { "" } else { line });
+    }
+    out.extend(current.map(|(id, lines)| (id, lines.join("\n"))));
+    out.retain(|id, _| !id.is_empty());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,16 +419,29 @@ mod tests {
         let m = "revision = \"m3\"\ndown_revision = (\"b2\", \"c4\")\n";
         assert_eq!(assignment(b, "down_revision"), Some("\"a1\""));
         assert_eq!(assignment("revision == 1", "revision"), None);
-        let files = ProjectFiles {
-            files: [("v/1_a.py", a), ("v/2_b.py", b), ("v/3_c.py", "revision = 'c4'\ndown_revision = 'a1'\n"), ("v/4_m.py", m)]
+        let files = ProjectFiles::new(
+            [("v/1_a.py", a), ("v/2_b.py", b), ("v/3_c.py", "revision = 'c4'\ndown_revision = 'a1'\n"), ("v/4_m.py", m)]
                 .iter()
                 .map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() })
                 .collect(),
-        };
+        );
         let revs = revisions(&files, "v");
         assert_eq!(heads(&revs), ["m3"]);
         assert_eq!(ordered(&revs).iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a1", "b2", "c4", "m3"]);
         assert_eq!(heads(&revs[..3]), ["b2", "c4"]);
+    }
+
+    #[test]
+    fn offline_output_by_revision() {
+        let output = "BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL\n);\n\n\
+                      -- Running upgrade  -> 4f2a, create users\n\nCREATE TABLE users (id bigint);\n\n\
+                      INSERT INTO alembic_version (version_num) VALUES ('4f2a') RETURNING alembic_version.version_num;\n\n\
+                      -- Running upgrade 4f2a -> b81e\n\nALTER TABLE users ADD COLUMN email text;\n\n\
+                      UPDATE alembic_version SET version_num='b81e' WHERE alembic_version.version_num = '4f2a';\n\nCOMMIT;\n";
+        let sql = offline_sql(output);
+        assert_eq!(sql.keys().collect::<Vec<_>>(), ["4f2a", "b81e"]);
+        assert_eq!(sql["4f2a"].trim(), "CREATE TABLE users (id bigint);");
+        assert_eq!(sql["b81e"].trim(), "ALTER TABLE users ADD COLUMN email text;");
     }
 
     #[test]

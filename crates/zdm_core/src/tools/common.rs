@@ -981,12 +981,12 @@ mod tests {
 
     #[test]
     fn folders_and_ids() {
-        let files = ProjectFiles {
-            files: ["m/2_b/migration.sql", "m/1_a/migration.sql", "m/1_a/down.sql", "m/x/y/migration.sql", "n/3/migration.sql"]
+        let files = ProjectFiles::new(
+            ["m/2_b/migration.sql", "m/1_a/migration.sql", "m/1_a/down.sql", "m/x/y/migration.sql", "n/3/migration.sql"]
                 .iter()
                 .map(|p| ProjectFile { path: (*p).to_string(), contents: String::new() })
                 .collect(),
-        };
+        );
         let names: Vec<&str> = folder_files(&files, "m", "migration.sql").iter().map(|(n, _)| *n).collect();
         assert_eq!(names, ["1_a", "2_b"]);
         let id = uuid_from("a");
@@ -1024,13 +1024,11 @@ mod tests {
     #[test]
     fn npm_manifests_detect_with_migrations_only() {
         let file = |path: &str, contents: &str| ProjectFile { path: path.into(), contents: contents.into() };
-        let files = ProjectFiles {
-            files: vec![
-                file("a/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
-                file("b/package.json", r#"{"dependencies": {"knex-utils": "^1"}}"#),
-                file("c/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
-            ],
-        };
+        let files = ProjectFiles::new(vec![
+            file("a/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
+            file("b/package.json", r#"{"dependencies": {"knex-utils": "^1"}}"#),
+            file("c/package.json", r#"{"dependencies": {"knex": "^3"}}"#),
+        ]);
         let mut found = vec![super::super::Detection::new("knex", "c/migrations", super::super::Confidence::High, "c/knexfile.js")];
         npm_detections(&files, "knex", "knex", "migrations", &mut found, |d| d != "x");
         let dirs: Vec<(&str, super::super::Confidence)> = found.iter().map(|d| (d.dir.as_str(), d.confidence)).collect();

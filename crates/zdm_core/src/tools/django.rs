@@ -444,7 +444,7 @@ mod tests {
     use super::*;
 
     fn files(list: &[(&str, &str)]) -> ProjectFiles {
-        ProjectFiles { files: list.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect() }
+        ProjectFiles::new(list.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect())
     }
 
     #[test]

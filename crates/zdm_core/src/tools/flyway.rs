@@ -466,12 +466,17 @@ mod tests {
     #[test]
     fn reads_in_flyway_order() {
         let f = |p: &str| ProjectFile { path: p.into(), contents: format!("-- {p}") };
-        let files = ProjectFiles {
-            files: vec![f("m/R__b.sql"), f("m/R__a.sql"), f("m/U2__x.sql"), f("m/V1_10__x.sql"), f("m/V1_2__x.sql"), f("m/sub/V3__x.sql")],
-        };
+        let files = ProjectFiles::new(vec![
+            f("m/R__b.sql"),
+            f("m/R__a.sql"),
+            f("m/U2__x.sql"),
+            f("m/V1_10__x.sql"),
+            f("m/V1_2__x.sql"),
+            f("m/sub/V3__x.sql"),
+        ]);
         let order: Vec<String> = read(&files, "m").into_iter().map(|m| m.path).collect();
         assert_eq!(order, ["m/V1_2__x.sql", "m/V1_10__x.sql", "m/sub/V3__x.sql", "m/R__a.sql", "m/R__b.sql"]);
-        let with_baseline = ProjectFiles { files: vec![f("m/V1__a.sql"), f("m/B2__base.sql"), f("m/V2__b.sql"), f("m/V3__c.sql")] };
+        let with_baseline = ProjectFiles::new(vec![f("m/V1__a.sql"), f("m/B2__base.sql"), f("m/V2__b.sql"), f("m/V3__c.sql")]);
         let order: Vec<String> = read(&with_baseline, "m").into_iter().map(|m| m.path).collect();
         assert_eq!(order, ["m/B2__base.sql", "m/V3__c.sql"]);
     }

@@ -141,7 +141,7 @@ mod tests {
     use crate::model::ProjectFile;
 
     fn project(paths: &[(&str, &str)]) -> ProjectFiles {
-        ProjectFiles { files: paths.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect() }
+        ProjectFiles::new(paths.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect())
     }
 
     #[test]

@@ -218,12 +218,12 @@ mod tests {
         assert_eq!(version("20250101120000_x.sql"), Some("20250101120000"));
         assert_eq!(version("0_x.sql"), None);
         assert_eq!(version("helpers.go"), None);
-        let files = ProjectFiles {
-            files: ["m/00002_b.go", "m/00001_a.sql", "m/00002_b_test.go", "m/main.go"]
+        let files = ProjectFiles::new(
+            ["m/00002_b.go", "m/00001_a.sql", "m/00002_b_test.go", "m/main.go"]
                 .iter()
                 .map(|p| ProjectFile { path: (*p).into(), contents: "-- +goose Up\nSELECT 1;\n".into() })
                 .collect(),
-        };
+        );
         let read = Goose.read(&files, &Detection::new("goose", "m", Confidence::Medium, ""));
         assert_eq!(
             read.iter().map(|m| (m.path.as_str(), m.unread.is_some())).collect::<Vec<_>>(),

@@ -261,6 +261,27 @@ pub trait Tool: Sync {
     fn orm_changes(&self, _change: &CodeChange) -> Vec<String> {
         Vec::new()
     }
+    /// A command of the project's own tool that prints the SQL of its code migrations without a database
+    /// (Alembic's offline mode), when the history holds migrations zdm cannot otherwise read.
+    fn offline_command(&self, _files: &ProjectFiles, _detection: &Detection) -> Option<OfflineCommand> {
+        None
+    }
+    /// Each migration's SQL in that command's output, keyed as `read` looks it up in
+    /// `ProjectFiles::rendered`.
+    fn offline_sql(&self, _output: &str) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
+}
+
+/// A tool command that renders code migrations as SQL offline: `python <args>` run in `dir`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfflineCommand {
+    /// Directory to run in, relative to the project root.
+    pub dir: String,
+    /// Arguments after the Python interpreter (`-m alembic -c alembic.ini upgrade head --sql`).
+    pub python_args: Vec<String>,
+    /// The command as the user would type it, for messages.
+    pub shown: String,
 }
 
 /// The forward part of a migration file given as the change (its `-- migrate:up`, `-- +goose Up` or

@@ -237,7 +237,7 @@ mod tests {
     fn project(files: &[(&str, &str)]) -> ProjectFiles {
         let mut files: Vec<ProjectFile> = files.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        ProjectFiles { files }
+        ProjectFiles::new(files)
     }
 
     const SCHEMA: &str = "generator client {\n  provider = \"prisma-client-js\"\n}\n\ndatasource db {\n  provider = \"postgresql\"\n  url      = env(\"DATABASE_URL\")\n}\n";

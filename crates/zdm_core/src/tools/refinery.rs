@@ -232,7 +232,7 @@ mod tests {
     use super::*;
 
     fn project(files: &[(&str, &str)]) -> ProjectFiles {
-        ProjectFiles { files: files.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect() }
+        ProjectFiles::new(files.iter().map(|(p, c)| ProjectFile { path: (*p).into(), contents: (*c).into() }).collect())
     }
 
     #[test]

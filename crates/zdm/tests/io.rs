@@ -11,7 +11,7 @@ use support::project::Project;
 
 fn command(project: &Project, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zdm"));
-    cmd.arg("plan").arg("--dir").arg(&project.0).args(args).env("NO_COLOR", "1").env("LANG", "C.UTF-8");
+    cmd.arg("plan").arg("--dir").arg(&project.0).args(args).env("NO_COLOR", "1").env("LANG", "C.UTF-8").env_remove("COLUMNS");
     cmd
 }
 

@@ -273,7 +273,8 @@ fn timeline(summary: &Summary) -> String {
         let color = if code { "#1e6fd9" } else { lock_color(class) };
         let _ = write!(
             svg,
-            r##"<rect class="step {class}" data-step="{n}" x="{bx:.1}" y="{y}" width="{bw:.1}" height="36" rx="4" fill="{color}"/><text x="{tx:.1}" y="{ty}" class="num">{n}{q}</text>"##,
+            r##"<rect class="step {class}" data-step="{n}" x="{bx:.1}" y="{y}" width="{bw:.1}" height="36" rx="4" fill="{color}"/><text x="{tx:.1}" y="{ty}" class="num" fill="{ink}">{n}{q}</text>"##,
+            ink = if class == "lk-sue" && !code { "#1d2430" } else { "#fff" },
             n = r.n,
             tx = bx + bw / 2.0,
             ty = y + 23.0,

@@ -253,7 +253,14 @@ fn finish(lines: Vec<String>, style: &Style) -> String {
         out.push('\n');
     }
     if style.ascii {
-        out = out.replace('→', "->").replace('—', "-").replace('…', "...").replace('│', "|").replace('▲', "!").replace('–', "-");
+        out = out
+            .replace('→', "->")
+            .replace('—', "-")
+            .replace('…', "...")
+            .replace('│', "|")
+            .replace('▲', "!")
+            .replace('–', "-")
+            .replace('·', "-");
         out = out.chars().map(|c| if c.is_ascii() { c } else { '?' }).collect();
     }
     out

@@ -137,19 +137,7 @@ pub fn range(lo: f64, hi: f64) -> String {
     format!("{}–{} {unit}", fmt(lo), fmt(hi))
 }
 
-/// `1,000,000`.
-#[must_use]
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::thousands;
 
 /// `95k rows`, `4M rows`.
 fn short_rate(rate: f64) -> String {

@@ -73,7 +73,7 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
                 action => ff.action, suppressed => f.suppressed,
                 mark => mark(f.risk, false).0, risk => format!("{:?}", f.risk).to_lowercase(),
                 lock => meta.lock.name(), versions => meta.versions,
-                doc => rules::rule(f.rule).map(|r| rules::doc(r)).unwrap_or_default(),
+                doc => rules::rule(f.rule).map(rules::doc).unwrap_or_default(),
             }
         })
         .collect();

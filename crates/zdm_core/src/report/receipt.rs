@@ -253,14 +253,7 @@ fn finish(lines: Vec<String>, style: &Style) -> String {
         out.push('\n');
     }
     if style.ascii {
-        out = out
-            .replace('→', "->")
-            .replace('—', "-")
-            .replace('…', "...")
-            .replace('│', "|")
-            .replace('▲', "!")
-            .replace('–', "-")
-            .replace('·', "-");
+        out = out.replace('→', "->").replace(['—', '–', '·'], "-").replace('…', "...").replace('│', "|").replace('▲', "!");
         out = out.chars().map(|c| if c.is_ascii() { c } else { '?' }).collect();
     }
     out
@@ -308,7 +301,7 @@ fn header(summary: &Summary, outcome: &Outcome, style: &Style) -> Vec<String> {
     let mut stats_lines: Vec<String> = Vec::new();
     for seg in segments {
         match stats_lines.last_mut() {
-            Some(l) if visible_width(l) + 3 + visible_width(&seg) + 1 <= max - 2 => *l = format!("{l} {v} {seg}"),
+            Some(l) if visible_width(l) + 3 + visible_width(&seg) < max - 2 => *l = format!("{l} {v} {seg}"),
             _ => stats_lines.push(format!(" {seg}")),
         }
     }

@@ -4,8 +4,8 @@ use crate::{project, write};
 use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Read;
-use std::path::PathBuf;
-use zdm_core::model::{GeneratedFile, PgVersion, Pos, mask_secrets};
+use std::path::{Path, PathBuf};
+use zdm_core::model::{GeneratedFile, PgVersion, Pos, Risk, mask_secrets};
 use zdm_core::pipeline::{self, Error as PlanFailure};
 use zdm_core::plan::PlanConfig;
 use zdm_core::report::{self, RunInfo, Style};
@@ -103,7 +103,7 @@ pub fn rules(args: &RulesArgs) -> Result<()> {
     if args.markdown {
         emit(&report::rules_markdown())
     } else {
-        emit(&report::rule_list(&Style { color: false, ascii: args.ascii || !utf8_locale() }))
+        emit(&report::rule_list(&Style { color: false, ascii: args.ascii || !utf8_locale(), ..Style::default() }))
     }
 }
 
@@ -132,6 +132,17 @@ pub enum Format {
     Json,
 }
 
+/// `zdm plan --format`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// The receipt.
+    Text,
+    /// One JSON object.
+    Json,
+    /// A pull-request comment: the receipt's content as a table, each step's SQL collapsed.
+    Markdown,
+}
+
 #[derive(Args)]
 pub struct PlanArgs {
     /// The change as SQL (one or more statements), or `-` to read it from standard input. A change that
@@ -157,7 +168,13 @@ pub struct PlanArgs {
     pub dry_run: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: PlanFormat,
+    /// Write the HTML report even for a safe plan (it is always written for any other).
+    #[arg(long)]
+    pub report: bool,
+    /// Receipt width in columns (default: the terminal's, or COLUMNS; at least 60, at most 100 used).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(20..))]
+    pub width: Option<u16>,
     /// PostgreSQL major version to plan for.
     #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u32).range(i64::from(PgVersion::MIN)..=i64::from(PgVersion::MAX)))]
     pub pg_version: u32,
@@ -377,14 +394,16 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         Err(PlanFailure::Detect(e)) => return Err(detect_error(e, "\n  (nothing written)")),
     };
 
-    let style = Style {
-        color: terminal && std::env::var_os("NO_COLOR").is_none() && matches!(args.format, Format::Text),
+    let mut style = Style {
+        color: terminal && std::env::var_os("NO_COLOR").is_none() && args.format == PlanFormat::Text,
         ascii: args.ascii || !utf8_locale(),
+        width: receipt_width(args.width, terminal),
+        link: None,
     };
     let mut info = RunInfo { dry_run: args.dry_run, report: None };
-    let full = report::receipt(&outcome, &style, &info);
     let mut report_file: Option<GeneratedFile> = None;
-    if full.is_none() {
+    // A report for every plan that is not safe, for any with --report, and whenever the receipt overflows.
+    if args.report || outcome.plan.risk != Risk::Safe || !report::receipt_fits(&outcome, &style, &info) {
         let slug = outcome.plan.steps.first().map_or("plan", |s| s.slug.as_str());
         let mut path = format!(".zdm/reports/{now}_{slug}.html");
         let mut n = 1;
@@ -392,7 +411,12 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
             n += 1;
             path = format!(".zdm/reports/{now}_{slug}_{n}.html");
         }
-        info.report = Some(if args.dry_run { format!("{path} (not written: dry run)") } else { path.clone() });
+        // Shown relative to the current directory (or absolute when --dir is), not to --dir.
+        let shown = if args.dir == Path::new(".") { path.clone() } else { args.dir.join(&path).display().to_string() };
+        info.report = Some(if args.dry_run { format!("{shown} (not written: dry run)") } else { shown });
+        if terminal && !args.dry_run && std::env::var("TERM").is_ok_and(|t| t != "dumb") {
+            style.link = std::fs::canonicalize(&args.dir).ok().map(|d| format!("file://{}", d.join(&path).display()));
+        }
         // A dry run writes no report, so it is not rendered either.
         if !args.dry_run {
             report_file = Some(GeneratedFile::new(path, mask_secrets(&report::html_report(&outcome, &info, &human_now))));
@@ -404,7 +428,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         write::write_all(&args.dir, &all)?;
     }
     let text = match args.format {
-        Format::Json => {
+        PlanFormat::Json => {
             let mut json = report::json_report(&outcome, &info);
             if let Some(list) = json.get_mut("warnings").and_then(|w| w.as_array_mut()) {
                 let read = read_warnings.iter().map(|w| serde_json::json!({"path": w.path, "message": mask_secrets(&w.message)}));
@@ -412,7 +436,8 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
             }
             serde_json::to_string_pretty(&json)? + "\n"
         }
-        Format::Text => full.unwrap_or_else(|| report::receipt(&outcome, &style, &info).unwrap_or_default()),
+        PlanFormat::Markdown => report::markdown(&outcome, &info),
+        PlanFormat::Text => report::receipt(&outcome, &style, &info),
     };
     emit(&mask_secrets(&text))
 }
@@ -421,6 +446,13 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
 pub fn warn(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{}", mask_secrets(text));
+}
+
+/// `--width`, else `COLUMNS`, else the terminal's width, else 100 (the receipt clamps to 60–100).
+fn receipt_width(flag: Option<u16>, terminal: bool) -> usize {
+    let env = std::env::var("COLUMNS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&c| c > 0);
+    let tty = || terminal.then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))).flatten();
+    flag.map(usize::from).or(env).or_else(tty).unwrap_or(report::MAX_WIDTH)
 }
 
 fn utf8_locale() -> bool {

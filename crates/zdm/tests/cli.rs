@@ -17,6 +17,7 @@ fn zdm(project: &Project, args: &[&str], stdin: Option<&str>) -> Output {
         .arg(&project.0)
         .env("NO_COLOR", "1")
         .env("LANG", "C.UTF-8")
+        .env_remove("COLUMNS")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -43,12 +44,40 @@ fn plan_writes_the_files_and_prints_a_short_receipt() {
     assert!(receipt.starts_with("┌─ Migration: rename users.name → users.full_name"));
     assert!(receipt.contains("Deployment Sequence") && receipt.contains("Rollback") && receipt.contains("Pre-Deploy Checklist"));
     let files = p.listing();
-    assert_eq!(files.len(), 1 + 6, "{files:?}");
+    assert_eq!(files.len(), 1 + 6 + 1, "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("_expand_users_full_name.sql")));
-    // A second run continues the numbering: it never overwrites.
+    // A plan that is not safe gets its report, named on the receipt's last line.
+    let report = files.iter().find(|f| f.starts_with(".zdm/reports/")).expect("a report");
+    let last = receipt.lines().last().unwrap();
+    assert!(last.starts_with("Report: /") && last.ends_with(report.as_str()), "absolute with an absolute --dir: {last}");
+    // A second run continues the numbering: it never overwrites. A safe plan writes no report…
     let again = zdm(&p, &["ALTER TABLE users ADD COLUMN nickname text"], None);
     assert!(again.status.success());
-    assert_eq!(p.listing().len(), 8);
+    assert_eq!(p.listing().len(), 9);
+    assert!(!text(&again.stdout).contains("Report:"), "{}", text(&again.stdout));
+    // …unless asked for.
+    let asked = zdm(&p, &["--report", "ALTER TABLE users ADD COLUMN nickname2 text"], None);
+    assert!(asked.status.success());
+    assert_eq!(p.listing().len(), 11);
+    let last = text(&asked.stdout).lines().last().unwrap().to_string();
+    assert!(last.contains("/.zdm/reports/") && last.ends_with(".html"), "{last}");
+    // Relative to the current directory when --dir is relative; --width and --format markdown.
+    let rel = Command::new(env!("CARGO_BIN_EXE_zdm"))
+        .current_dir(p.0.parent().unwrap())
+        .args(["plan", "--dry-run", "--width", "60", "--dir"])
+        .arg(p.0.file_name().unwrap())
+        .arg("ALTER TABLE users ALTER COLUMN email SET NOT NULL")
+        .env("NO_COLOR", "1")
+        .env("LANG", "C.UTF-8")
+        .output()
+        .unwrap();
+    let rel = text(&rel.stdout);
+    let name = p.0.file_name().unwrap().to_str().unwrap();
+    assert!(rel.lines().last().unwrap().starts_with(&format!("{name}/.zdm/reports/")), "{rel}");
+    assert!(rel.lines().all(|l| zdm_core::report::visible_width(l) <= 60 || l.starts_with(name)), "{rel}");
+    let md = zdm(&p, &["--dry-run", "--format", "markdown", "ALTER TABLE users ALTER COLUMN email SET NOT NULL"], None);
+    let md = text(&md.stdout);
+    assert!(md.starts_with("### ▲ RISKY") && md.contains("| # | Step | Lock | Duration | Rollback |") && md.contains("<details>"), "{md}");
 }
 
 #[test]
@@ -131,7 +160,7 @@ fn a_project_without_migrations_gets_a_migrations_dir_and_the_files_run() {
     let out = zdm(&p, &["ALTER TABLE users ALTER COLUMN email SET NOT NULL"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("no schema found"));
-    let files = p.listing();
+    let files: Vec<String> = p.listing().into_iter().filter(|f| !f.starts_with(".zdm/reports/")).collect();
     assert_eq!(files.len(), 3);
     assert!(files.iter().all(|f| f.starts_with("migrations/")), "{files:?}");
 
@@ -178,7 +207,9 @@ fn a_naive_migration_in_the_project_is_planned_not_replayed() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let receipt = text(&out.stdout);
     assert!(receipt.contains("rename users.name → users.full_name"), "{receipt}");
-    assert!(receipt.contains("is the migration being planned: delete it"), "{receipt}");
+    let report = p.listing().into_iter().find(|f| f.starts_with(".zdm/reports/")).expect("a report");
+    let html = fs::read_to_string(p.0.join(report)).unwrap();
+    assert!(html.contains("is the migration being planned: delete it"), "the note is in the report");
     assert!(p.listing().iter().any(|f| f.ends_with("_contract_users_name.sql")));
 }
 

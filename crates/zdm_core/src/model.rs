@@ -581,6 +581,20 @@ pub struct TableStats {
     pub bytes: u64,
 }
 
+/// `1234567` → `1,234,567`.
+#[must_use]
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A generated file: where it goes and what it holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GeneratedFile {

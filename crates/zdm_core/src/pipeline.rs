@@ -54,6 +54,8 @@ pub struct Outcome {
     pub plan: Plan,
     /// Files to write, all or none.
     pub files: Vec<GeneratedFile>,
+    /// The settings planned with (table statistics included).
+    pub config: PlanConfig,
 }
 
 /// Why a plan could not be made.
@@ -88,6 +90,7 @@ impl std::error::Error for Error {}
 /// See [`Error`].
 pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
     let pg = input.config.pg;
+    let config = input.config.clone();
     let statements = sql::parse(input.change).map_err(Error::Syntax)?;
     let tools::Detected { tool, detection, others: other_tools } = tools::detect(input.files, &input.choice).map_err(Error::Detect)?;
     let (planned, sources): (Vec<_>, Vec<_>) =
@@ -148,7 +151,7 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         let engine = o.engine.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
         plan.notes.push(format!("not used: {} in {dir}{engine}{more}; see zdm detect", o.tool));
     }
-    Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files })
+    Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files, config })
 }
 
 /// Moves an error's position from the start of its statement to the name it is about: the first name

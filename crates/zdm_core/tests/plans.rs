@@ -27,13 +27,10 @@ fn plan_with(setup: &str, change: &str, pg: u32) -> Result<Outcome, pipeline::Er
 
 /// The receipt, then every file: what a user sees and what lands in their repo.
 fn rendered(out: &Outcome) -> String {
-    let style = Style { color: false, ascii: false };
-    let mut info = RunInfo::default();
-    let receipt = report::receipt(out, &style, &info).unwrap_or_else(|| {
-        info.report = Some(".zdm/reports/report.html".into());
-        report::receipt(out, &style, &info).expect("the short form always renders")
-    });
-    assert_receipt_fits(&receipt);
+    let style = Style::default();
+    let info = RunInfo { dry_run: false, report: Some(".zdm/reports/report.html".into()) };
+    let receipt = report::receipt(out, &style, &info);
+    assert_receipt_fits(&receipt, 100);
     let mut text = receipt;
     for f in &out.files {
         text.push_str(&format!("\n===== {} =====\n{}", f.path, f.contents));
@@ -41,83 +38,295 @@ fn rendered(out: &Outcome) -> String {
     text
 }
 
-fn assert_receipt_fits(receipt: &str) {
+fn assert_receipt_fits(receipt: &str, width: usize) {
     assert!(receipt.lines().count() <= RECEIPT_MAX_LINES, "receipt has {} lines:\n{receipt}", receipt.lines().count());
     for line in receipt.lines() {
-        assert!(line.chars().count() <= 100, "line over 100 columns: {line}");
+        assert!(report::visible_width(line) <= width, "line over {width} columns: {line}");
+        assert!(!line.ends_with('…'), "a cut line: {line}");
     }
 }
 
+/// The catalogue of representative changes: (name, project history, change, PostgreSQL version).
+fn catalogue() -> Vec<(&'static str, String, &'static str, u32)> {
+    vec![
+        ("add_nullable_column", SETUP.to_string(), "ALTER TABLE users ADD COLUMN nickname text", 15),
+        ("add_column_constant_default", SETUP.to_string(), "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true", 15),
+        ("add_column_default_pg11", SETUP.to_string(), "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true", 11),
+        (
+            "add_column_volatile_default",
+            SETUP.to_string(),
+            "ALTER TABLE users ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid()",
+            15,
+        ),
+        (
+            "add_column_required_with_update",
+            SETUP.to_string(),
+            "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;\nUPDATE users SET tenant_id = id % 7 + 1;",
+            15,
+        ),
+        ("create_index", SETUP.to_string(), "CREATE INDEX ON users (email)", 15),
+        ("drop_index", SETUP.to_string(), "DROP INDEX users_score_idx", 15),
+        ("drop_column", SETUP.to_string(), "ALTER TABLE users DROP COLUMN email", 15),
+        ("drop_table", SETUP.to_string(), "DROP TABLE audit_log", 15),
+        ("rename_column", SETUP.to_string(), "ALTER TABLE users RENAME COLUMN name TO full_name", 15),
+        (
+            "rename_primary_key_carries_key_sequence_and_references",
+            format!("{SETUP}\nALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);"),
+            "ALTER TABLE users RENAME COLUMN id TO user_id",
+            15,
+        ),
+        ("rename_column_no_schema", String::new(), "ALTER TABLE users RENAME COLUMN name TO full_name", 15),
+        ("change_column_type", SETUP.to_string(), "ALTER TABLE users ALTER COLUMN score TYPE bigint", 15),
+        ("change_column_type_using", SETUP.to_string(), "ALTER TABLE users ALTER COLUMN code TYPE integer USING code::integer", 15),
+        ("set_not_null", SETUP.to_string(), "ALTER TABLE users ALTER COLUMN email SET NOT NULL", 15),
+        ("set_not_null_pg11", SETUP.to_string(), "ALTER TABLE users ALTER COLUMN email SET NOT NULL", 11),
+        ("set_not_null_pg18", SETUP.to_string(), "ALTER TABLE users ALTER COLUMN email SET NOT NULL", 18),
+        (
+            "foreign_key",
+            SETUP.to_string(),
+            "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)",
+            15,
+        ),
+        ("check_constraint", SETUP.to_string(), "ALTER TABLE users ADD CHECK (score >= 0)", 15),
+        ("unique_constraint", SETUP.to_string(), "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)", 15),
+        ("primary_key", SETUP.to_string(), "ALTER TABLE events ADD PRIMARY KEY (id)", 15),
+        ("large_update", SETUP.to_string(), "UPDATE users SET email = lower(email) WHERE email IS NOT NULL", 15),
+        (
+            "several_safe_statements",
+            SETUP.to_string(),
+            "CREATE TABLE teams (id bigserial PRIMARY KEY, name text NOT NULL);\nCREATE INDEX ON teams (name);\nALTER TABLE users ADD COLUMN team_id bigint;",
+            15,
+        ),
+        ("unknown_statement", SETUP.to_string(), "ALTER TABLE users CLUSTER ON users_pkey", 15),
+        ("set_logged", SETUP.to_string(), "ALTER TABLE users SET LOGGED", 15),
+        ("rename_table", SETUP.to_string(), "ALTER TABLE audit_log RENAME TO audit_events", 15),
+        ("add_serial_column", SETUP.to_string(), "ALTER TABLE users ADD COLUMN seq bigserial", 15),
+        ("add_identity_column", SETUP.to_string(), "ALTER TABLE users ADD COLUMN ident bigint GENERATED ALWAYS AS IDENTITY", 15),
+    ]
+}
+
+fn catalogue_case(name: &str) -> Outcome {
+    let (_, setup, change, pg) = catalogue().into_iter().find(|c| c.0 == name).expect("a catalogue case");
+    plan_with(&setup, change, pg).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 macro_rules! case {
-    ($name:ident, $change:expr) => {
-        case!($name, SETUP, $change, 15);
-    };
-    ($name:ident, $setup:expr, $change:expr, $pg:expr) => {
-        #[test]
-        fn $name() {
-            let out = plan_with($setup, $change, $pg).unwrap_or_else(|e| panic!("{e}"));
-            insta::assert_snapshot!(stringify!($name), rendered(&out));
-        }
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                insta::assert_snapshot!(stringify!($name), rendered(&catalogue_case(stringify!($name))));
+            }
+        )*
     };
 }
 
-case!(add_nullable_column, "ALTER TABLE users ADD COLUMN nickname text");
-case!(add_column_constant_default, "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true");
-case!(add_column_default_pg11, SETUP, "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true", 11);
-case!(add_column_volatile_default, "ALTER TABLE users ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid()");
-case!(add_column_required_with_update, "ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;\nUPDATE users SET tenant_id = id % 7 + 1;");
-case!(create_index, "CREATE INDEX ON users (email)");
-case!(drop_index, "DROP INDEX users_score_idx");
-case!(drop_column, "ALTER TABLE users DROP COLUMN email");
-case!(drop_table, "DROP TABLE audit_log");
-case!(rename_column, "ALTER TABLE users RENAME COLUMN name TO full_name");
 case!(
+    add_nullable_column,
+    add_column_constant_default,
+    add_column_default_pg11,
+    add_column_volatile_default,
+    add_column_required_with_update,
+    create_index,
+    drop_index,
+    drop_column,
+    drop_table,
+    rename_column,
     rename_primary_key_carries_key_sequence_and_references,
-    &format!("{SETUP}\nALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id);"),
-    "ALTER TABLE users RENAME COLUMN id TO user_id",
-    15
-);
-case!(rename_column_no_schema, "", "ALTER TABLE users RENAME COLUMN name TO full_name", 15);
-case!(change_column_type, "ALTER TABLE users ALTER COLUMN score TYPE bigint");
-case!(change_column_type_using, "ALTER TABLE users ALTER COLUMN code TYPE integer USING code::integer");
-case!(set_not_null, "ALTER TABLE users ALTER COLUMN email SET NOT NULL");
-case!(set_not_null_pg11, SETUP, "ALTER TABLE users ALTER COLUMN email SET NOT NULL", 11);
-case!(set_not_null_pg18, SETUP, "ALTER TABLE users ALTER COLUMN email SET NOT NULL", 18);
-case!(foreign_key, "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id)");
-case!(check_constraint, "ALTER TABLE users ADD CHECK (score >= 0)");
-case!(unique_constraint, "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)");
-case!(primary_key, "ALTER TABLE events ADD PRIMARY KEY (id)");
-case!(large_update, "UPDATE users SET email = lower(email) WHERE email IS NOT NULL");
-case!(
+    rename_column_no_schema,
+    change_column_type,
+    change_column_type_using,
+    set_not_null,
+    set_not_null_pg11,
+    set_not_null_pg18,
+    foreign_key,
+    check_constraint,
+    unique_constraint,
+    primary_key,
+    large_update,
     several_safe_statements,
-    "CREATE TABLE teams (id bigserial PRIMARY KEY, name text NOT NULL);\nCREATE INDEX ON teams (name);\nALTER TABLE users ADD COLUMN team_id bigint;"
+    unknown_statement,
+    set_logged,
+    rename_table,
+    add_serial_column,
+    add_identity_column
 );
-case!(unknown_statement, "ALTER TABLE users CLUSTER ON users_pkey");
-case!(set_logged, "ALTER TABLE users SET LOGGED");
-case!(rename_table, "ALTER TABLE audit_log RENAME TO audit_events");
-case!(add_serial_column, "ALTER TABLE users ADD COLUMN seq bigserial");
-case!(add_identity_column, "ALTER TABLE users ADD COLUMN ident bigint GENERATED ALWAYS AS IDENTITY");
 
 #[test]
-fn a_change_too_big_for_40_lines_gets_the_short_form() {
+fn a_change_too_big_for_40_lines_gets_the_short_form_with_the_deploy_shape() {
     let change: String = (0..12).map(|i| format!("CREATE INDEX ON users (email, score, id) WHERE score > {i};\n")).collect();
     let out = plan_with(SETUP, &change, 15).unwrap();
     let style = Style::default();
-    assert!(report::receipt(&out, &style, &RunInfo::default()).is_none(), "12 concurrent index steps do not fit");
+    assert!(report::full_receipt(&out, &style, &RunInfo::default()).is_none(), "12 concurrent index steps do not fit");
+    assert!(!report::receipt_fits(&out, &style, &RunInfo::default()));
     let info = RunInfo { dry_run: false, report: Some(".zdm/reports/x.html".into()) };
-    let short = report::receipt(&out, &style, &info).unwrap();
-    assert_receipt_fits(&short);
-    assert!(short.contains("Top Findings") && short.contains(".zdm/reports/x.html"));
+    let short = report::receipt(&out, &style, &info);
+    assert_receipt_fits(&short, 100);
+    assert!(short.contains("Top Findings") && short.trim_end().ends_with("Report: .zdm/reports/x.html"));
     insta::assert_snapshot!("short_form", short);
+    // An expand-contract plan that overflows keeps its deploy shape in three lines.
+    let wide: String = (0..6).map(|i| format!("CREATE INDEX ON users (email, score, id) WHERE score > {i};\n")).collect::<String>()
+        + "ALTER TABLE users RENAME COLUMN name TO full_name;";
+    let out = plan_with(SETUP, &wide, 15).unwrap();
+    let short = report::receipt(&out, &Style { width: 60, ..Style::default() }, &info);
+    assert_receipt_fits(&short, 60);
+    assert!(short.contains("→ code deploy ("), "{short}");
+    insta::assert_snapshot!("short_form_expand_contract_60", short);
 }
 
 #[test]
 fn ascii_receipts_are_pure_ascii() {
     let out = plan_with(SETUP, "ALTER TABLE users RENAME COLUMN name TO full_name", 15).unwrap();
-    let receipt = report::receipt(&out, &Style { color: false, ascii: true }, &RunInfo::default()).unwrap();
+    let receipt = report::receipt(&out, &Style { ascii: true, ..Style::default() }, &RunInfo::default());
     assert!(receipt.is_ascii(), "{receipt}");
     assert!(receipt.starts_with("+- Migration: rename users.name -> users.full_name"));
     assert!(receipt.contains("! RISKY"));
+}
+
+/// The receipt at a terminal width, for the width snapshots.
+fn at_width(out: &Outcome, width: usize) -> String {
+    let info = RunInfo { dry_run: false, report: Some(".zdm/reports/20261125140000_expand_users_full_name.html".into()) };
+    let receipt = report::receipt(out, &Style { width, ..Style::default() }, &info);
+    assert_receipt_fits(&receipt, width.min(report::MAX_WIDTH));
+    receipt
+}
+
+#[test]
+fn receipts_at_60_80_and_120_columns() {
+    for name in ["rename_column", "change_column_type", "unknown_statement", "set_not_null"] {
+        let out = catalogue_case(name);
+        for width in [60, 80, 120] {
+            insta::assert_snapshot!(format!("width_{width}_{name}"), at_width(&out, width));
+        }
+    }
+}
+
+#[test]
+fn wide_characters_keep_the_box_aligned() {
+    let setup = format!("{SETUP}\nCREATE TABLE \"用户资料\" (id bigint PRIMARY KEY, \"名字\" text);");
+    let out = plan_with(&setup, "ALTER TABLE \"用户资料\" RENAME COLUMN \"名字\" TO \"全名\"", 15).unwrap();
+    let receipt = at_width(&out, 60);
+    let boxed: Vec<&str> =
+        receipt.lines().take_while(|l| !l.starts_with('└')).chain(receipt.lines().find(|l| l.starts_with('└'))).collect();
+    let widths: Vec<usize> = boxed.iter().map(|l| report::visible_width(l)).collect();
+    assert!(widths.windows(2).all(|w| w[0] == w[1]), "box lines differ in display width {widths:?}:\n{receipt}");
+    insta::assert_snapshot!("width_60_cjk", receipt);
+}
+
+#[test]
+fn markdown_for_pull_requests() {
+    let out = catalogue_case("rename_column");
+    let info = RunInfo { dry_run: false, report: Some(".zdm/reports/20261125140000_expand_users_full_name.html".into()) };
+    let md = report::markdown(&out, &info);
+    assert_eq!(md.matches("<details>").count(), out.files.len(), "one collapsed SQL block per file");
+    insta::assert_snapshot!("markdown_rename_column", md);
+    insta::assert_snapshot!("markdown_unknown_statement", report::markdown(&catalogue_case("unknown_statement"), &RunInfo::default()));
+}
+
+/// Every count the receipt, the JSON and the HTML show is the same number, in every catalogue case.
+#[test]
+fn counts_agree_in_receipt_json_and_html() {
+    for (name, setup, change, pg) in catalogue() {
+        let out = plan_with(&setup, change, pg).unwrap();
+        let info = RunInfo { dry_run: false, report: Some("r.html".into()) };
+        let receipt = report::receipt(&out, &Style::default(), &info);
+        let json = report::json_report(&out, &info);
+        let html = report::html_report(&out, &info, "now");
+        let steps = out.plan.steps.len();
+        let code = out.plan.steps.iter().filter(|s| s.phase == zdm_core::plan::Phase::Code).count();
+        let files = steps - code;
+        assert!(receipt.contains(&format!("Steps: {steps} ")), "{name}: receipt steps\n{receipt}");
+        let deploy_word = |n: usize| format!("{n} code deploy{}", if n == 1 { "" } else { "s" });
+        if code > 0 {
+            assert!(receipt.contains(&deploy_word(code)), "{name}: receipt deploys\n{receipt}");
+            assert!(out.plan.verdict.contains(&deploy_word(code)), "{name}: verdict {}", out.plan.verdict);
+        }
+        assert!(!receipt.contains("code deploys") || code > 1, "{name}: {receipt}");
+        assert_eq!(json["deploys"], code, "{name}");
+        assert_eq!(json["counts"]["steps"], steps, "{name}");
+        assert_eq!(json["counts"]["files"], files, "{name}");
+        assert_eq!(json["steps"].as_array().unwrap().len(), steps, "{name}");
+        for (id, n) in [("count-steps", steps), ("count-files", files), ("count-deploys", code)] {
+            assert!(html.contains(&format!("<span id=\"{id}\">{n}</span>")), "{name}: html {id} = {n}");
+        }
+        assert_eq!(html.matches("<section class=\"step").count(), steps, "{name}: html steps");
+        assert_eq!(html.matches("class=\"step lk-").count(), steps, "{name}: timeline blocks");
+        // The deploy checklist line names only steps after the code deploy.
+        for line in json["checklist"].as_array().unwrap().iter().filter_map(|c| c.as_str()) {
+            assert!(!line.contains('`'), "{name}: raw backticks in {line}");
+            if let Some((listed, code_step)) = line.split_once(" only after every instance runs the code of step ") {
+                let code_step: usize = code_step.parse().unwrap();
+                let listed = listed.trim_start_matches("Steps ").trim_start_matches("Step ");
+                assert!(listed.split(", ").all(|n| n.parse::<usize>().unwrap() > code_step), "{name}: {line}");
+            }
+        }
+        // Mark rules: never ✔ beside a lock that blocks; an unknown statement has an unknown lock.
+        for s in json["steps"].as_array().unwrap() {
+            if s["mark"] == "safe" {
+                assert!(
+                    matches!(s["lock"].as_str(), Some("no table lock" | "ROW EXCLUSIVE" | "ROW SHARE" | "ACCESS SHARE")),
+                    "{name}: ✔ beside {}",
+                    s["lock"]
+                );
+            }
+            if s["estimate"]["work"] != "brief" {
+                assert!(!s["estimate"]["text"].as_str().unwrap().starts_with("brief"), "{name}: {s}");
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_statements_and_manual_rollbacks_say_so() {
+    let out = catalogue_case("unknown_statement");
+    let receipt = report::receipt(&out, &Style::default(), &RunInfo::default());
+    assert!(receipt.contains("lock unknown, unknown · duration unknown"), "{receipt}");
+    assert!(!receipt.contains("? ACCESS EXCLUSIVE"), "{receipt}");
+    assert!(receipt.contains("? manual") || !out.plan.steps[0].down.contains("cannot be undone"), "{receipt}");
+    let out = plan_with(SETUP, "ALTER TABLE users DROP COLUMN email", 15).unwrap();
+    let json = report::json_report(&out, &RunInfo::default());
+    for s in json["steps"].as_array().unwrap() {
+        if s["down"].as_str().unwrap().contains("cannot be undone") {
+            assert_eq!(s["rollback_mark"], "manual", "{s}");
+        }
+    }
+}
+
+fn plan_known(setup: &str, change: &str) -> Outcome {
+    let mut config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
+    config.stats.insert("users".into(), zdm_core::model::TableStats { rows: 2_000_000, bytes: 0 });
+    pipeline::run(pipeline::Input::new(change, &project(setup), config, "20261125140000")).unwrap()
+}
+
+#[test]
+fn durations_come_from_rows_when_known() {
+    let change = "ALTER TABLE users ALTER COLUMN score TYPE bigint";
+    let unknown = plan_with(SETUP, change, 15).unwrap();
+    let json = report::json_report(&unknown, &RunInfo::default());
+    let backfill = json["steps"].as_array().unwrap().iter().find(|s| s["phase"] == "backfill").unwrap().clone();
+    assert_eq!(backfill["estimate"]["text"], "scales with rows (size unknown)");
+    let mut config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
+    config.stats.insert("users".into(), zdm_core::model::TableStats { rows: 2_000_000, bytes: 0 });
+    let files = project(SETUP);
+    let known = pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap();
+    let json = report::json_report(&known, &RunInfo::default());
+    let steps = json["steps"].as_array().unwrap();
+    let backfill = steps.iter().find(|s| s["estimate"]["work"] == "backfill").unwrap();
+    assert_eq!(backfill["estimate"]["rows"], 2_000_000);
+    let rate = zdm_core::report::estimate::rates::BACKFILL;
+    let (lo, hi) = (backfill["estimate"]["seconds_low"].as_f64().unwrap(), backfill["estimate"]["seconds_high"].as_f64().unwrap());
+    assert!((lo - 1_000_000.0 / rate).abs() < 1e-6 && (hi - 4_000_000.0 / rate).abs() < 1e-6, "{lo} {hi}");
+    let text = backfill["estimate"]["text"].as_str().unwrap();
+    assert!(text.contains("2,000,000 rows at ~56k rows/s"), "{text}");
+    let validate = steps.iter().find(|s| s["estimate"]["work"] == "validatescan").unwrap();
+    assert!(validate["estimate"]["text"].as_str().unwrap().contains("2,000,000 rows"), "{validate}");
+    let md = report::markdown(&known, &RunInfo::default());
+    assert!(md.contains("2,000,000 rows at ~56k rows/s"), "{md}");
+    let html = report::html_report(&known, &RunInfo::default(), "now");
+    assert!(html.contains("users: 2,000,000 rows") && html.contains("2,000,000 rows at ~56k rows"));
+    let receipt = report::receipt(&plan_known(SETUP, "CREATE INDEX ON users (email)"), &Style::default(), &RunInfo::default());
+    assert!(receipt.contains("2,000,000 rows at ~560k rows/s"), "{receipt}");
+    insta::assert_snapshot!("durations_with_rows", receipt);
 }
 
 #[test]

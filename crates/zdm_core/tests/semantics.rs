@@ -23,8 +23,8 @@ fn plan(setup: &str, change: &str) -> Outcome {
 }
 
 fn rendered(out: &Outcome) -> String {
-    let style = Style { color: false, ascii: false };
-    let mut text = report::receipt(out, &style, &RunInfo::default()).expect("fits");
+    let style = Style::default();
+    let mut text = report::receipt(out, &style, &RunInfo::default());
     for line in text.lines() {
         assert!(line.chars().count() <= 100, "line over 100 columns: {line}");
     }

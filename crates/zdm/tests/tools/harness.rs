@@ -102,11 +102,13 @@ impl Fixture {
             .env("ZDM_NOW", NOW)
             .env("NO_COLOR", "1")
             .env("LC_ALL", "C.UTF-8")
+            .env_remove("COLUMNS")
             .output()
             .expect("zdm runs");
         Run {
             code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            // The report's path is shown under --dir, a temporary directory: named the same every run.
+            stdout: String::from_utf8_lossy(&out.stdout).replace(&self.dir.display().to_string(), "<project>"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }

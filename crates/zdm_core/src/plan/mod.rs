@@ -791,7 +791,7 @@ fn verdict(risk: Risk, findings: &[Finding], steps: &[Step], deploys: usize) -> 
     let files = steps.iter().filter(|s| s.phase != Phase::Code).count();
     let mut spread = match deploys {
         0 => format!("{} file{}", files, if files == 1 { "" } else { "s" }),
-        n => format!("{} steps, {} deploys", steps.len(), n + 1),
+        n => format!("{} steps, {n} code deploy{}", steps.len(), if n == 1 { "" } else { "s" }),
     };
     if steps.iter().any(|s| s.up.contains("CREATE TRIGGER zdm_sync_")) {
         spread.push_str(", no lost writes");
@@ -817,6 +817,7 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         "Backup verified and tested".to_string(),
         "Tested against a copy of production data, not just a few rows".to_string(),
         "Not deploying during the peak traffic window".to_string(),
+        "Connection pool size confirmed: the migration won't starve app connections".to_string(),
     ];
     out.extend(rerun_lines(steps, config));
     let outside: Vec<String> = steps.iter().filter(|s| !s.transaction && s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
@@ -837,11 +838,12 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
             out.push(format!("Right after step {}: recycle {who}", s.n));
         }
     }
-    let contracts: Vec<String> = steps.iter().filter(|s| s.phase == Phase::Contract).map(|s| s.n.to_string()).collect();
-    if let Some(code) = steps.iter().find(|s| s.phase == Phase::Code)
-        && !contracts.is_empty()
-    {
-        out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&contracts), contracts.join(", "), code.n));
+    // Every step after a code deploy waits for that deploy to reach every instance.
+    for (i, code) in steps.iter().enumerate().filter(|(_, s)| s.phase == Phase::Code) {
+        let after: Vec<String> = steps[i + 1..].iter().take_while(|s| s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
+        if !after.is_empty() {
+            out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&after), after.join(", "), code.n));
+        }
     }
     out
 }
@@ -855,11 +857,11 @@ fn rerun_lines(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         config.lock_timeout.clone()
     };
     if files().all(|s| s.transaction) {
-        return vec![format!("On `lock timeout` ({timeout}): nothing changed; rerun the same step")];
+        return vec![format!("On a lock timeout ({timeout}): nothing changed; rerun the same step")];
     }
     let mut out = Vec::new();
     if files().any(|s| s.transaction) {
-        out.push(format!("On `lock timeout` ({timeout}) in a transactional step: nothing changed; rerun it"));
+        out.push(format!("On a lock timeout ({timeout}) in a transactional step: nothing changed; rerun it"));
     }
     let numbers = |resumable: bool| -> Vec<String> {
         files()

@@ -109,15 +109,7 @@ fn slugify(s: &str) -> String {
 
 /// `5000` → `5,000`.
 fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::model::thousands(u64::from(n))
 }
 
 fn stmt(s: String) -> String {

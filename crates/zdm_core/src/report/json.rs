@@ -17,6 +17,7 @@ pub fn json_report(outcome: &Outcome, info: &RunInfo) -> Value {
 
 fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
     let plan = &outcome.plan;
+    let summary = super::summary::Summary::of(outcome);
     let operations: Vec<Value> = outcome
         .analysis
         .ops
@@ -36,10 +37,12 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
             })
         })
         .collect();
-    let steps: Vec<Value> = plan
-        .steps
+    let steps: Vec<Value> = summary
+        .rows
         .iter()
-        .map(|s| {
+        .map(|r| {
+            let s = &r.step;
+            let (_, loss) = r.loss.mark();
             json!({
                 "n": s.n,
                 "phase": s.phase,
@@ -50,19 +53,32 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
                 "down": s.down,
                 "down_transaction": s.down_transaction,
                 "reconnect": s.reconnect,
-                "lock": s.lock.name(),
+                "lock": r.lock,
+                "lock_held": r.hold,
+                "mark": r.mark,
                 "duration": s.duration,
+                "estimate": {
+                    "text": r.estimate.text,
+                    "work": format!("{:?}", r.estimate.work).to_lowercase(),
+                    "table": r.table,
+                    "rows": r.estimate.rows,
+                    "rows_per_second": r.estimate.rate,
+                    "seconds_low": r.estimate.seconds.map(|s| s.0),
+                    "seconds_high": r.estimate.seconds.map(|s| s.1),
+                },
                 "rollback": s.rollback,
                 "rollback_data_loss": s.rollback_data_loss,
                 "code_changes": s.code_changes,
                 "orm_changes": s.orm_changes,
+                "rollback_mark": loss,
             })
         })
         .collect();
-    let findings: Vec<Value> = plan
+    let findings: Vec<Value> = summary
         .findings
         .iter()
-        .map(|f| {
+        .map(|ff| {
+            let f = &ff.finding;
             let meta = rules::meta_of(f);
             json!({
                 "rule": f.rule,
@@ -75,6 +91,8 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
                 "breaks_app": meta.breaks_app,
                 "line": f.pos.line,
                 "column": f.pos.col,
+                "at": ff.at,
+                "needs_action": ff.action,
                 "suppressed": f.suppressed,
             })
         })
@@ -103,7 +121,9 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         "verdict": plan.verdict,
         "risk": plan.risk,
         "type": plan.kind.label(),
-        "deploys": plan.deploys,
+        "deploys": summary.code_deploys,
+        "counts": {"steps": summary.steps, "files": summary.files, "code_deploys": summary.code_deploys},
+        "shape": summary.shape,
         "operations": operations,
         "steps": steps,
         "files": outcome.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
@@ -112,6 +132,6 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         "findings": findings,
         "notes": plan.notes,
         "warnings": outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
-        "checklist": plan.checklist,
+        "checklist": summary.checklist,
     })
 }

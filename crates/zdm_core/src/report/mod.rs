@@ -2,15 +2,19 @@
 //! report, each returned as a `String`. Imports `model`, `plan`, `rules` (metadata only), `pipeline`.
 
 mod detect;
+pub mod estimate;
 mod html;
 mod json;
+mod markdown;
 mod receipt;
 mod rules;
+pub mod summary;
 
 pub use detect::{detect_json, detect_text};
 pub use html::html_report;
 pub use json::json_report;
-pub use receipt::{RECEIPT_MAX_LINES, receipt};
+pub use markdown::markdown;
+pub use receipt::{MAX_WIDTH, MIN_WIDTH, RECEIPT_MAX_LINES, full_receipt, receipt, receipt_fits, visible_width, wrap};
 pub use rules::{explain, rule_list, rules_markdown};
 
 use crate::model::Risk;
@@ -24,6 +28,10 @@ pub struct Style {
     pub color: bool,
     /// ASCII marks and box instead of Unicode.
     pub ascii: bool,
+    /// Terminal columns (clamped to 60–100; 0: 100).
+    pub width: usize,
+    /// `file://` URL of the report, when the terminal shows OSC 8 hyperlinks.
+    pub link: Option<String>,
 }
 
 /// Facts about the run that the core does not decide.

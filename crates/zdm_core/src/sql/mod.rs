@@ -273,8 +273,24 @@ fn first_word(sql: &str) -> String {
     sql.split_whitespace().next().unwrap_or("").to_uppercase()
 }
 
+/// The statement's first three words, keywords upper-cased and names as written (`ANALYZE users_stats`).
 fn first_words(sql: &str) -> String {
-    let words: Vec<String> = sql.split_whitespace().take(3).map(str::to_uppercase).collect();
+    let keywords: Vec<String> = pg_query::scan(sql)
+        .map(|r| {
+            r.tokens
+                .iter()
+                .filter(|t| t.keyword_kind != protobuf::KeywordKind::NoKeyword as i32)
+                .filter_map(|t| sql.get(usize::try_from(t.start).ok()?..usize::try_from(t.end).ok()?))
+                .map(str::to_lowercase)
+                .collect()
+        })
+        .unwrap_or_default();
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(3)
+        .enumerate()
+        .map(|(i, w)| if i == 0 || keywords.iter().any(|k| k == &w.to_lowercase()) { w.to_uppercase() } else { w.to_string() })
+        .collect();
     words.join(" ")
 }
 

@@ -89,6 +89,9 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
                 ops => ops,
                 steps => steps,
                 checklist => plan.checklist,
+                code_refs => plan.code_refs.iter().map(|r| context! {
+                    location => r.location(), col => r.col, table => r.table, column => r.column, kind => r.kind.word(), snippet => r.snippet,
+                }).collect::<Vec<_>>(),
                 deploys => plan.deploys,
                 dry_run => info.dry_run,
                 generated_at => generated_at,

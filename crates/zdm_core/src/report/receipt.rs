@@ -34,6 +34,9 @@ pub fn receipt(outcome: &Outcome, style: &Style, info: &RunInfo) -> Option<Strin
     for s in &plan.steps {
         if s.phase == Phase::Code {
             lines.push(format!(" {}. code deploy — {}", s.n, s.title));
+            if let Some(refs) = super::top_refs(plan) {
+                lines.push(format!("    code to update: {refs}"));
+            }
         } else {
             lines.push(format!(" {}. {}", s.n, step_target(s)));
             let m = paint(mark(s.risk, style.ascii).0, s.risk, style);

@@ -62,7 +62,13 @@ fn a_rename_of_a_referenced_column_lists_the_places() {
     assert!(refs.iter().any(|r| r["path"] == "app_code/lib/app/user.ex" && r["line"] == 5 && r["kind"] == "orm-field"));
     let g07 = json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "G07").expect("G07 flags the rename");
     assert!(g07["message"].as_str().unwrap().starts_with("users.name is still used by the code in 19 places: "), "{g07}");
-    assert!(json["checklist"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().starts_with("Update the 19 code references to users.name before step ")));
+    assert!(
+        json["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().starts_with("Update the 19 code references to users.name before step "))
+    );
 
     // --no-code-refs: nothing scanned, nothing flagged.
     let out = zdm(&p, &["--dry-run", "--no-code-refs", "--format", "json", "ALTER TABLE users RENAME COLUMN name TO full_name"]);
@@ -80,4 +86,19 @@ fn a_column_no_code_uses_is_not_flagged() {
     assert!(json["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "G07"));
     let refs = json["code_refs"].as_array().unwrap();
     assert!(!refs.is_empty() && refs.iter().all(|r| r["column"].is_null()), "only the table's references: {refs:#?}");
+}
+
+#[test]
+fn the_html_report_lists_every_reference() {
+    let p = project("refs-report");
+    let mut change = String::from("ALTER TABLE users RENAME COLUMN name TO full_name;\n");
+    change.extend((0..8).map(|i| format!("CREATE INDEX ON orders (total) WHERE total > {i};\n")));
+    let out = zdm(&p, &[&change]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = p.listing().into_iter().find(|f| f.starts_with(".zdm/reports/")).expect("report written");
+    let html = std::fs::read_to_string(p.0.join(report)).unwrap();
+    let section = &html[html.find("<h2>Code references</h2>").expect("own section")..];
+    // minijinja escapes `/` as `&#x2f;`.
+    assert!(section.contains("user.ex:5:12</code></td><td>users</td><td>name</td><td>orm-field"), "{section}");
+    assert_eq!(section.matches("</code></td><td>users</td>").count(), 19 + 18, "every reference to users, column and table ones");
 }

@@ -120,9 +120,7 @@ pub fn about<'a>(refs: &'a [CodeRef], table: &str, column: Option<&str>) -> Vec<
 /// `refs` best first (see [`about`]).
 pub fn ranked<'a>(refs: impl IntoIterator<Item = &'a CodeRef>) -> Vec<&'a CodeRef> {
     let mut out: Vec<&CodeRef> = refs.into_iter().collect();
-    out.sort_by(|a, b| {
-        (a.column.is_none(), a.kind, &a.path, a.line, a.col).cmp(&(b.column.is_none(), b.kind, &b.path, b.line, b.col))
-    });
+    out.sort_by(|a, b| (a.column.is_none(), a.kind, &a.path, a.line, a.col).cmp(&(b.column.is_none(), b.kind, &b.path, b.line, b.col)));
     out
 }
 
@@ -143,7 +141,8 @@ mod tests {
 
     #[test]
     fn touched_lists_tables_and_existing_columns() {
-        let t = touched("ALTER TABLE users RENAME COLUMN name TO full_name; ALTER TABLE users ADD COLUMN x int; DROP TABLE billing.invoices;");
+        let t =
+            touched("ALTER TABLE users RENAME COLUMN name TO full_name; ALTER TABLE users ADD COLUMN x int; DROP TABLE billing.invoices;");
         assert_eq!(t.len(), 2);
         assert_eq!((t[0].key.as_str(), t[0].columns.clone()), ("users", vec!["name".to_string()]));
         assert_eq!((t[1].key.as_str(), t[1].name.as_str()), ("billing.invoices", "invoices"));

@@ -85,8 +85,11 @@ fn columns_in(text: &str, span: Range<usize>, lexed: &Lexed, t: &RefTarget, bind
     for c in &t.columns {
         let col = regex::escape(c);
         let bind = binding.map(|b| format!(r"|\b{}\.({col})\b", regex::escape(b))).unwrap_or_default();
-        let re = Regex::new(&format!(r#"["'`](?:{}\.)?({col})["'`]|(?:^|[\s{{(,])({col})\s*:[^:]|(?:^|[^:\w]):({col})\b{bind}"#, regex::escape(&t.name)))
-            .expect("valid regex");
+        let re = Regex::new(&format!(
+            r#"["'`](?:{}\.)?({col})["'`]|(?:^|[\s{{(,])({col})\s*:[^:]|(?:^|[^:\w]):({col})\b{bind}"#,
+            regex::escape(&t.name)
+        ))
+        .expect("valid regex");
         for m in re.captures_iter(&text[span.clone()]) {
             let Some(g) = (1..=4).find_map(|i| m.get(i)) else { continue };
             let at = span.start + g.start();
@@ -111,7 +114,14 @@ mod tests {
     fn knex_chain_scopes_columns_to_the_statement() {
         let js = "const rows = await knex('users')\n  .select('id', 'name')\n  .where({ name: q });\n\nconst other = knex('orders').select('name');\n";
         let got = found("a.js", js);
-        assert_eq!(got, [(1, None, RefKind::QueryBuilder), (2, Some("name".into()), RefKind::QueryBuilder), (3, Some("name".into()), RefKind::QueryBuilder)]);
+        assert_eq!(
+            got,
+            [
+                (1, None, RefKind::QueryBuilder),
+                (2, Some("name".into()), RefKind::QueryBuilder),
+                (3, Some("name".into()), RefKind::QueryBuilder)
+            ]
+        );
     }
 
     #[test]

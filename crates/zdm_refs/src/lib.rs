@@ -44,7 +44,15 @@ impl<'a> Found<'a> {
             return;
         }
         let snippet = self.lines.snippet(line);
-        self.refs.push(CodeRef { path: self.path.to_string(), line, col, table: target.key.clone(), column: column.map(str::to_string), kind, snippet });
+        self.refs.push(CodeRef {
+            path: self.path.to_string(),
+            line,
+            col,
+            table: target.key.clone(),
+            column: column.map(str::to_string),
+            kind,
+            snippet,
+        });
     }
 }
 
@@ -108,7 +116,7 @@ pub struct Scan {
 /// Walks `root` in parallel (honouring `.gitignore`, skipping hidden, vendored and build directories,
 /// binary files and files over [`MAX_FILE_BYTES`]) and returns the references to `targets`. Paths in
 /// `exclude` (relative, `/`-separated: the migrations directory, schema dumps) and any directory named
-/// `migrations` or `migrate` are skipped: migration history is not code that runs.
+/// `migrations` or `migrate`, and schema dumps (`schema.sql`, `*structure.sql`) are skipped: migration history is not code that runs.
 #[must_use]
 pub fn scan(root: &Path, targets: &[RefTarget], exclude: &[String]) -> Scan {
     if targets.is_empty() {
@@ -131,7 +139,9 @@ pub fn scan(root: &Path, targets: &[RefTarget], exclude: &[String]) -> Scan {
         .max_filesize(Some(MAX_FILE_BYTES))
         .filter_entry(|e| {
             let name = e.file_name().to_string_lossy();
-            !(e.file_type().is_some_and(|t| t.is_dir()) && e.depth() > 0 && (SKIPPED_DIRS.contains(&&*name) || name == "migrations" || name == "migrate"))
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && e.depth() > 0
+                && (SKIPPED_DIRS.contains(&&*name) || name == "migrations" || name == "migrate"))
         })
         .build_parallel();
     walker.run(|| {
@@ -145,7 +155,8 @@ pub fn scan(root: &Path, targets: &[RefTarget], exclude: &[String]) -> Scan {
             }
             let Ok(rel) = entry.path().strip_prefix(root) else { return ignore::WalkState::Continue };
             let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            if Family::of(&rel).is_none() || exclude.iter().any(|x| rel == *x || rel.starts_with(&format!("{x}/"))) {
+            let dump = rel.ends_with("structure.sql") || rel.rsplit('/').next() == Some("schema.sql");
+            if dump || Family::of(&rel).is_none() || exclude.iter().any(|x| rel == *x || rel.starts_with(&format!("{x}/"))) {
                 return ignore::WalkState::Continue;
             }
             files.fetch_add(1, Ordering::Relaxed);

@@ -43,8 +43,14 @@ re!(SQLA_CORE_COLUMN, r#"\bColumn\s*\(\s*["'](\w+)["']"#);
 re!(DJANGO_TABLE, r#"db_table\s*=\s*["']([^"']+)["']"#);
 re!(DJANGO_FIELD, r"(?m)^[ \t]+(\w+)\s*=\s*(?:models\.)?(\w*Field|ForeignKey|OneToOneField)\s*\(([^\n]*)");
 re!(DJANGO_COLUMN, r#"db_column\s*=\s*["']([^"']+)["']"#);
-re!(TYPEORM_ENTITY, r#"@Entity\s*\(\s*(?:["'](\w+)["']|\{[^}]*?\bname\s*:\s*["'](\w+)["'][^}]*\})?[^)]*\)(?:\s*@\w+(?:\([^)]*\))?)*\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+(\w+)[^{]*"#);
-re!(TYPEORM_FIELD, r"@(?:Column|PrimaryGeneratedColumn|PrimaryColumn|CreateDateColumn|UpdateDateColumn|DeleteDateColumn|VersionColumn|JoinColumn)\s*\(([^)]*)\)\s*(?:@\w+\s*\([^)]*\)\s*)*(?:(?:public|private|protected|readonly|declare)\s+)*(\w+)");
+re!(
+    TYPEORM_ENTITY,
+    r#"@Entity\s*\(\s*(?:["'](\w+)["']|\{[^}]*?\bname\s*:\s*["'](\w+)["'][^}]*\})?[^)]*\)(?:\s*@\w+(?:\([^)]*\))?)*\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+(\w+)[^{]*"#
+);
+re!(
+    TYPEORM_FIELD,
+    r"@(?:Column|PrimaryGeneratedColumn|PrimaryColumn|CreateDateColumn|UpdateDateColumn|DeleteDateColumn|VersionColumn|JoinColumn)\s*\(([^)]*)\)\s*(?:@\w+\s*\([^)]*\)\s*)*(?:(?:public|private|protected|readonly|declare)\s+)*(\w+)"
+);
 re!(NAME_OPTION, r#"\bname\s*:\s*["'](\w+)["']"#);
 re!(DRIZZLE_TABLE, r#"\b(?:pgTable|mysqlTable|sqliteTable|\w+\.table)\s*\(\s*["'](\w+)["']\s*,\s*(?:\([^)]*\)\s*=>\s*\(?\s*)?\{"#);
 re!(DRIZZLE_FIELD, r#"(?m)^[ \t]*["']?(\w+)["']?\s*:\s*[\w.]+\s*\(\s*(?:["'](\w+)["'])?"#);
@@ -136,7 +142,9 @@ fn rails(text: &str) -> Vec<Model> {
             let at = c.get(1).expect("group").start();
             let body = indent_block(text, at, true);
             let inner = &text[body.clone()];
-            let table = RAILS_TABLE.captures(inner).map_or_else(|| plural(&snake(&c[1])), |m| m[1].rsplit('.').next().unwrap_or_default().to_string());
+            let table = RAILS_TABLE
+                .captures(inner)
+                .map_or_else(|| plural(&snake(&c[1])), |m| m[1].rsplit('.').next().unwrap_or_default().to_string());
             // Rails models name columns as symbols (`validates :name`) and hash keys (`where(name: …)`).
             let symbols = Regex::new(r"(?:^|[^:\w]):(\w+)\b|\b(\w+):\s").expect("valid regex");
             let fields = fields_in(text, &body, &symbols, |f| group(f, 1).or_else(|| group(f, 2)));
@@ -177,7 +185,8 @@ fn django(path: &str, text: &str) -> Vec<Model> {
             let at = c.get(1).expect("group").start();
             let body = indent_block(text, at, false);
             let inner = &text[body.clone()];
-            let table = DJANGO_TABLE.captures(inner).map(|m| m[1].to_string()).or_else(|| app.map(|a| format!("{a}_{}", c[1].to_lowercase())))?;
+            let table =
+                DJANGO_TABLE.captures(inner).map(|m| m[1].to_string()).or_else(|| app.map(|a| format!("{a}_{}", c[1].to_lowercase())))?;
             let fields = fields_in(text, &body, &DJANGO_FIELD, |f| {
                 let column = DJANGO_COLUMN.captures(&f[3]).map(|m| m[1].to_string());
                 let key = matches!(&f[2], "ForeignKey" | "OneToOneField");
@@ -213,7 +222,9 @@ fn drizzle(text: &str) -> Vec<Model> {
         .map(|c| {
             let whole = c.get(0).expect("match");
             let body = bracket_block(text, whole.end() - 1);
-            let fields = fields_in(text, &body, &DRIZZLE_FIELD, |f| Some((f.get(1)?.start(), f.get(2).map_or_else(|| f[1].to_string(), |m| m.as_str().to_string()))));
+            let fields = fields_in(text, &body, &DRIZZLE_FIELD, |f| {
+                Some((f.get(1)?.start(), f.get(2).map_or_else(|| f[1].to_string(), |m| m.as_str().to_string())))
+            });
             Model { at: c.get(1).expect("group").start(), table: c[1].to_string(), fields }
         })
         .collect()

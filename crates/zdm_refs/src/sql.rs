@@ -28,6 +28,9 @@ pub(crate) fn find(text: &str, family: Family, lexed: &Lexed, targets: &[RefTarg
 
 fn statement(text: &str, stmt: Range<usize>, lexed: &Lexed, targets: &[RefTarget], found: &mut Found<'_>) {
     let body = &text[stmt.clone()];
+    if is_ddl(text, &stmt, lexed) {
+        return;
+    }
     let mut named: Vec<&RefTarget> = Vec::new();
     for m in TABLE_AFTER.captures_iter(body) {
         let (Some(quote), Some(name)) = (m.get(1), m.get(2)) else { continue };
@@ -51,7 +54,9 @@ fn statement(text: &str, stmt: Range<usize>, lexed: &Lexed, targets: &[RefTarget
             continue;
         }
         for t in &named {
-            let other_table = qualifier.as_deref().is_some_and(|q| !q.eq_ignore_ascii_case(&t.name) && targets.iter().any(|o| o.name.eq_ignore_ascii_case(q)));
+            let other_table = qualifier
+                .as_deref()
+                .is_some_and(|q| !q.eq_ignore_ascii_case(&t.name) && targets.iter().any(|o| o.name.eq_ignore_ascii_case(q)));
             if other_table {
                 continue;
             }
@@ -60,6 +65,18 @@ fn statement(text: &str, stmt: Range<usize>, lexed: &Lexed, targets: &[RefTarget
             }
         }
     }
+}
+
+/// A schema definition (CREATE / ALTER / DROP / COMMENT / GRANT / REVOKE): history and dumps, not a
+/// query the running code sends.
+fn is_ddl(text: &str, stmt: &Range<usize>, lexed: &Lexed) -> bool {
+    let mut at = stmt.start;
+    let b = text.as_bytes();
+    while at < stmt.end && (b[at].is_ascii_whitespace() || lexed.in_comment(at)) {
+        at += 1;
+    }
+    let word: String = text[at..stmt.end].chars().take_while(char::is_ascii_alphabetic).collect::<String>().to_ascii_uppercase();
+    matches!(word.as_str(), "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE")
 }
 
 /// Identifiers of a SQL statement (outside `'…'` values): offset, name (quotes removed), and the
@@ -132,5 +149,6 @@ mod tests {
         assert!(found("a.ts", "// SELECT name FROM users\nconst name = 'x'").is_empty());
         assert_eq!(found("a.py", "q = \"SELECT id FROM users WHERE kind = 'name'\""), [(1, None)]);
         assert_eq!(found("q.sql", "-- name\nSELECT id FROM users;\nSELECT name FROM orders;"), [(2, None)]);
+        assert!(found("s.sql", "CREATE TABLE users (id int, name text);\nALTER TABLE users ADD COLUMN x int;").is_empty());
     }
 }

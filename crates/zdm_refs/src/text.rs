@@ -23,8 +23,8 @@ impl Family {
         let ext = path.rsplit_once('.').map(|(_, e)| e)?;
         match ext {
             "rs" => Some(Family::Rust),
-            "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "mts" | "cts" | "go" | "java" | "kt" | "scala" | "cs" | "php"
-            | "prisma" | "swift" | "dart" => Some(Family::Slash),
+            "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "mts" | "cts" | "go" | "java" | "kt" | "scala" | "cs" | "php" | "prisma"
+            | "swift" | "dart" => Some(Family::Slash),
             "py" | "rb" | "ex" | "exs" | "rake" => Some(Family::Hash),
             "sql" => Some(Family::Sql),
             _ => None,
@@ -105,7 +105,11 @@ pub fn lex(text: &str, family: Family) -> Lexed {
             }
         }
         if c == b'\'' && family == Family::Rust {
-            let char_end = if rest.get(1) == Some(&b'\\') { rest.iter().skip(2).position(|&x| x == b'\'').map(|p| p + 2) } else { text[i + 1..].chars().next().map(|ch| ch.len_utf8() + 1).filter(|&e| rest.get(e) == Some(&b'\'')) };
+            let char_end = if rest.get(1) == Some(&b'\\') {
+                rest.iter().skip(2).position(|&x| x == b'\'').map(|p| p + 2)
+            } else {
+                text[i + 1..].chars().next().map(|ch| ch.len_utf8() + 1).filter(|&e| rest.get(e) == Some(&b'\''))
+            };
             i += char_end.map_or(1, |e| e + 1);
             continue;
         }
@@ -347,8 +351,14 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!((plural("category"), plural("address"), plural("user"), plural("day")), ("categories".into(), "addresses".into(), "users".into(), "days".into()));
-        assert_eq!((singular("categories"), singular("addresses"), singular("users"), singular("boss")), ("category".into(), "address".into(), "user".into(), "boss".into()));
+        assert_eq!(
+            (plural("category"), plural("address"), plural("user"), plural("day")),
+            ("categories".into(), "addresses".into(), "users".into(), "days".into())
+        );
+        assert_eq!(
+            (singular("categories"), singular("addresses"), singular("users"), singular("boss")),
+            ("category".into(), "address".into(), "user".into(), "boss".into())
+        );
         assert_eq!(snake("OrderItem"), "order_item");
     }
 

@@ -41,7 +41,18 @@ fn every_orm_fixture() {
     let text: String = scan
         .refs
         .iter()
-        .map(|r| format!("{}:{}:{} {} {}{} | {}\n", r.path, r.line, r.col, r.kind.word(), r.table, r.column.as_deref().map(|c| format!(".{c}")).unwrap_or_default(), r.snippet))
+        .map(|r| {
+            format!(
+                "{}:{}:{} {} {}{} | {}\n",
+                r.path,
+                r.line,
+                r.col,
+                r.kind.word(),
+                r.table,
+                r.column.as_deref().map(|c| format!(".{c}")).unwrap_or_default(),
+                r.snippet
+            )
+        })
         .collect();
     insta::assert_snapshot!(text);
     // The ignored file holds a reference the matcher finds: only .gitignore keeps it out.
@@ -56,4 +67,3 @@ fn every_orm_fixture() {
     assert!(excluded.refs.iter().all(|r| !r.path.starts_with("sql/")) && scan.refs.iter().any(|r| r.path.starts_with("sql/")));
     let _ = std::fs::remove_dir_all(&dir);
 }
-

@@ -817,13 +817,17 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
 /// One line per dropped or renamed name the code still uses: how many references to update, and before
 /// which step (the first contract step, else the first migration step).
 fn code_ref_lines(analysis: &Analysis, steps: &[Step], config: &PlanConfig) -> Vec<String> {
-    let before = steps.iter().find(|s| s.phase == Phase::Contract).or_else(|| steps.iter().find(|s| s.phase != Phase::Code)).map_or(1, |s| s.n);
+    let before =
+        steps.iter().find(|s| s.phase == Phase::Contract).or_else(|| steps.iter().find(|s| s.phase != Phase::Code)).map_or(1, |s| s.n);
     let mut out = Vec::new();
     for c in &analysis.ops {
         let Some((table, column)) = crate::refs::removed_name(&c.op.kind) else { continue };
         let n = crate::refs::about(&config.code_refs, &table, column.as_deref()).len();
         let name = column.map_or_else(|| table.clone(), |col| format!("{table}.{col}"));
-        let line = format!("Update the {n} code reference{} to {name} before step {before} (listed under the code deploy)", if n == 1 { "" } else { "s" });
+        let line = format!(
+            "Update the {n} code reference{} to {name} before step {before} (listed under the code deploy)",
+            if n == 1 { "" } else { "s" }
+        );
         if n > 0 && !out.contains(&line) {
             out.push(line);
         }

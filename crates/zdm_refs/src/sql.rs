@@ -15,7 +15,9 @@ static TABLE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub(crate) fn find(text: &str, family: Family, lexed: &Lexed, targets: &[RefTarget], found: &mut Found<'_>) {
-    let regions: Vec<Range<usize>> = if family == Family::Sql { vec![0..text.len()] } else { lexed.literals.clone() };
+    let whole = std::iter::once(0..text.len());
+    let regions: Box<dyn Iterator<Item = Range<usize>>> =
+        if family == Family::Sql { Box::new(whole) } else { Box::new(lexed.literals.iter().cloned()) };
     for region in regions {
         let mut start = region.start;
         for piece in text[region.clone()].split_inclusive(';') {

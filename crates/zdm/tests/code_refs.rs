@@ -8,19 +8,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 use support::project::Project;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn zdm(p: &Project, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zdm"))
         .arg("plan")
@@ -36,7 +23,7 @@ fn zdm(p: &Project, args: &[&str]) -> Output {
 
 fn project(name: &str) -> Project {
     let p = Project::with_setup(name);
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/code_refs"), &p.0.join("app_code"));
+    zdm_pg::testing::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/code_refs"), &p.0.join("app_code"));
     // The fixture's Prisma schema and Rails history would be migration setups of their own: this project
     // keeps its dbmate history.
     std::fs::remove_dir_all(p.0.join("app_code/prisma")).unwrap();

@@ -5,24 +5,11 @@
 use std::path::{Path, PathBuf};
 use zdm_core::refs::RefTarget;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn fixture() -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/code_refs");
     let dir = std::env::temp_dir().join(format!("zdm_refs_fixture_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&src, &dir);
+    zdm_pg::testing::copy_dir(&src, &dir);
     // Written here, not committed: git itself would not keep an ignored file.
     std::fs::write(dir.join(".gitignore"), "generated/\n").unwrap();
     std::fs::create_dir_all(dir.join("generated")).unwrap();

@@ -192,6 +192,9 @@ pub struct PlanArgs {
     /// keeps its own name (`<column>_<type>`) and the code deploy moves to it.
     #[arg(long)]
     pub keep_column_name: bool,
+    /// Do not scan the project's code for references to the tables and columns the change touches.
+    #[arg(long)]
+    pub no_code_refs: bool,
     /// ASCII marks and box instead of Unicode.
     #[arg(long)]
     pub ascii: bool,
@@ -365,15 +368,17 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         read_warnings.push(note);
     }
     let (now, human_now) = utc_now();
+    let change = zdm_core::tools::change_text(&source.text);
+    let code_refs = if args.no_code_refs { Vec::new() } else { code_refs(&args.dir, &change, &files, &args.tool) };
     let config = PlanConfig {
         pg: PgVersion(args.pg_version),
         lock_timeout: args.lock_timeout.clone(),
         lock_retries: args.lock_retries,
         batch_size: args.batch_size,
         keep_column_name: args.keep_column_name,
+        code_refs,
         ..PlanConfig::default()
     };
-    let change = zdm_core::tools::change_text(&source.text);
     let change_path = args.file.as_deref().and_then(|f| project::relative(&args.dir, f));
     let input = pipeline::Input {
         change: &change,
@@ -440,6 +445,23 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         PlanFormat::Text => report::receipt(&outcome, &style, &info),
     };
     emit(&mask_secrets(&text))
+}
+
+/// The places in the project's code that use what `change` touches. Migration history (the migrations
+/// directory detection picks, schema dumps) is not scanned: it is not code that runs.
+fn code_refs(dir: &std::path::Path, change: &str, files: &zdm_core::model::ProjectFiles, tool: &ToolArgs) -> Vec<zdm_core::refs::CodeRef> {
+    let targets = zdm_core::refs::touched(change);
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let mut exclude: Vec<String> = zdm_core::schema::DUMP_PATHS.iter().map(|p| (*p).to_string()).collect();
+    if let Ok(found) = zdm_core::tools::detect(files, &tool.choice())
+        && !found.detection.dir.is_empty()
+        && found.detection.dir != "."
+    {
+        exclude.push(found.detection.dir.trim_end_matches('/').to_string());
+    }
+    zdm_refs::scan(dir, &targets, &exclude).refs
 }
 
 /// A line on standard error (secrets masked; a closed standard error is ignored).

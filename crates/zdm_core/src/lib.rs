@@ -6,6 +6,7 @@ pub mod model;
 pub mod op;
 pub mod pipeline;
 pub mod plan;
+pub mod refs;
 pub mod report;
 pub mod rules;
 pub mod schema;

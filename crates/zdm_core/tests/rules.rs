@@ -296,6 +296,12 @@ const CASES: &[(&str, u32, &str, bool)] = &[
     ("G06", 15, "GRANT SELECT ON users TO reporting", true),
     ("G06", 15, "REVOKE SELECT ON users FROM reporting", true),
     ("G06", 15, "ALTER TABLE users ENABLE ROW LEVEL SECURITY", false),
+    // The code (see `code_refs`) uses users.email.
+    ("G07", 15, "ALTER TABLE users RENAME COLUMN email TO mail", true),
+    ("G07", 15, "ALTER TABLE users DROP COLUMN email", true),
+    ("G07", 15, "ALTER TABLE users RENAME TO members", true),
+    ("G07", 15, "ALTER TABLE users DROP COLUMN code", false),
+    ("G07", 15, "ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'", false),
     ("G04", 15, "COMMENT ON TABLE users IS 'people'", false),
     ("G05", 15, "CREATE MATERIALIZED VIEW mv AS SELECT id FROM users", true),
     ("G05", 15, "LOCK TABLE users IN EXCLUSIVE MODE", false),
@@ -365,10 +371,23 @@ fn project() -> ProjectFiles {
 
 fn flagged_rules(pg: u32, change: &str) -> BTreeSet<&'static str> {
     let files = project();
-    let config = PlanConfig { pg: PgVersion(pg), ..PlanConfig::default() };
+    let config = PlanConfig { pg: PgVersion(pg), code_refs: code_refs(), ..PlanConfig::default() };
     let out =
         pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap_or_else(|e| panic!("PG {pg}: {change}: {e}"));
     out.analysis.ops.iter().flat_map(|c| c.findings.iter().map(|f| f.rule)).collect()
+}
+
+/// What a scan of the application's code found: one model field mapped to users.email.
+fn code_refs() -> Vec<zdm_core::refs::CodeRef> {
+    vec![zdm_core::refs::CodeRef {
+        path: "app/models/user.rb".into(),
+        line: 3,
+        col: 14,
+        table: "users".into(),
+        column: Some("email".into()),
+        kind: zdm_core::refs::RefKind::OrmField,
+        snippet: "validates :email".into(),
+    }]
 }
 
 #[test]

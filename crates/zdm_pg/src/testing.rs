@@ -197,3 +197,19 @@ pub fn fingerprint(c: &mut Client) -> String {
     .replace("{TOOLS}", TOOL_TABLES);
     c.query_one(&query, &[]).expect("fingerprint query").get(0)
 }
+
+/// Copies the directory `from` into `to` (created), recursively: a fixture project a test may change.
+///
+/// # Panics
+/// When a file cannot be read or written.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}

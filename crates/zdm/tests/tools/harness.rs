@@ -48,18 +48,6 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// The repository's root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
@@ -80,7 +68,7 @@ impl Fixture {
     pub fn copy(name: &str, test: &str) -> Fixture {
         let dir = std::env::temp_dir().join(format!("zdm-tool-{}-{test}-{}", name.replace('/', "-"), std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        copy_dir(&repo_root().join("tests/fixtures/tools").join(name), &dir);
+        zdm_pg::testing::copy_dir(&repo_root().join("tests/fixtures/tools").join(name), &dir);
         let mut before = Vec::new();
         walk(&dir, &dir, &mut before);
         Fixture { dir, before }

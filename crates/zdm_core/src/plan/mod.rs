@@ -36,6 +36,9 @@ pub struct PlanConfig {
     /// A type change swaps the new column in under the old name (instead of keeping `<column>_<type>`):
     /// prepared statements of running connections fail until the connections are recycled.
     pub keep_column_name: bool,
+    /// Places in the application's code that use the tables and columns the change touches (the CLI
+    /// scans for them; empty when it did not).
+    pub code_refs: Vec<crate::refs::CodeRef>,
 }
 
 impl Default for PlanConfig {
@@ -48,6 +51,7 @@ impl Default for PlanConfig {
             batch_pause: 0.05,
             stats: BTreeMap::new(),
             keep_column_name: false,
+            code_refs: Vec::new(),
         }
     }
 }
@@ -247,6 +251,8 @@ pub struct Plan {
     pub checklist: Vec<String>,
     /// Number of separate application deploys the plan needs.
     pub deploys: usize,
+    /// Places in the application's code that use what the change touches, by path and line.
+    pub code_refs: Vec<crate::refs::CodeRef>,
 }
 
 /// Walks the change against `before`: typo guard, rules, schema advanced operation by operation.
@@ -294,6 +300,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
             index,
             facts: &facts,
             unused_ignores: &[],
+            code_refs: &config.code_refs,
         };
         let mut findings = rules::check_all(op, &ctx);
         waivers.apply(op, &mut findings);
@@ -330,6 +337,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
             index,
             facts: &facts,
             unused_ignores: &unused,
+            code_refs: &config.code_refs,
         };
         if let Some(f) = rules::rule("S11").and_then(|r| r.check(&c.op, &ctx)) {
             c.findings.push(f);
@@ -732,8 +740,11 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     let verdict = verdict(risk, &findings, &steps, deploys);
     let mut notes = analysis.assumptions.clone();
     notes.extend(recipes::notes(analysis, config));
-    let checklist = checklist(&steps, config);
-    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys }
+    let mut checklist = checklist(&steps, config);
+    checklist.extend(code_ref_lines(analysis, &steps, config));
+    let mut code_refs = config.code_refs.clone();
+    code_refs.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys, code_refs }
 }
 
 /// One step out of several: their SQL in order (rollback in reverse), one set of timeouts.
@@ -843,6 +854,27 @@ fn checklist(steps: &[Step], config: &PlanConfig) -> Vec<String> {
         let after: Vec<String> = steps[i + 1..].iter().take_while(|s| s.phase != Phase::Code).map(|s| s.n.to_string()).collect();
         if !after.is_empty() {
             out.push(format!("Step{} {} only after every instance runs the code of step {}", plural(&after), after.join(", "), code.n));
+        }
+    }
+    out
+}
+
+/// One line per dropped or renamed name the code still uses: how many references to update, and before
+/// which step (the first contract step, else the first migration step).
+fn code_ref_lines(analysis: &Analysis, steps: &[Step], config: &PlanConfig) -> Vec<String> {
+    let before =
+        steps.iter().find(|s| s.phase == Phase::Contract).or_else(|| steps.iter().find(|s| s.phase != Phase::Code)).map_or(1, |s| s.n);
+    let mut out = Vec::new();
+    for c in &analysis.ops {
+        let Some((table, column)) = crate::refs::removed_name(&c.op.kind) else { continue };
+        let n = crate::refs::about(&config.code_refs, &table, column.as_deref()).len();
+        let name = column.map_or_else(|| table.clone(), |col| format!("{table}.{col}"));
+        let line = format!(
+            "Update the {n} code reference{} to {name} before step {before} (listed under the code deploy)",
+            if n == 1 { "" } else { "s" }
+        );
+        if n > 0 && !out.contains(&line) {
+            out.push(line);
         }
     }
     out

@@ -139,6 +139,9 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
                 shape => summary.shape,
                 timeline => minijinja::Value::from_safe_string(timeline(&summary)),
                 zdm_new => summary.rows.iter().any(|r| r.step.up.contains("_zdm_new")),
+                code_refs => plan.code_refs.iter().map(|r| context! {
+                    location => r.location(), col => r.col, table => r.table, column => r.column, kind => r.kind.word(), snippet => r.snippet,
+                }).collect::<Vec<_>>(),
                 dry_run => info.dry_run,
                 generated_at => generated_at,
                 rates => rate_lines(),

@@ -133,5 +133,6 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         "notes": plan.notes,
         "warnings": outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
         "checklist": summary.checklist,
+        "code_refs": plan.code_refs,
     })
 }

@@ -108,3 +108,17 @@ pub fn step_target(step: &Step) -> String {
         (None, _) => format!("step {}", step.n),
     }
 }
+
+/// The receipt's one line of code references: the best three as `path:line`, and how many more.
+#[must_use]
+pub fn top_refs(plan: &crate::plan::Plan) -> Option<String> {
+    let ranked = crate::refs::ranked(&plan.code_refs);
+    if ranked.is_empty() {
+        return None;
+    }
+    let mut shown: Vec<String> = ranked.iter().take(3).map(|r| r.location()).collect();
+    if ranked.len() > 3 {
+        shown.push(format!("+{} more", ranked.len() - 3));
+    }
+    Some(shown.join(", "))
+}

@@ -59,6 +59,9 @@ fn full_lines(outcome: &Outcome, summary: &Summary, style: &Style, info: &RunInf
             for c in &r.step.orm_changes {
                 lines.extend(wrap(c, "    ", "      ", w));
             }
+            if let Some(refs) = super::top_refs(plan) {
+                lines.extend(wrap(&format!("code to update: {refs}"), "    ", "      ", w));
+            }
         } else {
             lines.extend(wrap(&r.target, &format!(" {}. ", r.n), "    ", w));
             let m = paint(mark(r.mark, style.ascii).0, r.mark, style);

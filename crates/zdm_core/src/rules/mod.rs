@@ -136,6 +136,8 @@ pub struct RuleCtx<'a> {
     pub facts: &'a ChangeFacts,
     /// `-- zdm-ignore` rules on this statement that waived nothing (filled for a second pass of S11).
     pub unused_ignores: &'a [String],
+    /// Places in the application's code that use the tables and columns the change touches.
+    pub code_refs: &'a [crate::refs::CodeRef],
 }
 
 /// Facts about a whole change that rules would otherwise recompute for every operation.
@@ -406,6 +408,7 @@ rules! {
     duplicate_column_assignment,
     naming_policy,
     unused_ignore,
+    code_references,
 }
 
 /// A rule's documentation: the `//!` header of its file, as Markdown.

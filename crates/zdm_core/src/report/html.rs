@@ -68,6 +68,7 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
         SchemaSource::Migrations { dir, files } => {
             format!("{files} migration files replayed from {dir}/ ({} tables)", outcome.schema.tables.len())
         }
+        SchemaSource::Live { database } => format!("live database {database}, read-only ({} tables)", outcome.schema.tables.len()),
     };
     let (m, word) = mark(plan.risk, false);
     env.get_template("report.html")

@@ -83,6 +83,7 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         SchemaSource::Migrations { dir, files } => {
             json!({"source": "migrations", "dir": dir, "files": files, "tables": outcome.schema.tables.len()})
         }
+        SchemaSource::Live { database } => json!({"source": "live", "database": database, "tables": outcome.schema.tables.len()}),
     };
     schema["replay_failures"] = json!(outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>());
     schema["blind_spots"] = json!(outcome.schema.blind_spots);

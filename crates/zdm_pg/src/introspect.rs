@@ -98,7 +98,17 @@ pub fn introspect(url: &str, limits: Limits) -> Result<LiveFacts, IntrospectErro
         "-c default_transaction_read_only=on -c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout={}",
         ms * 3
     ));
-    let mut client = config.connect(NoTls).map_err(|e| err(connect_cause(&e)))?;
+    // The socket's connect timeout does not cover a server that accepts and then never answers: the
+    // whole handshake gets the same deadline, on a thread of its own.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(NoTls));
+    });
+    let mut client = match rx.recv_timeout(limits.connect + Duration::from_millis(200)) {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(err(connect_cause(&e))),
+        Err(_) => return Err(err(format!("no answer within {} ms (connect timeout)", limits.connect.as_millis()))),
+    };
     let mut facts = read(&mut client).map_err(|e| err(cause(&e)))?;
     facts.database = database.clone();
     if let Some(s) = facts.schema.as_mut() {
@@ -495,9 +505,13 @@ fn stats(client: &mut Client, tables: &[TableRef], facts: &mut LiveFacts) {
                 let writes = u64::try_from(r.get::<_, i64>(1)).unwrap_or(0);
                 let live = u64::try_from(r.get::<_, i64>(2)).unwrap_or(0);
                 s.writes = Some(writes);
-                #[allow(clippy::cast_precision_loss)]
-                let rate = writes as f64 / secs;
-                s.writes_per_sec = Some((rate * 100.0).round() / 100.0);
+                // An average over a short window (a server just started, statistics just reset) says
+                // little: below ten minutes there is no rate, only the count.
+                if secs >= MIN_WINDOW_SECS {
+                    #[allow(clippy::cast_precision_loss)]
+                    let rate = writes as f64 / secs;
+                    s.writes_per_sec = Some((rate * 100.0).round() / 100.0);
+                }
                 // The statistics collector counts live rows as they are written: a table never analyzed
                 // gets its count, and a stale reltuples the larger of the two.
                 if s.rows_unknown || live > s.rows {
@@ -514,6 +528,9 @@ fn stats(client: &mut Client, tables: &[TableRef], facts: &mut LiveFacts) {
         }
     }
 }
+
+/// The shortest statistics window a write rate is averaged over.
+const MIN_WINDOW_SECS: f64 = 600.0;
 
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn as_rows(n: f64) -> u64 {
@@ -546,6 +563,9 @@ fn statements(client: &mut Client, tables: &[TableRef], stats: &mut BTreeMap<u32
                 }
                 let calls = u64::try_from(r.get::<_, i64>(1)).unwrap_or(0);
                 let secs = r.get::<_, f64>(2).max(1.0);
+                if secs < MIN_WINDOW_SECS {
+                    continue;
+                }
                 let lower = query.to_lowercase();
                 for (oid, k) in tables {
                     let name = k.rsplit('.').next().unwrap_or(k);

@@ -86,12 +86,14 @@ impl Fixture {
         Fixture { dir, before }
     }
 
-    /// Runs `zdm <args> --dir <copy>` with the clock at [`NOW`].
+    /// Runs `zdm <args> --dir <copy>` with the clock at [`NOW`], offline (a fixture's configured
+    /// database, `alembic.ini`'s `localhost/app`, is not the test's).
     pub fn zdm(&self, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_zdm"))
             .args(args)
             .arg("--dir")
             .arg(&self.dir)
+            .env("ZDM_OFFLINE", "1")
             .env("ZDM_NOW", NOW)
             .env("NO_COLOR", "1")
             .env("LC_ALL", "C.UTF-8")

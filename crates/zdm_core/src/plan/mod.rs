@@ -36,6 +36,11 @@ pub struct PlanConfig {
     /// A type change swaps the new column in under the old name (instead of keeping `<column>_<type>`):
     /// prepared statements of running connections fail until the connections are recycled.
     pub keep_column_name: bool,
+    /// What a live database said (schema, weights, version), when one was read: its schema replaces the
+    /// one replayed from files, its weights fill `stats` where no hint names the table.
+    pub live: Option<crate::model::LiveFacts>,
+    /// Where table classes begin (`zdm.toml` `[thresholds]`).
+    pub thresholds: crate::model::Thresholds,
 }
 
 impl Default for PlanConfig {
@@ -48,6 +53,8 @@ impl Default for PlanConfig {
             batch_pause: 0.05,
             stats: BTreeMap::new(),
             keep_column_name: false,
+            live: None,
+            thresholds: crate::model::Thresholds::default(),
         }
     }
 }
@@ -206,6 +213,9 @@ pub struct Plan {
     pub checklist: Vec<String>,
     /// Number of separate application deploys the plan needs.
     pub deploys: usize,
+    /// The weight and class of each table the change touches whose size is known (live statistics,
+    /// `--table-size`, `zdm.toml`).
+    pub tables: BTreeMap<String, crate::live::TableWeight>,
 }
 
 /// Walks the change against `before`: typo guard, rules, schema advanced operation by operation.
@@ -692,7 +702,7 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     let mut notes = analysis.assumptions.clone();
     notes.extend(recipes::notes(analysis, config));
     let checklist = checklist(&steps, config);
-    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys }
+    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys, tables: BTreeMap::new() }
 }
 
 /// One step out of several: their SQL in order (rollback in reverse), one set of timeouts.

@@ -88,7 +88,7 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
     schema["replay_failures"] = json!(outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>());
     schema["blind_spots"] = json!(outcome.schema.blind_spots);
     schema["assumptions"] = json!(outcome.analysis.assumptions);
-    json!({
+    let mut out = json!({
         "stack": {
             "tool": outcome.detection.tool,
             "engine": outcome.detection.engine.clone().unwrap_or_else(|| "postgresql".into()),
@@ -112,5 +112,13 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         "notes": plan.notes,
         "warnings": outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
         "checklist": plan.checklist,
-    })
+    });
+    // Present only when known, so plans made from files alone read as before.
+    if !plan.tables.is_empty() {
+        out["tables"] = json!(plan.tables);
+    }
+    if matches!(outcome.schema.source, SchemaSource::Live { .. }) {
+        out["drift"] = json!(outcome.drift);
+    }
+    out
 }

@@ -6,12 +6,14 @@ mod html;
 mod json;
 mod receipt;
 mod rules;
+mod schema;
 
 pub use detect::{detect_json, detect_text};
 pub use html::html_report;
 pub use json::json_report;
 pub use receipt::{RECEIPT_MAX_LINES, receipt};
 pub use rules::{explain, rule_list, rules_markdown};
+pub use schema::{schema_json, schema_text};
 
 use crate::model::Risk;
 use crate::pipeline::Outcome;

@@ -339,3 +339,16 @@ fn regex_free_bytes(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[test]
+fn an_invalid_index_is_named_and_a_never_analyzed_table_is_not_empty() {
+    let db = TestDb::new("live_invalid_index");
+    let mut c = db.connect();
+    c.batch_execute("CREATE TABLE dup (v int); INSERT INTO dup VALUES (1), (1);").unwrap();
+    assert!(c.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY dup_v_key ON dup (v)").is_err());
+    let facts = introspect::introspect(&db.url(), Limits::default()).expect("introspects");
+    assert_eq!(facts.invalid_indexes, vec!["dup_v_key".to_string()]);
+    // Never analyzed, two rows written: not known empty, whatever reltuples says.
+    let s = &facts.stats["dup"];
+    assert!(!s.is_empty(), "{s:?}");
+}

@@ -119,7 +119,7 @@ fn prisma(text: &str, var: &Var<'_>) -> Option<(String, String)> {
     let value = line.split_once('=')?.1.trim();
     if let Some(inner) = value.strip_prefix("env(").and_then(|v| v.strip_suffix(')')) {
         let name = inner.trim().trim_matches('"');
-        return var(name).map(|(url, from)| (url, from));
+        return var(name);
     }
     let lit = value.trim_matches('"');
     is_pg_url(lit).then(|| (lit.to_string(), "literal url".into()))
@@ -284,8 +284,12 @@ mod tests {
         let f = files(&[("config/database.yml", yml)]);
         let d = discover(&f, &env(&[("DB_PW", "s3")]), None).unwrap();
         assert_eq!((d.url.as_str(), d.from.as_str()), ("postgresql://app:s3@localhost/shop_dev", "config/database.yml (development)"));
-        // An ERB value naming an unset variable without a default: nothing is known.
-        assert_eq!(discover(&f, &env(&[]), None), None);
+        // An unset password is left to libpq (`.pgpass`, trust); an unset host without a default means
+        // the connection is not known.
+        assert_eq!(discover(&f, &env(&[]), None).unwrap().url, "postgresql://app@localhost/shop_dev");
+        let no_host = files(&[("config/database.yml", "development:\n  adapter: postgresql\n  host: <%= ENV[\"DB_HOST\"] %>\n  database: x\n")]);
+        assert_eq!(discover(&no_host, &env(&[]), None), None);
+        assert_eq!(discover(&no_host, &env(&[("DB_HOST", "db")]), None).unwrap().url, "postgresql://db/x");
         let d = discover(&f, &env(&[("RAILS_ENV", "production"), ("PROD_URL", "postgres://p@prod/db")]), None).unwrap();
         assert_eq!(d.url, "postgres://p@prod/db");
         let d = discover(&f, &env(&[("ZDM_ENV", "development"), ("RAILS_ENV", "production"), ("DB_PW", "x")]), None).unwrap();

@@ -513,8 +513,9 @@ fn stats(client: &mut Client, tables: &[TableRef], facts: &mut LiveFacts) {
                     s.writes_per_sec = Some((rate * 100.0).round() / 100.0);
                 }
                 // The statistics collector counts live rows as they are written: a table never analyzed
-                // gets its count, and a stale reltuples the larger of the two.
-                if s.rows_unknown || live > s.rows {
+                // gets its count, and a stale reltuples the larger of the two. A zero from it is no proof
+                // of emptiness for a table never analyzed (its counts reach the view up to a second late).
+                if live > s.rows || (s.rows_unknown && live > 0) {
                     (s.rows, s.rows_from, s.rows_unknown) = (live, "n_live_tup".into(), false);
                 }
             }

@@ -287,7 +287,8 @@ mod tests {
         // An unset password is left to libpq (`.pgpass`, trust); an unset host without a default means
         // the connection is not known.
         assert_eq!(discover(&f, &env(&[]), None).unwrap().url, "postgresql://app@localhost/shop_dev");
-        let no_host = files(&[("config/database.yml", "development:\n  adapter: postgresql\n  host: <%= ENV[\"DB_HOST\"] %>\n  database: x\n")]);
+        let no_host =
+            files(&[("config/database.yml", "development:\n  adapter: postgresql\n  host: <%= ENV[\"DB_HOST\"] %>\n  database: x\n")]);
         assert_eq!(discover(&no_host, &env(&[]), None), None);
         assert_eq!(discover(&no_host, &env(&[("DB_HOST", "db")]), None).unwrap().url, "postgresql://db/x");
         let d = discover(&f, &env(&[("RAILS_ENV", "production"), ("PROD_URL", "postgres://p@prod/db")]), None).unwrap();

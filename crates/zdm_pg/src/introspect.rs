@@ -241,7 +241,8 @@ fn tables(client: &mut Client, ddl: &mut String) -> Result<Vec<TableRef>, postgr
         "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                 pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, a.attislocal,
                 (SELECT s.relname::text FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid
-                  WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+                  WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+                    AND dep.classid = 'pg_class'::regclass
                     AND dep.deptype = 'a' AND s.relkind = 'S' LIMIT 1)
          FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid IN (SELECT c.oid FROM pg_class c WHERE c.relkind IN ('r', 'p'))
@@ -345,7 +346,7 @@ fn constraints(client: &mut Client, ddl: &mut String) -> Result<(), postgres::Er
 fn indexes(client: &mut Client, ddl: &mut String, facts: &mut LiveFacts) -> Result<(), postgres::Error> {
     let sql = format!(
         "SELECT n.nspname::text, ic.relname::text, pg_get_indexdef(i.indexrelid), i.indisvalid,
-                EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')),
+                i.indexrelid IN (SELECT c.conindid FROM pg_constraint c WHERE c.contype IN ('p', 'u', 'x')),
                 EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
            JOIN pg_namespace n ON n.oid = t.relnamespace

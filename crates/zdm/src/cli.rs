@@ -28,6 +28,55 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Say which migration tool the project uses, where its migrations live and how zdm will write them.
     Detect(DetectArgs),
+    /// Show what zdm believes about the schema: each table with its source, weight and class, and the
+    /// drift between the migrations and the live database.
+    Schema(SchemaArgs),
+}
+
+#[derive(Args)]
+pub struct SchemaArgs {
+    /// The project directory.
+    #[arg(long, short = 'd', value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Show only this table.
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+}
+
+/// `zdm schema`.
+pub fn schema(args: &SchemaArgs) -> Result<()> {
+    let (files, read_warnings) = project::read(&args.dir)?;
+    for w in &read_warnings {
+        warn(&format!("warning: {}: {}", w.path, w.message));
+    }
+    let gathered = crate::live::gather(&args.dir, &files, &args.live)?;
+    let config = PlanConfig { stats: gathered.stats, thresholds: gathered.thresholds, live: gathered.live, ..PlanConfig::default() };
+    let view = pipeline::schema_view(&files, &args.tool.choice(), &config).map_err(|e| match e {
+        PlanFailure::Detect(e) => detect_error(e, ""),
+        other => anyhow!("error: {other}"),
+    })?;
+    if let Some(t) = &args.table
+        && !view.schema.tables.keys().any(|k| k == t || k.rsplit('.').next() == Some(t.as_str()))
+    {
+        return Err(anyhow!("error: no table `{t}` in the schema ({} tables)\n  = help: zdm schema lists them", view.schema.tables.len()));
+    }
+    let mut text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report::schema_json(&view, args.table.as_deref()))? + "\n",
+        Format::Text => report::schema_text(&view, args.table.as_deref()),
+    };
+    if matches!(args.format, Format::Text) {
+        for n in &gathered.notes {
+            text.push_str(&format!("note: {n}\n"));
+        }
+    }
+    emit(&mask_secrets(&text))
 }
 
 /// `--tool` / `--migrations-dir`: which migration setup to follow when detection finds several.
@@ -175,9 +224,9 @@ pub struct PlanArgs {
     /// Receipt width in columns (default: the terminal's, or COLUMNS; at least 60, at most 100 used).
     #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(20..))]
     pub width: Option<u16>,
-    /// PostgreSQL major version to plan for.
-    #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u32).range(i64::from(PgVersion::MIN)..=i64::from(PgVersion::MAX)))]
-    pub pg_version: u32,
+    /// PostgreSQL major version to plan for. Default: the live database's, else 15.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(i64::from(PgVersion::MIN)..=i64::from(PgVersion::MAX)))]
+    pub pg_version: Option<u32>,
     /// Longest wait for a lock per attempt: the longest any application query queues behind a step.
     #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
     pub lock_timeout: String,
@@ -200,6 +249,8 @@ pub struct PlanArgs {
     pub ascii: bool,
     #[command(flatten)]
     pub tool: ToolArgs,
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
 }
 
 fn parse_slug(s: &str) -> Result<String, String> {
@@ -370,8 +421,13 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     let (now, human_now) = utc_now();
     let change = zdm_core::tools::change_text(&source.text);
     let code_refs = if args.no_code_refs { Vec::new() } else { code_refs(&args.dir, &change, &files, &args.tool) };
+    let gathered = crate::live::gather(&args.dir, &files, &args.live)?;
+    let server = gathered.live.as_ref().map(|l| l.server_major.clamp(PgVersion::MIN, PgVersion::MAX));
     let config = PlanConfig {
-        pg: PgVersion(args.pg_version),
+        pg: PgVersion(args.pg_version.or(server).unwrap_or(PgVersion::DEFAULT.0)),
+        stats: gathered.stats,
+        thresholds: gathered.thresholds,
+        live: gathered.live,
         lock_timeout: args.lock_timeout.clone(),
         lock_retries: args.lock_retries,
         batch_size: args.batch_size,
@@ -389,7 +445,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         change_path: change_path.as_deref(),
         choice: args.tool.choice(),
     };
-    let outcome = match pipeline::run(input) {
+    let mut outcome = match pipeline::run(input) {
         Ok(o) => o,
         Err(PlanFailure::Syntax(e)) => return Err(located(&source, &e.message, e.pos, None)),
         Err(PlanFailure::Plan(e)) => {
@@ -398,6 +454,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
         Err(PlanFailure::Write(e)) => return Err(anyhow!("error: {e} (nothing written)")),
         Err(PlanFailure::Detect(e)) => return Err(detect_error(e, "\n  (nothing written)")),
     };
+    outcome.plan.notes.splice(0..0, gathered.notes);
 
     let mut style = Style {
         color: terminal && std::env::var_os("NO_COLOR").is_none() && args.format == PlanFormat::Text,

@@ -5,6 +5,7 @@
 //! absent from a known schema, a file that would be overwritten). Nothing is written on exit 2.
 
 mod cli;
+mod live;
 mod offline;
 mod project;
 mod write;
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => cli::rules(&args),
         cli::Command::Explain(args) => cli::explain(&args),
         cli::Command::Detect(args) => cli::detect(&args),
+        cli::Command::Schema(args) => cli::schema(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

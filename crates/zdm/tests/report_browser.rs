@@ -32,7 +32,7 @@ fn reports_render_in_chromium_at_desktop_and_phone_widths() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut sized = PlanConfig::default();
-    sized.stats.insert("users".into(), TableStats { rows: 40_000_000, bytes: 0 });
+    sized.stats.insert("users".into(), TableStats { rows: 40_000_000, ..TableStats::default() });
     let cases: Vec<(&str, &str, PlanConfig)> = vec![
         ("rename_column", "ALTER TABLE users RENAME COLUMN name TO full_name", PlanConfig::default()),
         ("change_column_type_40m_rows", "ALTER TABLE users ALTER COLUMN score TYPE bigint", sized),

@@ -424,6 +424,11 @@ pub enum SchemaSource {
         /// The dump file.
         path: String,
     },
+    /// Read from a live database (read-only session).
+    Live {
+        /// Where: `host:port/database` (never a password).
+        database: String,
+    },
 }
 
 /// The schema model: what exists before the change runs.
@@ -572,13 +577,138 @@ impl Schema {
     }
 }
 
-/// Live facts about one table's weight (from a database, when one is reachable).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Live facts about one table's weight (from a database, when one is reachable, or from a hint).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TableStats {
-    /// Estimated row count.
+    /// Estimated row count (0 means known empty, unless `rows_unknown`).
     pub rows: u64,
     /// Total size in bytes, indexes included.
     pub bytes: u64,
+    /// The row count is a guess: the table was never analyzed and nothing else counted its rows.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rows_unknown: bool,
+    /// Where `rows` comes from (`reltuples`, `n_live_tup`, `size estimate`, `--table-size`, `zdm.toml`).
+    pub rows_from: String,
+    /// Average rows written per second (inserts + updates + deletes since the statistics were reset), when
+    /// the statistics were readable.
+    pub writes_per_sec: Option<f64>,
+    /// Inserts, updates and deletes counted since the statistics were reset.
+    pub writes: Option<u64>,
+    /// Write statements per second seen by `pg_stat_statements`, when the extension is installed and readable.
+    pub statement_writes_per_sec: Option<f64>,
+}
+
+impl TableStats {
+    /// Stats from a hint (`--table-size`, `zdm.toml`): a row count and nothing else.
+    #[must_use]
+    pub fn hint(rows: u64, from: &str) -> TableStats {
+        TableStats { rows, rows_from: from.to_string(), ..TableStats::default() }
+    }
+
+    /// True when the table is known to hold no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0 && !self.rows_unknown
+    }
+
+    /// The higher of the two write rates.
+    #[must_use]
+    pub fn write_rate(&self) -> Option<f64> {
+        match (self.writes_per_sec, self.statement_writes_per_sec) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// How heavy a table is, which decides whether a change to it may take the simple path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableClass {
+    /// Known to hold no rows: a change runs as written.
+    Empty,
+    /// Fewer rows than the `large_rows` threshold, and few writes.
+    Small,
+    /// At least `large_rows` rows or `large_bytes` bytes: always the staged path.
+    Large,
+    /// At least `hot_writes_per_sec` writes per second: always the staged path.
+    Hot,
+}
+
+impl TableClass {
+    /// The lowercase name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            TableClass::Empty => "empty",
+            TableClass::Small => "small",
+            TableClass::Large => "large",
+            TableClass::Hot => "hot",
+        }
+    }
+}
+
+/// Where a table class stops and the next begins (`[thresholds]` of `zdm.toml`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// Rows from which a table is large.
+    pub large_rows: u64,
+    /// Total bytes from which a table is large.
+    pub large_bytes: u64,
+    /// Writes per second from which a table is hot.
+    pub hot_writes_per_sec: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { large_rows: 1_000_000, large_bytes: 1 << 30, hot_writes_per_sec: 50.0 }
+    }
+}
+
+impl Thresholds {
+    /// The class of a table with these stats.
+    #[must_use]
+    pub fn classify(&self, stats: &TableStats) -> TableClass {
+        if stats.write_rate().is_some_and(|w| w >= self.hot_writes_per_sec) {
+            TableClass::Hot
+        } else if stats.is_empty() {
+            TableClass::Empty
+        } else if stats.rows_unknown || stats.rows >= self.large_rows || stats.bytes >= self.large_bytes {
+            TableClass::Large
+        } else {
+            TableClass::Small
+        }
+    }
+}
+
+/// What a live database said, as plain data: the schema, each table's weight, the server's version, and
+/// what the session could not read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LiveFacts {
+    /// `host:port/database` (no password).
+    pub database: String,
+    /// The server's major version.
+    pub server_major: u32,
+    /// The server's full version (`15.8`).
+    pub server_version: String,
+    /// The schema as the database has it (`SchemaSource::Live`).
+    pub schema: Option<Schema>,
+    /// Weights by table key.
+    pub stats: BTreeMap<String, TableStats>,
+    /// Installed extensions (`name version`).
+    pub extensions: Vec<String>,
+    /// Sequences by key.
+    pub sequences: Vec<String>,
+    /// Triggers as `table: name`.
+    pub triggers: Vec<String>,
+    /// Indexes whose build failed (`indisvalid` false): they exist but no query uses them.
+    pub invalid_indexes: Vec<String>,
+    /// Inheritance children as (child key, parent key) (partitions are in the tables).
+    pub inherits: Vec<(String, String)>,
+    /// What depends on what (`pg_depend`): (dependent view or object, table it depends on).
+    pub dependencies: Vec<(String, String)>,
+    /// Facts the session could not read, each with why.
+    pub missing: Vec<String>,
 }
 
 /// `1234567` → `1,234,567`.

@@ -56,6 +56,8 @@ pub struct Outcome {
     pub files: Vec<GeneratedFile>,
     /// The settings planned with (table statistics included).
     pub config: PlanConfig,
+    /// What the replayed history and the live database disagree on (empty without a live database).
+    pub drift: Vec<crate::live::Drift>,
 }
 
 /// Why a plan could not be made.
@@ -88,27 +90,27 @@ impl std::error::Error for Error {}
 ///
 /// # Errors
 /// See [`Error`].
-pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
+pub fn run(mut input: Input<'_>) -> Result<Outcome, Error> {
     let pg = input.config.pg;
+    let live = input.config.live.take();
+    if let Some(l) = &live {
+        for (k, s) in &l.stats {
+            input.config.stats.entry(k.clone()).or_insert_with(|| s.clone());
+        }
+    }
     let config = input.config.clone();
     let statements = sql::parse(input.change).map_err(Error::Syntax)?;
     let tools::Detected { tool, detection, others: other_tools } = tools::detect(input.files, &input.choice).map_err(Error::Detect)?;
     let (planned, sources): (Vec<_>, Vec<_>) =
         tool.read(input.files, &detection).into_iter().partition(|s| Some(s.path.as_str()) == input.change_path);
-    let dump = schema::DUMP_PATHS.iter().find_map(|p| input.files.files.iter().find(|f| f.path == *p));
-    let (schema, warnings) = if let (true, Some(dump)) = (sources.is_empty(), dump) {
-        schema::replay_dump(&dump.path, &dump.contents)
-    } else if sources.is_empty() {
-        (Schema::unknown(), Vec::new())
-    } else {
-        let (unread, read): (Vec<_>, Vec<_>) = sources.into_iter().partition(|s| s.unread.is_some());
-        let pairs: Vec<(String, String)> = read.into_iter().map(|s| (s.path, s.up)).collect();
-        let (mut schema, warnings) = schema::replay(&detection.dir, &pairs);
-        for s in unread {
-            let what = s.unread.unwrap_or_default();
-            schema.blind_spots.push(crate::model::BlindSpot { path: s.path, line: 1, what, reach: crate::model::Reach::Everything });
+    let (schema, warnings) = replay_sources(input.files, &detection, sources);
+    // Live beats files: the database's schema is planned against; the history only tells the drift.
+    let (schema, drift) = match live.as_ref().and_then(|l| l.schema.clone()) {
+        Some(live_schema) => {
+            let drift = crate::live::drift(&schema, &live_schema);
+            (live_schema, drift)
         }
-        (schema, warnings)
+        None => (schema, Vec::new()),
     };
     if statements.iter().all(|s| s.ops.iter().all(|o| matches!(o.kind, crate::op::OpKind::Transaction { .. }))) {
         return Err(Error::Plan(PlanError {
@@ -125,6 +127,10 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         analysis.assumptions.insert(0, format!("schema unknown: {u}"));
     }
     let mut plan = plan::build(&analysis, &input.config).map_err(Error::Plan)?;
+    weigh_tables(&mut plan, &analysis, &input.config);
+    if let Some(l) = &live {
+        live_notes(&mut plan, l, &drift);
+    }
     if !schema.is_known() {
         let n = analysis.assumptions.len();
         let why = unreadable.as_deref().unwrap_or("no migrations or schema dump found");
@@ -151,7 +157,125 @@ pub fn run(input: Input<'_>) -> Result<Outcome, Error> {
         let engine = o.engine.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
         plan.notes.push(format!("not used: {} in {dir}{engine}{more}; see zdm detect", o.tool));
     }
-    Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files, config })
+    Ok(Outcome { pg, detection, other_tools, schema, warnings, analysis, plan, files: written.files, config, drift })
+}
+
+/// The schema the project's files give: the history's migrations replayed, else a schema dump.
+fn replay_sources(files: &ProjectFiles, detection: &Detection, sources: Vec<tools::SourceMigration>) -> (Schema, Vec<ReplayWarning>) {
+    let dump = schema::DUMP_PATHS.iter().find_map(|p| files.files.iter().find(|f| f.path == *p));
+    if let (true, Some(dump)) = (sources.is_empty(), dump) {
+        schema::replay_dump(&dump.path, &dump.contents)
+    } else if sources.is_empty() {
+        (Schema::unknown(), Vec::new())
+    } else {
+        let (unread, read): (Vec<_>, Vec<_>) = sources.into_iter().partition(|s| s.unread.is_some());
+        let pairs: Vec<(String, String)> = read.into_iter().map(|s| (s.path, s.up)).collect();
+        let (mut schema, warnings) = schema::replay(&detection.dir, &pairs);
+        for s in unread {
+            let what = s.unread.unwrap_or_default();
+            schema.blind_spots.push(crate::model::BlindSpot { path: s.path, line: 1, what, reach: crate::model::Reach::Everything });
+        }
+        (schema, warnings)
+    }
+}
+
+/// What zdm believes about the schema (`zdm schema`): the live database's when one was read, else the
+/// history's, with the drift between the two.
+pub struct SchemaView {
+    /// The schema planned against.
+    pub schema: Schema,
+    /// The history's schema (its source says where it came from).
+    pub files: Schema,
+    /// The migration tool and directory.
+    pub detection: Detection,
+    /// Replay failures.
+    pub warnings: Vec<ReplayWarning>,
+    /// History vs database.
+    pub drift: Vec<crate::live::Drift>,
+    /// Weights of every table whose size is known.
+    pub tables: std::collections::BTreeMap<String, crate::live::TableWeight>,
+    /// What the database said, when read.
+    pub live: Option<crate::model::LiveFacts>,
+}
+
+/// Builds the [`SchemaView`] of a project.
+///
+/// # Errors
+/// The project's migration tool is ambiguous or not for PostgreSQL.
+pub fn schema_view(files: &ProjectFiles, choice: &Choice, config: &PlanConfig) -> Result<SchemaView, Error> {
+    let tools::Detected { tool, detection, .. } = tools::detect(files, choice).map_err(Error::Detect)?;
+    let (history, warnings) = replay_sources(files, &detection, tool.read(files, &detection));
+    let live = config.live.clone();
+    let (schema, drift) = match live.as_ref().and_then(|l| l.schema.clone()) {
+        Some(l) => {
+            let d = crate::live::drift(&history, &l);
+            (l, d)
+        }
+        None => (history.clone(), Vec::new()),
+    };
+    let mut stats = config.stats.clone();
+    for (k, s) in live.iter().flat_map(|l| &l.stats) {
+        stats.entry(k.clone()).or_insert_with(|| s.clone());
+    }
+    let tables = stats.iter().map(|(k, s)| (k.clone(), crate::live::weigh(s, &config.thresholds))).collect();
+    Ok(SchemaView { schema, files: history, detection, warnings, drift, tables, live })
+}
+
+/// Gives each table the change touches its weight and class, and says what the class did.
+fn weigh_tables(plan: &mut Plan, analysis: &Analysis, config: &PlanConfig) {
+    let mut notes = Vec::new();
+    for c in &analysis.ops {
+        let Some(t) = c.op.kind.table() else { continue };
+        let key = t.key();
+        if plan.tables.contains_key(&key) || c.table_before.as_ref().is_some_and(|t| t.created_in_change) {
+            continue;
+        }
+        let Some(stats) = config.stats.get(&key) else { continue };
+        let w = crate::live::weigh(stats, &config.thresholds);
+        let rows = rows_text(w.rows);
+        let writes = w.writes_per_sec.map(|r| format!(", {r} writes/s")).unwrap_or_default();
+        notes.push(match w.class {
+            crate::model::TableClass::Empty => format!("{key} is empty ({}): changes to it run as written, no staging", w.from),
+            crate::model::TableClass::Small => format!("{key} is small (~{rows} rows{writes}; {}): staged all the same", w.from),
+            class => format!("{key} is {} (~{rows} rows{writes}; {}): staged path", class.name(), w.from),
+        });
+        plan.tables.insert(key, w);
+    }
+    plan.notes.splice(0..0, notes);
+}
+
+/// `1234` → `1.2k`, `50000000` → `50M`.
+fn rows_text(rows: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let r = rows as f64;
+    let (v, unit) = if rows >= 1_000_000_000 {
+        (r / 1e9, "G")
+    } else if rows >= 1_000_000 {
+        (r / 1e6, "M")
+    } else if rows >= 1_000 {
+        (r / 1e3, "k")
+    } else {
+        return rows.to_string();
+    };
+    let text = if v < 10.0 { format!("{v:.1}") } else { format!("{v:.0}") };
+    format!("{}{unit}", text.trim_end_matches(".0"))
+}
+
+/// Where the schema came from, the drift from the history (three in the receipt, all in the JSON) and
+/// the facts the session could not read.
+fn live_notes(plan: &mut Plan, live: &crate::model::LiveFacts, drift: &[crate::live::Drift]) {
+    let mut notes = vec![format!(
+        "schema read live from {} (PostgreSQL {}, read-only); {} drift from the migrations{}",
+        live.database,
+        live.server_version,
+        drift.len(),
+        if drift.is_empty() { String::new() } else { " (JSON: drift)".into() }
+    )];
+    notes.extend(drift.iter().take(3).map(|d| format!("drift: {}", d.message)));
+    if !live.missing.is_empty() {
+        notes.push(format!("not read from the database: {}", live.missing.join("; ")));
+    }
+    plan.notes.splice(0..0, notes);
 }
 
 /// Moves an error's position from the start of its statement to the name it is about: the first name

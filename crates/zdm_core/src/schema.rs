@@ -266,6 +266,65 @@ fn column_of(table: &QName, spec: &ColumnSpec) -> Column {
     }
 }
 
+/// A type's text in one spelling, PostgreSQL's `format_type` one, whatever alias wrote it (`int4`, `int`
+/// and `integer`; `timestamptz` and `timestamp with time zone`; `varchar(20)` and `character varying(20)`):
+/// the schema model keeps the spelling a migration used, a catalog keeps only the type, so comparisons
+/// between the two go through this.
+#[must_use]
+pub fn canonical_type(type_sql: &str) -> String {
+    let t = type_sql.trim().to_lowercase();
+    let (base, dims) = match t.find("[]") {
+        Some(i) => (t[..i].trim().to_string(), t[i..].replace(' ', "")),
+        None => (t.clone(), String::new()),
+    };
+    let base = base.strip_prefix("pg_catalog.").unwrap_or(&base).replace(", ", ",");
+    let (name, args) = match base.find('(') {
+        Some(i) if !base.starts_with("time") => (base[..i].trim().to_string(), base[i..].to_string()),
+        _ => (base.clone(), String::new()),
+    };
+    let name = match name.as_str() {
+        "int" | "int4" | "integer" => "integer",
+        "int8" => "bigint",
+        "int2" => "smallint",
+        "bool" => "boolean",
+        "float8" | "float" => "double precision",
+        "float4" => "real",
+        "decimal" => "numeric",
+        "varchar" => "character varying",
+        "char" | "bpchar" => "character",
+        "varbit" => "bit varying",
+        "timestamptz" => "timestamp with time zone",
+        "timestamp" => "timestamp without time zone",
+        "timetz" => "time with time zone",
+        "time" => "time without time zone",
+        other => other,
+    };
+    let name = match (name, base.as_str()) {
+        (_, b) if b.starts_with("timestamptz(") => format!("timestamp{} with time zone", &b[11..]),
+        (_, b) if b.starts_with("timestamp(") && !b.contains(" with") => {
+            format!("{} without time zone", b.trim_end_matches(" without time zone"))
+        }
+        (n, _) => n.to_string(),
+    };
+    format!("{name}{args}{dims}")
+}
+
+/// A default in one form: PostgreSQL stores a literal default with a cast to the column's type
+/// (`'active'::status_kind`, `'x'::text`), which a migration seldom writes.
+#[must_use]
+pub fn canonical_default(expr: &str, type_sql: &str) -> String {
+    let canon = canonical_type(type_sql);
+    if let Some(i) = expr.rfind("::") {
+        let (lit, cast) = (&expr[..i], &expr[i + 2..]);
+        let literal =
+            lit.starts_with('\'') && lit.ends_with('\'') && lit.len() >= 2 && !lit[1..lit.len() - 1].replace("''", "").contains('\'');
+        if literal && canonical_type(cast.trim_matches('"')) == canon {
+            return lit.to_string();
+        }
+    }
+    expr.to_string()
+}
+
 /// The `serial` type name that creates a column of `type_sql` with its own sequence.
 fn serial_of(type_sql: &str) -> Option<&'static str> {
     match type_sql {

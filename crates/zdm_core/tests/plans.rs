@@ -294,7 +294,7 @@ fn unknown_statements_and_manual_rollbacks_say_so() {
 
 fn plan_known(setup: &str, change: &str) -> Outcome {
     let mut config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
-    config.stats.insert("users".into(), zdm_core::model::TableStats { rows: 2_000_000, bytes: 0 });
+    config.stats.insert("users".into(), zdm_core::model::TableStats { rows: 2_000_000, ..Default::default() });
     pipeline::run(pipeline::Input::new(change, &project(setup), config, "20261125140000")).unwrap()
 }
 
@@ -306,7 +306,7 @@ fn durations_come_from_rows_when_known() {
     let backfill = json["steps"].as_array().unwrap().iter().find(|s| s["phase"] == "backfill").unwrap().clone();
     assert_eq!(backfill["estimate"]["text"], "scales with rows (size unknown)");
     let mut config = PlanConfig { pg: PgVersion(15), ..PlanConfig::default() };
-    config.stats.insert("users".into(), zdm_core::model::TableStats { rows: 2_000_000, bytes: 0 });
+    config.stats.insert("users".into(), zdm_core::model::TableStats { rows: 2_000_000, ..Default::default() });
     let files = project(SETUP);
     let known = pipeline::run(pipeline::Input::new(change, &files, config, "20261125140000")).unwrap();
     let json = report::json_report(&known, &RunInfo::default());

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+pub mod introspect;
 pub mod runner;
 pub mod testing;
 

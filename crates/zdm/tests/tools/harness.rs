@@ -74,7 +74,8 @@ impl Fixture {
         Fixture { dir, before }
     }
 
-    /// Runs `zdm <args> --dir <copy>` with the clock at [`NOW`], and no Python to render code
+    /// Runs `zdm <args> --dir <copy>` with the clock at [`NOW`], offline (a fixture's configured
+    /// database, `alembic.ini`'s `localhost/app`, is not the test's), and no Python to render code
     /// migrations with (see [`Fixture::zdm_with`]).
     pub fn zdm(&self, args: &[&str]) -> Run {
         self.zdm_with(args, &[("ZDM_PYTHON", "/nonexistent/python")])
@@ -87,6 +88,7 @@ impl Fixture {
             .arg("--dir")
             .arg(&self.dir)
             .envs(env.iter().copied())
+            .env("ZDM_OFFLINE", "1")
             .env("ZDM_NOW", NOW)
             .env("NO_COLOR", "1")
             .env("LC_ALL", "C.UTF-8")

@@ -39,6 +39,11 @@ pub struct PlanConfig {
     /// Places in the application's code that use the tables and columns the change touches (the CLI
     /// scans for them; empty when it did not).
     pub code_refs: Vec<crate::refs::CodeRef>,
+    /// What a live database said (schema, weights, version), when one was read: its schema replaces the
+    /// one replayed from files, its weights fill `stats` where no hint names the table.
+    pub live: Option<crate::model::LiveFacts>,
+    /// Where table classes begin (`zdm.toml` `[thresholds]`).
+    pub thresholds: crate::model::Thresholds,
 }
 
 impl Default for PlanConfig {
@@ -52,6 +57,8 @@ impl Default for PlanConfig {
             stats: BTreeMap::new(),
             keep_column_name: false,
             code_refs: Vec::new(),
+            live: None,
+            thresholds: crate::model::Thresholds::default(),
         }
     }
 }
@@ -253,6 +260,9 @@ pub struct Plan {
     pub deploys: usize,
     /// Places in the application's code that use what the change touches, by path and line.
     pub code_refs: Vec<crate::refs::CodeRef>,
+    /// The weight and class of each table the change touches whose size is known (live statistics,
+    /// `--table-size`, `zdm.toml`).
+    pub tables: BTreeMap<String, crate::live::TableWeight>,
 }
 
 /// Walks the change against `before`: typo guard, rules, schema advanced operation by operation.
@@ -744,7 +754,7 @@ fn assemble(analysis: &Analysis, config: &PlanConfig, mut drafts: Vec<recipes::D
     checklist.extend(code_ref_lines(analysis, &steps, config));
     let mut code_refs = config.code_refs.clone();
     code_refs.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys, code_refs }
+    Plan { steps, kind, risk, verdict, findings, notes, checklist, deploys, code_refs, tables: BTreeMap::new() }
 }
 
 /// One step out of several: their SQL in order (rollback in reverse), one set of timeouts.

@@ -99,6 +99,7 @@ pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> Str
         SchemaSource::Migrations { dir, files } => {
             format!("{files} migration files replayed from {dir}/ ({} tables)", outcome.schema.tables.len())
         }
+        SchemaSource::Live { database } => format!("live database {database}, read-only ({} tables)", outcome.schema.tables.len()),
     };
     let mut tables: Vec<String> = summary.rows.iter().filter_map(|r| r.table.clone()).collect();
     tables.sort();

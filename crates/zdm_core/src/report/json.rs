@@ -103,11 +103,12 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         SchemaSource::Migrations { dir, files } => {
             json!({"source": "migrations", "dir": dir, "files": files, "tables": outcome.schema.tables.len()})
         }
+        SchemaSource::Live { database } => json!({"source": "live", "database": database, "tables": outcome.schema.tables.len()}),
     };
     schema["replay_failures"] = json!(outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>());
     schema["blind_spots"] = json!(outcome.schema.blind_spots);
     schema["assumptions"] = json!(outcome.analysis.assumptions);
-    json!({
+    let mut out = json!({
         "stack": {
             "tool": outcome.detection.tool,
             "engine": outcome.detection.engine.clone().unwrap_or_else(|| "postgresql".into()),
@@ -134,5 +135,13 @@ fn unmasked(outcome: &Outcome, info: &RunInfo) -> Value {
         "warnings": outcome.warnings.iter().map(|w| json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
         "checklist": summary.checklist,
         "code_refs": plan.code_refs,
-    })
+    });
+    // Present only when known, so plans made from files alone read as before.
+    if !plan.tables.is_empty() {
+        out["tables"] = json!(plan.tables);
+    }
+    if matches!(outcome.schema.source, SchemaSource::Live { .. }) {
+        out["drift"] = json!(outcome.drift);
+    }
+    out
 }

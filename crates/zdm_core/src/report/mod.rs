@@ -8,6 +8,7 @@ mod json;
 mod markdown;
 mod receipt;
 mod rules;
+mod schema;
 pub mod summary;
 
 pub use detect::{detect_json, detect_text};
@@ -16,6 +17,7 @@ pub use json::json_report;
 pub use markdown::markdown;
 pub use receipt::{MAX_WIDTH, MIN_WIDTH, RECEIPT_MAX_LINES, full_receipt, receipt, receipt_fits, visible_width, wrap};
 pub use rules::{explain, rule_list, rules_markdown};
+pub use schema::{schema_json, schema_text};
 
 use crate::model::Risk;
 use crate::pipeline::Outcome;

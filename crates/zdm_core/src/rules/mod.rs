@@ -255,10 +255,11 @@ impl ChangeFacts {
 }
 
 impl RuleCtx<'_> {
-    /// True when the table is new in this change or known to be empty: no staged path is needed.
+    /// True when the table is new in this change or known to be empty (live statistics or a hint say 0
+    /// rows; a table never analyzed is not known empty): no staged path is needed.
     #[must_use]
     pub fn table_is_new(&self) -> bool {
-        self.table.is_some_and(|t| t.created_in_change) || self.stats.is_some_and(|s| s.rows == 0)
+        self.table.is_some_and(|t| t.created_in_change) || self.stats.is_some_and(TableStats::is_empty)
     }
 
     /// The operations of the change before the one being checked.

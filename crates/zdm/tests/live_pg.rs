@@ -352,3 +352,35 @@ fn an_invalid_index_is_named_and_a_never_analyzed_table_is_not_empty() {
     let s = &facts.stats["dup"];
     assert!(!s.is_empty(), "{s:?}");
 }
+
+/// TLS as `sslmode` asks, over TCP to the test cluster (which runs with `ssl=on` and a throwaway
+/// self-signed certificate): `require` and `prefer` encrypt (the server's `pg_stat_ssl` says so),
+/// `disable` does not, `verify-full` checks the certificate and refuses the self-signed one with the cause;
+/// a whole introspection runs over TLS.
+#[test]
+fn tls_follows_sslmode() {
+    let db = TestDb::new("tls");
+    let ssl: String = db.connect().query_one("SHOW ssl", &[]).unwrap().get(0);
+    if ssl != "on" {
+        assert!(std::env::var("DATABASE_URL").is_ok(), "the test cluster runs with ssl=on (openssl makes its certificate)");
+        eprintln!("tls_follows_sslmode: skipped, the server at DATABASE_URL has ssl off");
+        return;
+    }
+    // jdbc:postgresql://127.0.0.1:PORT/DB?user=postgres&sslmode=disable → a libpq URL without sslmode.
+    let jdbc = db.jdbc_url();
+    let tcp = jdbc.replacen("jdbc:postgresql://", "postgres://", 1).replace("&sslmode=disable", "");
+    let timeout = std::time::Duration::from_secs(5);
+    let encrypted = |mode: &str| -> bool {
+        let mut c = introspect::connect(&format!("{tcp}&sslmode={mode}"), timeout, None).unwrap_or_else(|e| panic!("{mode}: {e}"));
+        c.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0)
+    };
+    assert!(encrypted("require"));
+    assert!(encrypted("prefer"));
+    assert!(!encrypted("disable"));
+    let refused = introspect::connect(&format!("{tcp}&sslmode=verify-full"), timeout, None)
+        .err()
+        .expect("a self-signed certificate fails verify-full");
+    assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+    let facts = introspect::introspect(&format!("{tcp}&sslmode=require"), Limits::default()).unwrap();
+    assert!(facts.schema.is_some());
+}

@@ -85,6 +85,30 @@ fn run(mut cmd: Command, what: &str) -> Result<(), ClusterError> {
     }
 }
 
+/// A throwaway certificate for `localhost` (`server.crt`/`server.key` in the data directory, as the
+/// server wants them), so TCP clients can test TLS; false when `openssl` is not there to make one.
+fn self_signed_certificate(data: &Path) -> bool {
+    let (crt, key) = (data.join("server.crt"), data.join("server.key"));
+    let made = Command::new("openssl")
+        .args(["req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=localhost", "-newkey", "rsa:2048", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        return false;
+    }
+    let mut ok = fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).is_ok();
+    if is_root() {
+        ok &= Command::new("chown").arg("postgres:postgres").arg(&crt).arg(&key).status().is_ok_and(|s| s.success());
+    }
+    ok
+}
+
 fn free_port() -> io::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
@@ -143,9 +167,10 @@ impl Cluster {
         let mut initdb = pg_command(&bin, "initdb");
         initdb.arg("-D").arg(&data).args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]);
         run(initdb, "initdb")?;
+        let ssl = if self_signed_certificate(&data) { " -c ssl=on" } else { "" };
         let mut cluster = Cluster { dir, bin, port, stopped: true };
         let opts = format!(
-            "-k {} -p {port} -c listen_addresses='127.0.0.1' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "-k {} -p {port} -c listen_addresses='127.0.0.1' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200{ssl}",
             cluster.dir.display()
         );
         let mut start = pg_command(&cluster.bin, "pg_ctl");

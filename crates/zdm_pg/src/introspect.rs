@@ -11,7 +11,8 @@
 //! and `lock_timeout`, and `application_name = 'zdm'`. A catalog view the role may not read (the
 //! statistics views, `pg_stat_statements`) costs only its facts: they are named in `LiveFacts::missing`.
 
-use postgres::{Client, Config, NoTls};
+use postgres::Client;
+use postgres::config::{Config, SslMode};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -50,25 +51,89 @@ impl fmt::Display for IntrospectError {
 
 impl std::error::Error for IntrospectError {}
 
+/// How a connection checks the server's certificate: libpq's `sslmode` (`disable`; `prefer`, the
+/// default, and `require` encrypt without checking, as libpq does without a root certificate;
+/// `verify-ca` checks the chain against the system's roots; `verify-full` the host name too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verify {
+    None,
+    Chain,
+    Full,
+}
+
 /// Parses a connection string: a libpq URL or key/value string. dbmate's `?socket=DIR` query parameter
-/// is read as libpq's `host=DIR`.
-fn config(url: &str) -> Result<Config, postgres::Error> {
+/// is read as libpq's `host=DIR`; `sslmode=verify-ca`/`verify-full` (which the client library does not
+/// parse) become `require` plus the check they ask for.
+fn config(url: &str) -> Result<(Config, Verify), postgres::Error> {
+    let mut verify = Verify::None;
+    let mut mode = |value: &str| -> Option<&'static str> {
+        match value {
+            "verify-ca" => verify = Verify::Chain,
+            "verify-full" => verify = Verify::Full,
+            _ => return None,
+        }
+        Some("require")
+    };
     let url = match url.split_once('?') {
         Some((head, query)) if url.contains("://") => {
-            let query: Vec<String> =
-                query.split('&').map(|p| p.strip_prefix("socket=").map_or_else(|| p.to_string(), |dir| format!("host={dir}"))).collect();
+            let query: Vec<String> = query
+                .split('&')
+                .map(|p| match (p.strip_prefix("socket="), p.strip_prefix("sslmode=").and_then(&mut mode)) {
+                    (Some(dir), _) => format!("host={dir}"),
+                    (None, Some(m)) => format!("sslmode={m}"),
+                    (None, None) => p.to_string(),
+                })
+                .collect();
             format!("{head}?{}", query.join("&"))
         }
+        Some(_) | None if !url.contains("://") => url
+            .split_whitespace()
+            .map(|kv| match kv.strip_prefix("sslmode=").and_then(&mut mode) {
+                Some(m) => format!("sslmode={m}"),
+                None => kv.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
         _ => url.to_string(),
     };
-    Config::from_str(&url)
+    Ok((Config::from_str(&url)?, verify))
+}
+
+/// Opens a connection: TLS as `sslmode` asks (none for `disable` and unix sockets), within `timeout`
+/// for the whole handshake — the socket's connect timeout does not cover a server that accepts and then
+/// never answers.
+///
+/// # Errors
+/// The connection string is malformed, TLS cannot be set up, the server refuses, or it does not answer in
+/// time (the message says which; never a password).
+pub fn connect(url: &str, timeout: Duration, options: Option<&str>) -> Result<Client, String> {
+    let (mut config, verify) = config(url).map_err(|e| format!("not a connection string PostgreSQL accepts: {e}"))?;
+    config.connect_timeout(timeout).application_name("zdm");
+    if let Some(o) = options {
+        config.options(o);
+    }
+    let tls = native_tls::TlsConnector::builder()
+        .danger_accept_invalid_certs(verify == Verify::None)
+        .danger_accept_invalid_hostnames(verify != Verify::Full)
+        .build()
+        .map_err(|e| format!("TLS cannot be set up: {e}"))?;
+    let tls = postgres_native_tls::MakeTlsConnector::new(tls);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(if config.get_ssl_mode() == SslMode::Disable { config.connect(postgres::NoTls) } else { config.connect(tls) });
+    });
+    match rx.recv_timeout(timeout + Duration::from_millis(200)) {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(connect_cause(&e)),
+        Err(_) => Err(format!("no answer within {} ms (connect timeout)", timeout.as_millis())),
+    }
 }
 
 /// `host:port/database` of a connection string (URL or key/value), for messages; never the password.
 #[must_use]
 pub fn describe(url: &str) -> String {
     match config(url) {
-        Ok(c) => {
+        Ok((c, _)) => {
             let host = c
                 .get_hosts()
                 .first()
@@ -92,23 +157,12 @@ pub fn describe(url: &str) -> String {
 pub fn introspect(url: &str, limits: Limits) -> Result<LiveFacts, IntrospectError> {
     let database = describe(url);
     let err = |m: String| IntrospectError { database: database.clone(), message: mask_secrets(&m) };
-    let mut config = config(url).map_err(|e| err(format!("not a connection string PostgreSQL accepts: {e}")))?;
     let ms = limits.statement.as_millis();
-    config.connect_timeout(limits.connect).application_name("zdm").options(&format!(
+    let options = format!(
         "-c default_transaction_read_only=on -c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout={}",
         ms * 3
-    ));
-    // The socket's connect timeout does not cover a server that accepts and then never answers: the
-    // whole handshake gets the same deadline, on a thread of its own.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(config.connect(NoTls));
-    });
-    let mut client = match rx.recv_timeout(limits.connect + Duration::from_millis(200)) {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(err(connect_cause(&e))),
-        Err(_) => return Err(err(format!("no answer within {} ms (connect timeout)", limits.connect.as_millis()))),
-    };
+    );
+    let mut client = connect(url, limits.connect, Some(&options)).map_err(err)?;
     let mut facts = read(&mut client).map_err(|e| err(cause(&e)))?;
     facts.database = database.clone();
     if let Some(s) = facts.schema.as_mut() {

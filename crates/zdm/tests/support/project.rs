@@ -9,7 +9,8 @@ pub struct Project(pub PathBuf);
 impl Project {
     /// A project holding `files` (path, contents).
     pub fn new(name: &str, files: &[(&str, &str)]) -> Project {
-        let dir = std::env::temp_dir().join(format!("zdm-test-{name}-{}", std::process::id()));
+        // The PID padded: paths, and the receipts that print them, have the same width in every run.
+        let dir = std::env::temp_dir().join(format!("zdm-test-{name}-{:07}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         for (path, contents) in files {
             let p = dir.join(path);

@@ -66,7 +66,8 @@ pub struct Run {
 impl Fixture {
     /// A fresh copy of `tests/fixtures/tools/<name>` (`name` may be a path below it: `prisma/monorepo`).
     pub fn copy(name: &str, test: &str) -> Fixture {
-        let dir = std::env::temp_dir().join(format!("zdm-tool-{}-{test}-{}", name.replace('/', "-"), std::process::id()));
+        // The PID padded: paths, and the receipts that print them, have the same width in every run.
+        let dir = std::env::temp_dir().join(format!("zdm-tool-{}-{test}-{:07}", name.replace('/', "-"), std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         zdm_pg::testing::copy_dir(&repo_root().join("tests/fixtures/tools").join(name), &dir);
         let mut before = Vec::new();

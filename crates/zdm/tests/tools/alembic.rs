@@ -94,14 +94,7 @@ fn alembic_keeps_tricky_text_and_reads_back() {
     let change = "ALTER TABLE users ADD COLUMN note text DEFAULT E'100% :name \"\"\" \\\\ $1 #{x} \\n''q''';\nCREATE INDEX users_name_idx ON users (name) WHERE name <> ' :x %s ''\"''';";
     let fx = Fixture::copy("alembic/basic", "alembic-tricky");
     let db = TestDb::new("alembic_tricky");
-    BASIC.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    BASIC.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "100% :name \"\"\" \\ $1 #{x} \n'q'");
+    let mut c = harness::keeps_tricky_text(&fx, &BASIC, &db, change, "100% :name \"\"\" \\ $1 #{x} \n'q'");
     let def: String = c.query_one("SELECT pg_get_indexdef('users_name_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("' :x %s ''\"'''"), "{def}");
 

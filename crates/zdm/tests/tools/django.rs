@@ -72,14 +72,7 @@ fn django_keeps_tricky_text_and_reads_back() {
     let fx = Fixture::copy("django/basic", "django-tricky");
     let db = TestDb::new("django_tricky");
     let runner = Django { app: "accounts" };
-    runner.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    runner.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "100% %s :name \"\"\" \\ $1 #{x} \n'q'");
+    let mut c = harness::keeps_tricky_text(&fx, &runner, &db, change, "100% %s :name \"\"\" \\ $1 #{x} \n'q'");
     let def: String = c.query_one("SELECT pg_get_indexdef('users_name_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("' %% ''\"'''"), "{def}");
     let run = fx.zdm(&["plan", "DROP INDEX CONCURRENTLY users_nmae_idx", "--dry-run"]);

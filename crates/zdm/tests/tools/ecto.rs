@@ -152,15 +152,8 @@ fn ecto_keeps_tricky_text() {
     let fx = Fixture::copy("ecto/app", "ecto-tricky");
     let db = TestDb::new("ecto_tricky");
     let runner = EctoMigrator { dir: "priv/repo/migrations" };
-    runner.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let mut c = harness::keeps_tricky_text(&fx, &runner, &db, change, "a\n\"\"\"\n#{x} \\ ' ? %s");
     assert!(fx.written().iter().any(|(_, c)| c.contains("execute(~S'''")), "the delimiter moved aside");
-    runner.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "a\n\"\"\"\n#{x} \\ ' ? %s");
     let def: String = c.query_one("SELECT pg_get_indexdef('users_name_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("'\n  \"\"\" x\n#{y} \\ ?'"), "{def}");
 }

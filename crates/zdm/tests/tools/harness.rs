@@ -191,6 +191,22 @@ pub fn roundtrip(fx: &Fixture, db: &TestDb, runner: &dyn Runner, change: &str, c
     assert_eq!(fingerprint(&mut c), after, "applying again did not reach the same schema");
 }
 
+/// Text a migration's language could mangle (quotes, backslashes, heredoc terminators, template-literal
+/// syntax, `?`/`:name`/`$1`/`%s` placeholders, newlines), planned as the default of a new `users.note` (and
+/// whatever else `change` holds) and applied by `runner` after the history: the default reaches PostgreSQL
+/// as `note` says. The connection is returned for the test's own checks.
+pub fn keeps_tricky_text(fx: &Fixture, runner: &dyn Runner, db: &TestDb, change: &str, note: &str) -> Client {
+    runner.up(fx, db);
+    let run = fx.zdm(&["plan", change]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    runner.up(fx, db);
+    let mut c = db.connect();
+    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
+    let written: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
+    assert_eq!(written, note);
+    c
+}
+
 /// `zdm plan CHANGE --dry-run --format json` (must succeed), parsed.
 pub fn plan_json(fx: &Fixture, change: &str) -> serde_json::Value {
     let run = fx.zdm(&["plan", change, "--dry-run", "--format", "json"]);

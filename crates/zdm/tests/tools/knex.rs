@@ -66,22 +66,6 @@ impl Runner for NodeCli {
     }
 }
 
-/// Text a JavaScript migration could mangle (template-literal syntax, backslashes, `?`/`:name`/`$1`
-/// placeholders, a quote, a newline) planned as the default of a new `users.note` and applied by
-/// `runner` after the history: the default reaches PostgreSQL as written. The connection is returned.
-pub(crate) fn keeps_tricky_text(fixture: &str, runner: &dyn Runner, db: &TestDb, change: &str, expected: &str) -> zdm_pg::Client {
-    let fx = Fixture::copy(fixture, &format!("tricky-{}", db.name));
-    runner.up(&fx, db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    runner.up(&fx, db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, expected);
-    c
-}
-
 /// The tricky default every Node tool is tested with, and what PostgreSQL must store.
 pub(crate) const TRICKY: (&str, &str) =
     ("ALTER TABLE users ADD COLUMN note text DEFAULT E'a ? :b $1 `${x}` \\\\ \\' \\n-- c'", "a ? :b $1 `${x}` \\ ' \n-- c");
@@ -133,7 +117,8 @@ fn knex_monorepo_typescript() {
 fn knex_keeps_tricky_text() {
     let db = TestDb::new("knex_tricky");
     let change = format!("{};\nCREATE INDEX users_tags_idx ON users (email) WHERE email <> '?' AND '{{\"a\":1}}'::jsonb ? 'a';", TRICKY.0);
-    let mut c = keeps_tricky_text("knex/basic", &KNEX, &db, &change, TRICKY.1);
+    let fx = Fixture::copy("knex/basic", "knex-tricky");
+    let mut c = harness::keeps_tricky_text(&fx, &KNEX, &db, &change, TRICKY.1);
     let def: String = c.query_one("SELECT pg_get_indexdef('users_tags_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("<> '?'::text") && def.contains("? 'a'"), "{def}");
 }

@@ -88,14 +88,7 @@ fn node_pg_migrate_keeps_tricky_text() {
     let fx = Fixture::copy("node-pg-migrate/basic", "npm-tricky");
     let db = TestDb::new("node_pg_migrate_tricky");
     let runner = NodePgMigrate { dir: "migrations" };
-    runner.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    runner.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "a\n-- Down Migration\n{name} `${x}` \\");
+    let mut c = harness::keeps_tricky_text(&fx, &runner, &db, change, "a\n-- Down Migration\n{name} `${x}` \\");
     let def: String = c.query_one("SELECT pg_get_indexdef('users_name_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("-- down migration {x} ${y} `"), "{def}");
     let written: Vec<String> = fx.written().into_iter().map(|(p, _)| p).collect();

@@ -261,15 +261,8 @@ fn rails_keeps_tricky_text() {
     let fx = Fixture::copy("rails/app", "rails-tricky");
     let db = TestDb::new("rails_tricky");
     let runner = ActiveRecord { dirs: &["db/migrate"] };
-    runner.up(&fx, &db);
-    let run = fx.zdm(&["plan", change]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let mut c = harness::keeps_tricky_text(&fx, &runner, &db, change, "a\nSQL\n#{x} \\ ' \" ? %s");
     assert!(fx.written().iter().any(|(_, c)| c.contains("<<~'SQL_1'")), "the terminator moved aside");
-    runner.up(&fx, &db);
-    let mut c = db.connect();
-    c.batch_execute("INSERT INTO users (email, name) VALUES ('a@b', 'x')").unwrap();
-    let note: String = c.query_one("SELECT note FROM users", &[]).unwrap().get(0);
-    assert_eq!(note, "a\nSQL\n#{x} \\ ' \" ? %s");
     let def: String = c.query_one("SELECT pg_get_indexdef('users_name_idx'::regclass)", &[]).unwrap().get(0);
     assert!(def.contains("'\n  SQL\n#{y} \\ ?'"), "{def}");
 }

@@ -3,7 +3,7 @@
 //! time with `db:migrate:undo`, reading the fixture's own config (`use_env_variable: DATABASE_URL`).
 
 use crate::harness::{self, Fixture};
-use crate::knex::{NodeCli, TRICKY, keeps_tricky_text, refuses_bad_setups};
+use crate::knex::{NodeCli, TRICKY, refuses_bad_setups};
 use zdm_pg::testing::TestDb;
 
 /// The sequelize CLI run in `root` (the directory holding `.sequelizerc` or `config/`).
@@ -53,7 +53,8 @@ fn sequelize_sequelizerc_esm_package() {
 #[test]
 fn sequelize_keeps_tricky_text() {
     let db = TestDb::new("sequelize_tricky");
-    keeps_tricky_text("sequelize/basic", &sequelize(""), &db, TRICKY.0, TRICKY.1);
+    let fx = Fixture::copy("sequelize/basic", "sequelize-tricky");
+    harness::keeps_tricky_text(&fx, &sequelize(""), &db, TRICKY.0, TRICKY.1);
 }
 
 #[test]

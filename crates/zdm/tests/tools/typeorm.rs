@@ -5,7 +5,7 @@
 //! fixture's own JavaScript data source (`url: process.env.DATABASE_URL`).
 
 use crate::harness::{self, Fixture, Runner};
-use crate::knex::{NodeCli, TRICKY, keeps_tricky_text, node_run, refuses_bad_setups};
+use crate::knex::{NodeCli, TRICKY, node_run, refuses_bad_setups};
 use zdm_pg::testing::TestDb;
 
 /// `migration:run --transaction each` / `migration:revert --transaction none` with the basic fixture's
@@ -87,7 +87,8 @@ fn typeorm_default_mode_refuses_a_step_outside_a_transaction() {
 #[test]
 fn typeorm_keeps_tricky_text() {
     let db = TestDb::new("typeorm_tricky");
-    keeps_tricky_text("typeorm/basic", &BASIC, &db, TRICKY.0, TRICKY.1);
+    let fx = Fixture::copy("typeorm/basic", "typeorm-tricky");
+    harness::keeps_tricky_text(&fx, &BASIC, &db, TRICKY.0, TRICKY.1);
 }
 
 #[test]

@@ -809,6 +809,13 @@ pub fn symbol(name: &str) -> String {
     if plain { format!(":{name}") } else { format!(":{}", dq(name)) }
 }
 
+/// Every line of `text` after `prefix`, each ending in a newline; empty lines stay empty (a heredoc body
+/// whose indentation Ruby's `<<~` or Elixir's closing delimiter strips again).
+#[must_use]
+pub fn indented(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{prefix}{l}\n") }).collect()
+}
+
 /// Ruff's and Black's line length.
 const PYTHON_LINE: usize = 88;
 
@@ -857,7 +864,7 @@ pub fn rust_await(indent: &str, call: &str, literal: &str) -> String {
     let one = format!("{indent}{call}({literal}).await?;\n");
     let lines: Vec<&str> = literal.lines().collect();
     if lines.len() <= 1 {
-        if width(one.trim()) <= 60 && width(&one) <= 101 {
+        if width(one.trim()) <= 60 && width(one.trim_end()) <= 100 {
             return one;
         }
         if width(indent) + width(call) + width(literal) + 2 <= 100 {

@@ -172,7 +172,7 @@ fn direction(step: &Step, name: &str, sql: &str, own_transaction: bool) -> Resul
     let indent = if own_transaction { "      " } else { "    " };
     for (n, s) in statements.iter().enumerate() {
         let d = delimiter(step, s)?;
-        let text: String = s.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{indent}{l}\n") }).collect();
+        let text = common::indented(s, indent);
         body.push_str(&format!("{}{indent}{call}(~S{d}\n{text}{indent}{d})\n", if n > 0 { "\n" } else { "" }));
     }
     Ok(if own_transaction && !statements.is_empty() {

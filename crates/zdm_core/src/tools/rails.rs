@@ -145,7 +145,7 @@ fn direction(name: &str, sql: &str, wrap: bool) -> String {
     }
     for s in &statements {
         let t = terminator(s);
-        let text: String = s.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{indent}  {l}\n") }).collect();
+        let text = common::indented(s, &format!("{indent}  "));
         body.push_str(&format!("{indent}execute <<~'{t}'\n{text}{indent}{t}\n"));
     }
     if wrap { format!("  def {name}\n    transaction do\n{body}    end\n  end\n") } else { format!("  def {name}\n{body}  end\n") }

@@ -61,12 +61,11 @@ fn args(text: &str) -> (Vec<String>, Vec<(String, String)>) {
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match (quote, c) {
-            (Some(q), '\\') => {
+            (Some(_), '\\') => {
                 cur.push(c);
                 if let Some(n) = chars.next() {
                     cur.push(n);
                 }
-                let _ = q;
             }
             (Some(q), c) if c == q => {
                 quote = None;

@@ -53,13 +53,15 @@ fn full_lines(outcome: &Outcome, summary: &Summary, style: &Style, info: &RunInf
     lines.extend(verdict_lines(plan.risk, &plan.verdict, style));
     lines.push(String::new());
     lines.push(if info.dry_run { "Deployment Sequence (dry run: nothing written)".into() } else { "Deployment Sequence".into() });
-    for r in &summary.rows {
+    // The code references go under the last code deploy: the one before the steps that remove names.
+    let last_code = summary.rows.iter().rposition(|r| r.step.phase == Phase::Code);
+    for (i, r) in summary.rows.iter().enumerate() {
         if r.step.phase == Phase::Code {
             lines.extend(wrap(&format!("code deploy — {}", r.step.title), &format!(" {}. ", r.n), "    ", w));
             for c in &r.step.orm_changes {
                 lines.extend(wrap(c, "    ", "      ", w));
             }
-            if let Some(refs) = super::top_refs(plan) {
+            if let Some(refs) = super::top_refs(plan).filter(|_| Some(i) == last_code) {
                 lines.extend(wrap(&format!("code to update: {refs}"), "    ", "      ", w));
             }
         } else {

@@ -287,6 +287,9 @@ pub struct Summary {
     pub final_batch: u64,
     /// How the batch's UPDATE is planned (from EXPLAIN of the first batch).
     pub plan: String,
+    /// The key the range was frozen at (as text, one value per key column); later rows are the
+    /// trigger's or the default's.
+    pub range_end: Vec<String>,
 }
 
 /// Batch-time statistics, ms.

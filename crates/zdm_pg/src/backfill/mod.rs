@@ -130,7 +130,11 @@ fn explain_batch(client: &mut Client, q: &Queries, t: &Table, done: Option<&[Str
     let params = key_params(done, up);
     let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|s| s as &(dyn postgres::types::ToSql + Sync)).collect();
     let rows = tx.query(&format!("EXPLAIN {}", q.update(t, done.is_some())), &refs).map_err(|e| {
-        Error::Refused(format!("the backfill of {} does not run: {}", t.name, describe_error(&e)))
+        let m = format!("the backfill of {} does not run: {}", t.name, describe_error(&e));
+        match e.code() {
+            Some(&SqlState::LOCK_NOT_AVAILABLE) => Error::Failed(format!("{m}; nothing changed, try again")),
+            _ => Error::Refused(m),
+        }
     })?;
     Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join("\n"))
 }
@@ -202,6 +206,23 @@ fn probe(
     Ok(row.map(|r| ((0..n).map(|i| r.get::<_, String>(i)).collect(), u64::try_from(r.get::<_, i64>(n)).unwrap_or(0))))
 }
 
+/// The scan line of a batch's plan; a warning when it is not an index scan.
+fn plan_of(plan: &str, job: &Job, table: &Table, obs: &mut dyn Observer) -> String {
+    let line = plan.lines().find(|l| l.contains("Index")).or_else(|| plan.lines().find(|l| l.contains("Scan")));
+    let scan = line.unwrap_or("").trim().trim_start_matches("->").trim();
+    let scan = scan.split("  (").next().unwrap_or(scan).to_string();
+    if scan.contains("Index") {
+        return scan;
+    }
+    obs.note(&format!(
+        "warning: the batch UPDATE on {} plans as {scan}, not an index range scan on its key: batches may read the \
+         whole table (run ANALYZE {}?)",
+        job.table,
+        table.sql()
+    ));
+    format!("{scan} (not an index range scan)")
+}
+
 enum Flow {
     Done,
     Stopped,
@@ -244,6 +265,12 @@ impl<'a> Runner<'a> {
         obs: &'a mut dyn Observer,
     ) -> Result<Runner<'a>, Error> {
         let q = Queries::new(job, &table);
+        // EXPLAIN a first batch before anything is written: an expression PostgreSQL rejects (a column that
+        // does not exist, a type mismatch) is refused here, and the plan is checked.
+        let plan = match probe(client, &q, &table, None, &[], opts.batch_size)? {
+            Some((up, _)) => plan_of(&explain_batch(client, &q, &table, None, &up)?, job, &table, obs),
+            None => String::new(),
+        };
         let progress_table = checkpoint::table_of(&table);
         let step = job.checkpoint_name();
         checkpoint::ensure(client, &progress_table)?;
@@ -310,7 +337,7 @@ impl<'a> Runner<'a> {
             throttled: Duration::ZERO,
             backoff: Duration::ZERO,
             retries: BTreeMap::new(),
-            plan: String::new(),
+            plan,
             last_note: Instant::now(),
         })
     }
@@ -363,6 +390,7 @@ impl<'a> Runner<'a> {
             remaining,
             final_batch: self.controller.size(),
             plan: if self.plan.is_empty() { "no batch ran".into() } else { self.plan },
+            range_end: self.stop_key,
         })
     }
 
@@ -395,9 +423,6 @@ impl<'a> Runner<'a> {
             let Some((up, count)) = probe(self.client, &self.q, &self.table, self.done.as_deref(), &self.stop_key, size)? else {
                 return Ok(Flow::Done);
             };
-            if self.plan.is_empty() {
-                self.check_plan(&up)?;
-            }
             match self.batch(&up, count, size) {
                 Ok((ms, changed)) => {
                     failures = 0;
@@ -476,25 +501,6 @@ impl<'a> Runner<'a> {
         )?;
         tx.commit()?;
         Ok((started.elapsed().as_secs_f64() * 1000.0, changed))
-    }
-
-    /// EXPLAIN of the first batch: an index range scan on the key, or a warning.
-    fn check_plan(&mut self, up: &[String]) -> Result<(), Error> {
-        let plan = explain_batch(self.client, &self.q, &self.table, self.done.as_deref(), up)?;
-        let scan = plan.lines().find(|l| l.contains("Scan")).unwrap_or("").trim().trim_start_matches("->").trim();
-        let scan = scan.split("  (").next().unwrap_or(scan).to_string();
-        if scan.contains("Index") {
-            self.plan = scan;
-        } else {
-            self.plan = format!("{scan} (not an index range scan)");
-            self.obs.note(&format!(
-                "warning: the batch UPDATE on {} plans as {scan}, not an index range scan on its key: batches may read the \
-                 whole table (run ANALYZE {}?)",
-                self.job.table,
-                self.table.sql()
-            ));
-        }
-        Ok(())
     }
 
     /// Sessions holding locks on the table (after a lock timeout or deadlock), for the log.

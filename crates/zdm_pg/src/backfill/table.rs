@@ -41,9 +41,10 @@ impl Table {
         format!("({})", p.join(", "))
     }
 
-    /// The key columns as text, for reading keys back: `a::text, b::text`.
+    /// The key columns as text, for reading keys back: `a::text AS zdm_k1, …` (renamed: an `ORDER BY a`
+    /// beside an output column named `a` would sort the text).
     pub fn key_text(&self) -> String {
-        self.key.iter().map(|(c, _)| format!("{}::text", quote_ident(c))).collect::<Vec<_>>().join(", ")
+        self.key.iter().enumerate().map(|(i, (c, _))| format!("{}::text AS zdm_k{}", quote_ident(c), i + 1)).collect::<Vec<_>>().join(", ")
     }
 
     /// `a DESC, b DESC`.

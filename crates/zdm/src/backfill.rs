@@ -115,9 +115,8 @@ pub fn run(args: &BackfillArgs) -> ExitCode {
 fn run_inner(args: &BackfillArgs) -> Result<ExitCode> {
     let job = job(args)?;
     let url = url(args)?;
-    let mut client = zdm_pg::introspect::connect(&url, Duration::from_secs(args.connect_timeout), None).map_err(|e| {
-        anyhow!("error: cannot connect to {}: {}", zdm_pg::introspect::describe(&url), mask_secrets(&e))
-    })?;
+    let mut client = zdm_pg::introspect::connect(&url, Duration::from_secs(args.connect_timeout), None)
+        .map_err(|e| anyhow!("error: cannot connect to {}: {}", zdm_pg::introspect::describe(&url), mask_secrets(&e)))?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let _ = ctrlc::set_handler(move || {

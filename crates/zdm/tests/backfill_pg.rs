@@ -147,7 +147,8 @@ fn b3_finishes_under_inserts() {
         thread::spawn(move || {
             let mut next = 50_001i64;
             while !stop.load(Ordering::SeqCst) {
-                w.execute("INSERT INTO users (id, name) SELECT g, 'new ' || g FROM generate_series($1::bigint, $1 + 999) g", &[&next]).unwrap();
+                w.execute("INSERT INTO users (id, name) SELECT g, 'new ' || g FROM generate_series($1::bigint, $1 + 999) g", &[&next])
+                    .unwrap();
                 next += 1000;
             }
             next - 50_001
@@ -200,7 +201,11 @@ fn b4_row_locks_are_retried_and_writers_keep_their_writes() {
             for round in 0..2 {
                 let mut tx = h.transaction().unwrap();
                 let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
-                tx.query("SELECT id FROM users WHERE id BETWEEN 10000 + $1::bigint AND 10099 + $1::bigint FOR UPDATE", &[&(round * 3000i64)]).unwrap();
+                tx.query(
+                    "SELECT id FROM users WHERE id BETWEEN 10000 + $1::bigint AND 10099 + $1::bigint FOR UPDATE",
+                    &[&(round * 3000i64)],
+                )
+                .unwrap();
                 held.store(u64::try_from(pid).unwrap(), Ordering::SeqCst);
                 thread::sleep(Duration::from_millis(1500));
                 tx.commit().unwrap();
@@ -232,7 +237,8 @@ fn b5_table_lock_is_retried() {
     let db = TestDb::new("bf_b5");
     let mut c = db.connect();
     users(&mut c, 12_000);
-    let child = spawn(&db, &["--table", "users", "--set", SET, "--lock-timeout-ms", "100", "--max-rows-per-sec", "4000", "--format", "json"]);
+    let child =
+        spawn(&db, &["--table", "users", "--set", SET, "--lock-timeout-ms", "100", "--max-rows-per-sec", "4000", "--format", "json"]);
     while checkpoint_rows(&mut c) <= 0 {
         thread::sleep(Duration::from_millis(20));
     }
@@ -298,8 +304,7 @@ fn b9_pause_file_and_sigint() {
     users(&mut c, 30_000);
     let pause = std::env::temp_dir().join(format!("zdm-bf-pause-{}", std::process::id()));
     let _ = std::fs::remove_file(&pause);
-    let child =
-        spawn(&db, &["--table", "users", "--set", SET, "--max-rows-per-sec", "5000", "--pause-file", pause.to_str().unwrap()]);
+    let child = spawn(&db, &["--table", "users", "--set", SET, "--max-rows-per-sec", "5000", "--pause-file", pause.to_str().unwrap()]);
     thread::sleep(Duration::from_millis(1000));
     std::fs::write(&pause, "").unwrap();
     thread::sleep(Duration::from_millis(600));
@@ -403,7 +408,9 @@ fn refusals_name_the_problem() {
         assert!(err.contains(want), "{args:?}: {err}");
         assert!(!err.contains("secret"), "{err}");
     }
-    assert!(String::from_utf8_lossy(&run(&db, &["--table", "nokey", "--set", "b = 'y'"]).stderr).contains("CREATE UNIQUE INDEX CONCURRENTLY"));
+    assert!(
+        String::from_utf8_lossy(&run(&db, &["--table", "nokey", "--set", "b = 'y'"]).stderr).contains("CREATE UNIQUE INDEX CONCURRENTLY")
+    );
     assert_eq!(wrong(&mut c), 100);
 }
 
@@ -435,7 +442,17 @@ fn step_file_of_a_rename_plan() {
 #[test]
 fn password_is_masked() {
     let out = Command::new(env!("CARGO_BIN_EXE_zdm"))
-        .args(["backfill", "--table", "users", "--set", SET, "--database-url", "postgres://u:secret@127.0.0.1:1/x", "--connect-timeout", "1"])
+        .args([
+            "backfill",
+            "--table",
+            "users",
+            "--set",
+            SET,
+            "--database-url",
+            "postgres://u:secret@127.0.0.1:1/x",
+            "--connect-timeout",
+            "1",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -56,11 +56,8 @@ impl Job {
         if allow || volatility_of(calls) != Volatility::Volatile {
             return Ok(());
         }
-        let known: Vec<&str> = calls
-            .iter()
-            .filter(|c| volatility_of(std::slice::from_ref(c)) == Volatility::Volatile)
-            .map(String::as_str)
-            .collect();
+        let known: Vec<&str> =
+            calls.iter().filter(|c| volatility_of(std::slice::from_ref(c)) == Volatility::Volatile).map(String::as_str).collect();
         Err(format!(
             "the backfill of {} calls {} (volatile or unknown function): a rerun would change rows again and \
              the result cannot match a one-shot UPDATE\n  = help: --allow-volatile runs it anyway",
@@ -80,11 +77,8 @@ impl Job {
     /// rerun changes nothing.
     #[must_use]
     pub fn needs_sql(&self, type_of: impl Fn(&str) -> String) -> String {
-        let mut parts: Vec<String> = self
-            .set
-            .iter()
-            .map(|(c, e)| format!("{} IS DISTINCT FROM ({e})::{}", quote_ident(c), type_of(c)))
-            .collect();
+        let mut parts: Vec<String> =
+            self.set.iter().map(|(c, e)| format!("{} IS DISTINCT FROM ({e})::{}", quote_ident(c), type_of(c))).collect();
         if parts.len() > 1 {
             parts = vec![format!("({})", parts.join(" OR "))];
         }
@@ -143,7 +137,8 @@ impl Controller {
 
     /// Records a batch of `size` rows that took `ms`. Samples from batches of another size are ignored; a
     /// batch over 5× the target cuts the size ÷10 at once; every [`WINDOW`] samples the size becomes
-    /// size × target / p90, growing at most ×1.5, within [[`MIN_BATCH`], [`MAX_BATCH`]].
+    /// size × target / p90, growing at most ×1.5, within [[`MIN_BATCH`], [`MAX_BATCH`]]; after only three
+    /// samples when all of them are under half the target.
     pub fn record(&mut self, size: u64, ms: f64) {
         if size != self.size() {
             return;
@@ -153,7 +148,10 @@ impl Controller {
             return;
         }
         self.samples.push(ms);
-        if self.samples.len() >= WINDOW {
+        // A full window, or (so a run does not spend its first hundred batches growing) three batches all
+        // under half the target: clearly too small.
+        let early = self.samples.len() >= 3 && self.samples.iter().all(|&s| s < self.target_ms / 2.0);
+        if self.samples.len() >= WINDOW || early {
             let p90 = self.p90().unwrap_or(self.target_ms).max(0.1);
             let factor = (self.target_ms / p90).min(1.5);
             self.set(((self.size() as f64 * factor).round() as u64).clamp(MIN_BATCH, MAX_BATCH));
@@ -225,7 +223,11 @@ impl Progress {
     /// One plain log line (what a non-terminal gets every 10 s).
     #[must_use]
     pub fn line(&self) -> String {
-        let pct = if self.estimate > 0 { format!(" ({:.0}%)", 100.0 * self.rows_scanned.min(self.estimate) as f64 / self.estimate as f64) } else { String::new() };
+        let pct = if self.estimate > 0 {
+            format!(" ({:.0}%)", 100.0 * self.rows_scanned.min(self.estimate) as f64 / self.estimate as f64)
+        } else {
+            String::new()
+        };
         let eta = self.eta_s().map_or_else(|| "?".to_string(), |s| format!("{s:.0} s"));
         let p90 = self.p90_ms.map_or_else(String::new, |p| format!(", p90 {p:.0} ms"));
         format!(
@@ -279,8 +281,11 @@ pub struct Summary {
     pub batch_ms: BatchTimes,
     /// Retried errors by SQLSTATE.
     pub retries: BTreeMap<String, u64>,
-    /// Rows walked per second of wall time.
+    /// Rows walked per second while walking (start to the last batch; the verification count after it is
+    /// `verify_ms`).
     pub rows_per_sec: f64,
+    /// Time of the verification count (and a catch-up pass, if any), ms.
+    pub verify_ms: u64,
     /// Rows in the frozen range that still need the update after the run (the verification count).
     pub remaining: Option<u64>,
     /// The last batch size.
@@ -336,17 +341,22 @@ impl Summary {
         let head = match self.status {
             Status::Done => match self.remaining {
                 Some(0) | None => format!("✔ {}.{{{cols}}} backfilled", self.table),
-                Some(n) => format!("▲ {}.{{{cols}}} backfilled; {} rows still differ (written meanwhile by a path that does not set them)", self.table, thousands(n)),
+                Some(n) => format!(
+                    "▲ {}.{{{cols}}} backfilled; {} rows still differ (written meanwhile by a path that does not set them)",
+                    self.table,
+                    thousands(n)
+                ),
             },
             Status::Paused => format!("● {}.{{{cols}}} backfill paused; checkpoint kept, rerun to resume", self.table),
         };
         format!(
-            "{head}\n  {} rows changed of {} scanned in {} batches, {:.1} s ({} rows/s){}\n  batches: max {:.0} ms, p99 {:.0} ms, p50 {:.0} ms; {retries}; throttled {:.1} s; plan: {}\n",
+            "{head}\n  {} rows changed of {} scanned in {} batches, {:.1} s ({} rows/s; verified in {:.1} s){}\n  batches: max {:.0} ms, p99 {:.0} ms, p50 {:.0} ms; {retries}; throttled {:.1} s; plan: {}\n",
             thousands(self.rows_changed),
             thousands(self.rows_scanned),
             thousands(self.batches),
             self.wall_ms as f64 / 1000.0,
             thousands(self.rows_per_sec.round() as u64),
+            self.verify_ms as f64 / 1000.0,
             if self.resumed { ", resumed" } else { "" },
             self.batch_ms.max,
             self.batch_ms.p99,

@@ -20,6 +20,9 @@ pub struct UpdateParts {
     pub calls: Vec<String>,
 }
 
+/// `column = expression` assignments and the functions they call.
+pub type Assignments = (Vec<(String, String)>, Vec<String>);
+
 fn one_statement(sql: &str, what: &str) -> Result<NodeEnum, String> {
     let parsed = pg_query::parse(sql, 0).map_err(|e| format!("{what} does not parse: {e}"))?;
     match parsed.protobuf.stmts.as_slice() {
@@ -35,17 +38,15 @@ fn one_statement(sql: &str, what: &str) -> Result<NodeEnum, String> {
 pub fn parse_table(text: &str) -> Result<QName, String> {
     let bad = || format!("--table {text:?} is not a table name (schema.table or table)");
     match one_statement(&format!("SELECT FROM {text}"), "--table").map_err(|_| bad())? {
-        NodeEnum::SelectStmt(s) if s.from_clause.len() == 1 && s.where_clause.is_none() => {
-            match s.from_clause[0].node.as_ref() {
-                Some(NodeEnum::RangeVar(r)) if r.alias.is_none() && r.inh => Ok(qname(r)),
-                _ => Err(bad()),
-            }
-        }
+        NodeEnum::SelectStmt(s) if s.from_clause.len() == 1 && s.where_clause.is_none() => match s.from_clause[0].node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) if r.alias.is_none() && r.inh => Ok(qname(r)),
+            _ => Err(bad()),
+        },
         _ => Err(bad()),
     }
 }
 
-fn assignments(targets: &[pg_query::protobuf::Node]) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+fn assignments(targets: &[pg_query::protobuf::Node]) -> Result<Assignments, String> {
     let mut set = Vec::new();
     let mut calls = Vec::new();
     for t in targets {
@@ -67,7 +68,7 @@ fn assignments(targets: &[pg_query::protobuf::Node]) -> Result<(Vec<(String, Str
 ///
 /// # Errors
 /// It does not parse, or holds more than assignments (a WHERE, FROM, RETURNING or another statement).
-pub fn parse_set(text: &str) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+pub fn parse_set(text: &str) -> Result<Assignments, String> {
     let node = one_statement(&format!("UPDATE zdm_t SET {text}"), "--set")?;
     let NodeEnum::UpdateStmt(u) = node else { return Err("--set must be column = expression".into()) };
     if u.where_clause.is_some() || !u.from_clause.is_empty() || u.returning_clause.is_some() || u.with_clause.is_some() {

@@ -39,10 +39,7 @@ pub fn table_of(t: &Table) -> QName {
 /// The DDL fails.
 pub fn ensure(client: &mut Client, p: &QName) -> Result<(), Error> {
     let has: bool = client
-        .query_one(
-            "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'filter_sql')",
-            &[&p.sql()],
-        )
+        .query_one("SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'filter_sql')", &[&p.sql()])
         .map_err(Error::db)?
         .get(0);
     if has {

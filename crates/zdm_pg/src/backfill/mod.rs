@@ -120,7 +120,7 @@ pub fn run(client: &mut Client, job: &Job, opts: &Options, stop: &AtomicBool, ob
 pub fn explain(client: &mut Client, job: &Job, rows: u64) -> Result<String, Error> {
     let table = table::describe(client, job)?;
     let q = Queries::new(job, &table);
-    let (up, _) = probe(client, &q, &table, None, &[], rows)?.ok_or_else(|| Error::Failed("the table is empty".into()))?;
+    let (up, _) = probe(client, &table, None, &[], rows)?.ok_or_else(|| Error::Failed("the table is empty".into()))?;
     explain_batch(client, &q, &table, None, &up)
 }
 
@@ -173,14 +173,7 @@ impl Queries {
 
 /// The last key of the next `size` keys after `done` and at or before `stop` (an index-only walk of the
 /// key), and how many keys that is. `None` when none are left.
-fn probe(
-    client: &mut Client,
-    _q: &Queries,
-    t: &Table,
-    done: Option<&[String]>,
-    stop: &[String],
-    size: u64,
-) -> Result<Option<(Vec<String>, u64)>, Error> {
+fn probe(client: &mut Client, t: &Table, done: Option<&[String]>, stop: &[String], size: u64) -> Result<Option<(Vec<String>, u64)>, Error> {
     let n = t.key.len();
     let mut cond = Vec::new();
     let mut params: Vec<String> = Vec::new();
@@ -253,6 +246,7 @@ struct Runner<'a> {
     retries: BTreeMap<String, u64>,
     plan: String,
     last_note: Instant,
+    walked: Option<Duration>,
 }
 
 impl<'a> Runner<'a> {
@@ -267,7 +261,7 @@ impl<'a> Runner<'a> {
         let q = Queries::new(job, &table);
         // EXPLAIN a first batch before anything is written: an expression PostgreSQL rejects (a column that
         // does not exist, a type mismatch) is refused here, and the plan is checked.
-        let plan = match probe(client, &q, &table, None, &[], opts.batch_size)? {
+        let plan = match probe(client, &table, None, &[], opts.batch_size)? {
             Some((up, _)) => plan_of(&explain_batch(client, &q, &table, None, &up)?, job, &table, obs),
             None => String::new(),
         };
@@ -339,6 +333,7 @@ impl<'a> Runner<'a> {
             retries: BTreeMap::new(),
             plan,
             last_note: Instant::now(),
+            walked: None,
         })
     }
 
@@ -350,6 +345,7 @@ impl<'a> Runner<'a> {
             match self.pass()? {
                 Flow::Stopped => Status::Paused,
                 Flow::Done => {
+                    self.walked = Some(self.started.elapsed());
                     let mut left = self.verify()?;
                     if left > 0 {
                         self.obs.note(&format!("{left} rows of the range still differ: one catch-up pass"));
@@ -386,7 +382,8 @@ impl<'a> Runner<'a> {
             backoff_ms: self.backoff.as_millis() as u64,
             batch_ms: BatchTimes::of(&self.batch_ms),
             retries: self.retries,
-            rows_per_sec: if wall.as_secs_f64() > 0.0 { self.scanned as f64 / wall.as_secs_f64() } else { 0.0 },
+            rows_per_sec: self.scanned as f64 / self.walked.unwrap_or(wall).as_secs_f64().max(0.001),
+            verify_ms: self.walked.map_or(0, |w| (wall - w).as_millis() as u64),
             remaining,
             final_batch: self.controller.size(),
             plan: if self.plan.is_empty() { "no batch ran".into() } else { self.plan },
@@ -420,7 +417,7 @@ impl<'a> Runner<'a> {
                 return Ok(flow);
             }
             let size = self.controller.size();
-            let Some((up, count)) = probe(self.client, &self.q, &self.table, self.done.as_deref(), &self.stop_key, size)? else {
+            let Some((up, count)) = probe(self.client, &self.table, self.done.as_deref(), &self.stop_key, size)? else {
                 return Ok(Flow::Done);
             };
             match self.batch(&up, count, size) {
@@ -441,7 +438,12 @@ impl<'a> Runner<'a> {
                     let code = e.code().cloned();
                     let retry = matches!(
                         code,
-                        Some(SqlState::LOCK_NOT_AVAILABLE | SqlState::T_R_DEADLOCK_DETECTED | SqlState::T_R_SERIALIZATION_FAILURE | SqlState::QUERY_CANCELED)
+                        Some(
+                            SqlState::LOCK_NOT_AVAILABLE
+                                | SqlState::T_R_DEADLOCK_DETECTED
+                                | SqlState::T_R_SERIALIZATION_FAILURE
+                                | SqlState::QUERY_CANCELED
+                        )
                     );
                     let range = format!("({}..{}]", self.done.as_ref().map_or("start".into(), |d| d.join(",")), up.join(","));
                     if !retry || (code == Some(SqlState::QUERY_CANCELED) && size <= zdm_core::backfill::MIN_BATCH) {
@@ -469,7 +471,9 @@ impl<'a> Runner<'a> {
                     }
                     let exp = 100u64.saturating_mul(1 << failures.min(20).saturating_sub(1));
                     let wait = exp.min(self.opts.max_backoff_ms);
-                    let jitter = u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos()) % (wait / 2 + 1);
+                    let jitter =
+                        u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos())
+                            % (wait / 2 + 1);
                     let d = Duration::from_millis(wait / 2 + jitter);
                     self.sleep(d);
                     self.backoff += d;
@@ -570,9 +574,10 @@ impl<'a> Runner<'a> {
     fn verify(&mut self) -> Result<u64, Error> {
         let mut done: Option<Vec<String>> = None;
         let mut left = 0u64;
-        while let Some((up, _)) = probe(self.client, &self.q, &self.table, done.as_deref(), &self.stop_key, 50_000)? {
+        while let Some((up, _)) = probe(self.client, &self.table, done.as_deref(), &self.stop_key, 50_000)? {
             let params = key_params(done.as_deref(), &up);
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|s| s as &(dyn postgres::types::ToSql + Sync)).collect();
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                params.iter().map(|s| s as &(dyn postgres::types::ToSql + Sync)).collect();
             let n: i64 = self.client.query_one(&self.q.count(&self.table, done.is_some()), &refs).map_err(Error::db)?.get(0);
             left += u64::try_from(n).unwrap_or(0);
             done = Some(up);

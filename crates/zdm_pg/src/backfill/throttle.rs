@@ -64,10 +64,7 @@ impl Throttle {
             }
         }
         if self.signals.vacuum
-            && let Ok(r) = client.query_one(
-                "SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = to_regclass($1)",
-                &[&self.table],
-            )
+            && let Ok(r) = client.query_one("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = to_regclass($1)", &[&self.table])
             && r.get::<_, i64>(0) > 0
         {
             return Some(format!("vacuum running on {}", self.table));

@@ -330,7 +330,10 @@ impl Summary {
     /// The final line(s), in the output kit's style.
     #[must_use]
     pub fn text(&self) -> String {
-        let cols = self.columns.join(", ");
+        let cols = match self.columns.as_slice() {
+            [one] => one.clone(),
+            many => format!("{{{}}}", many.join(", ")),
+        };
         let retries = if self.retries.is_empty() {
             "no retries".to_string()
         } else {
@@ -340,17 +343,15 @@ impl Summary {
         };
         let head = match self.status {
             Status::Done => match self.remaining {
-                Some(0) | None => format!("✔ {}.{{{cols}}} backfilled", self.table),
-                Some(n) => format!(
-                    "▲ {}.{{{cols}}} backfilled; {} rows still differ (written meanwhile by a path that does not set them)",
-                    self.table,
-                    thousands(n)
-                ),
+                Some(0) | None => format!("✔ {}.{cols} backfilled", self.table),
+                Some(n) => {
+                    format!("▲ {}.{cols} backfilled; {} rows still differ (written by a path that skips it)", self.table, thousands(n))
+                }
             },
-            Status::Paused => format!("● {}.{{{cols}}} backfill paused; checkpoint kept, rerun to resume", self.table),
+            Status::Paused => format!("● {}.{cols} backfill paused; checkpoint kept, rerun to resume", self.table),
         };
         format!(
-            "{head}\n  {} rows changed of {} scanned in {} batches, {:.1} s ({} rows/s; verified in {:.1} s){}\n  batches: max {:.0} ms, p99 {:.0} ms, p50 {:.0} ms; {retries}; throttled {:.1} s; plan: {}\n",
+            "{head}\n  {} rows changed of {} scanned in {} batches, {:.1} s ({} rows/s; verified in {:.1} s){}\n  batches: max {:.0} ms, p99 {:.0} ms, p50 {:.0} ms; {retries}; throttled {:.1} s\n  plan: {}\n",
             thousands(self.rows_changed),
             thousands(self.rows_scanned),
             thousands(self.batches),
@@ -424,6 +425,51 @@ mod tests {
             c.record(99_000, 1.0);
         }
         assert_eq!(c.size(), MAX_BATCH);
+    }
+
+    #[test]
+    fn summary_and_progress_lines() {
+        let s = Summary {
+            table: "users".into(),
+            columns: vec!["full_name".into()],
+            status: Status::Done,
+            resumed: true,
+            rows_scanned: 1_000_000,
+            rows_changed: 999_000,
+            batches: 71,
+            wall_ms: 7_100,
+            throttled_ms: 0,
+            backoff_ms: 300,
+            batch_ms: BatchTimes::of(&[50.0, 100.0, 116.0]),
+            retries: BTreeMap::from([("55P03".to_string(), 2)]),
+            rows_per_sec: 211_466.2,
+            verify_ms: 2_400,
+            remaining: Some(0),
+            final_batch: 20_000,
+            plan: "Index Scan using users_pkey on users".into(),
+            range_end: vec!["1000000".into()],
+        };
+        assert_eq!(
+            s.text(),
+            "✔ users.full_name backfilled
+  999,000 rows changed of 1,000,000 scanned in 71 batches, 7.1 s (211,466 rows/s; verified in 2.4 s), resumed
+  batches: max 116 ms, p99 116 ms, p50 100 ms; 2 retries (55P03 ×2); throttled 0.0 s
+  plan: Index Scan using users_pkey on users
+"
+        );
+        let p = Progress {
+            table: "users".into(),
+            rows_scanned: 250,
+            estimate: 1000,
+            rate: 50.0,
+            batch: 100,
+            state: "running".into(),
+            ..Progress::default()
+        };
+        assert_eq!(
+            p.line(),
+            "backfill users: 250/1,000 rows (25%), 0 changed, 50 rows/s, ETA 15 s, batch 100, lock waits 0, state: running"
+        );
     }
 
     #[test]

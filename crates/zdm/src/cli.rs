@@ -31,6 +31,8 @@ pub enum Command {
     /// Show what zdm believes about the schema: each table with its source, weight and class, and the
     /// drift between the migrations and the live database.
     Schema(SchemaArgs),
+    /// Backfill a column in short, throttled, resumable batches (or run a plan's backfill step).
+    Backfill(crate::backfill::BackfillArgs),
 }
 
 #[derive(Args)]

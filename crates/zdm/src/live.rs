@@ -48,6 +48,14 @@ pub struct Gathered {
     pub notes: Vec<String>,
 }
 
+/// The connection string the project configures (environment, `.env`, the tools' config files) and where
+/// it was found.
+pub fn discover(dir: &Path, files: &ProjectFiles) -> Option<(String, String)> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let dotenv = std::fs::read_to_string(dir.join(".env")).ok();
+    zdm_core::live::url::discover(files, &env, dotenv.as_deref()).map(|d| (d.url, d.from))
+}
+
 /// Reads `zdm.toml`, the hints and (unless offline) the database.
 pub fn gather(dir: &Path, files: &ProjectFiles, args: &LiveArgs) -> Result<Gathered> {
     let mut toml = zdm_core::live::ZdmToml::default();
@@ -73,14 +81,10 @@ pub fn gather(dir: &Path, files: &ProjectFiles, args: &LiveArgs) -> Result<Gathe
     }
     let (url, from) = match &args.database_url {
         Some(u) => (u.clone(), None),
-        None => {
-            let env: BTreeMap<String, String> = std::env::vars().collect();
-            let dotenv = std::fs::read_to_string(dir.join(".env")).ok();
-            match zdm_core::live::url::discover(files, &env, dotenv.as_deref()) {
-                Some(d) => (d.url, Some(d.from)),
-                None => return Ok(gathered),
-            }
-        }
+        None => match discover(dir, files) {
+            Some((url, from)) => (url, Some(from)),
+            None => return Ok(gathered),
+        },
     };
     let limits = zdm_pg::introspect::Limits { connect: Duration::from_secs(args.connect_timeout), ..Default::default() };
     match zdm_pg::introspect::introspect(&url, limits) {

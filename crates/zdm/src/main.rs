@@ -4,6 +4,7 @@
 //! Exit codes: 0 plan made; 2 zdm could not do the job (bad flags, unreadable input, malformed SQL, a name
 //! absent from a known schema, a file that would be overwritten). Nothing is written on exit 2.
 
+mod backfill;
 mod cli;
 mod live;
 mod offline;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Explain(args) => cli::explain(&args),
         cli::Command::Detect(args) => cli::detect(&args),
         cli::Command::Schema(args) => cli::schema(&args),
+        cli::Command::Backfill(args) => return backfill::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

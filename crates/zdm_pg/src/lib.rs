@@ -3,6 +3,7 @@
 //! facts go in as plain data, and this crate only executes what the core decided.
 #![deny(missing_docs)]
 
+pub mod backfill;
 pub mod cluster;
 pub mod introspect;
 pub mod runner;

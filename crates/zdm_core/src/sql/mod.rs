@@ -3,6 +3,7 @@
 //! constraint and index definitions) come from libpg_query's deparser, so quoting is the server's own.
 //! Imports `model` and `op`.
 
+pub mod backfill;
 mod ffi;
 mod markers;
 mod plpgsql;

@@ -2,6 +2,7 @@
 //! and receipts out. No file system, no clock, no network: the CLI reads, this crate decides, the CLI writes.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod live;
 pub mod model;
 pub mod op;

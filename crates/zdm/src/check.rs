@@ -147,7 +147,8 @@ fn given(dir: &Path, paths: &[PathBuf], files: &mut ProjectFiles) -> Result<Vec<
         if !files.exists(&rel) {
             let bytes = std::fs::read(p).map_err(|e| anyhow!("error: cannot read {}: {}", p.display(), project::cause(&e)))?;
             let (contents, _) = project::decode(bytes);
-            files.files.push(ProjectFile { path: rel.clone(), contents });
+            let at = files.files.partition_point(|f| f.path < rel);
+            files.files.insert(at, ProjectFile { path: rel.clone(), contents });
         }
         out.push(rel);
     }

@@ -184,32 +184,65 @@ pub fn check(files: &ProjectFiles, targets: Option<&[String]>, choice: &Choice, 
     let all = targets.is_none();
     let targets = targets.unwrap_or_default();
     let wanted: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
-    let mut schema = base_schema(files, &detection.dir, history.is_empty());
-    let mut out = Vec::new();
-    let mut checked = Vec::new();
+    // What to do with each file, in the tool's order: (path, text, Some(in transaction) to check it, None
+    // to replay it). `Err` marks a migration zdm cannot read.
+    let mut jobs: Vec<(String, Result<String, String>, Option<bool>)> = Vec::with_capacity(history.len());
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for m in &history {
         if let Some(what) = &m.unread {
-            schema.blind_spots.push(BlindSpot { path: m.path.clone(), line: 1, what: what.clone(), reach: Reach::Everything });
+            jobs.push((m.path.clone(), Err(what.clone()), None));
         } else if all || wanted.contains(m.path.as_str()) {
             let in_tx = config.in_transaction(&m.path, tool.runs_in_transaction(files, m));
             // A SQL file's own text keeps its line numbers; a code migration's SQL is what the tool read.
             let own = tools::file_text(files, &m.path);
             let up = if m.path.ends_with(".sql") && !own.is_empty() { tools::change_text(own) } else { m.up.clone() };
-            out.extend(check_file(&mut schema, &m.path, &up, in_tx, !all, config));
-            checked.push(m.path.clone());
+            jobs.push((m.path.clone(), Ok(schema::without_psql_commands(&up)), Some(in_tx)));
+            seen.insert(&m.path);
         } else {
-            schema::replay_file(&mut schema, &m.path, &m.up, false);
+            jobs.push((m.path.clone(), Ok(schema::without_psql_commands(&m.up)), None));
         }
     }
     for t in targets {
-        if checked.contains(t) || !t.ends_with(".sql") {
+        if seen.contains(t.as_str()) || !t.ends_with(".sql") {
             continue;
         }
         let text = tools::change_text(tools::file_text(files, t));
-        let in_tx = config.in_transaction(t, false);
-        out.extend(check_file(&mut schema, t, &text, in_tx, !all, config));
-        checked.push(t.clone());
+        jobs.push((t.clone(), Ok(schema::without_psql_commands(&text)), Some(config.in_transaction(t, false))));
+        seen.insert(t);
     }
+    let mut schema = base_schema(files, &detection.dir, history.is_empty());
+    let mut out = Vec::new();
+    let mut checked = Vec::new();
+    // Parsing (libpg_query) runs on a second thread, one file ahead of the walk, which must go in order.
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(256);
+        let texts: Vec<Option<&str>> = jobs.iter().map(|j| j.1.as_deref().ok()).collect();
+        scope.spawn(move || {
+            for t in texts {
+                if send.send(t.map(sql::parse)).is_err() {
+                    break;
+                }
+            }
+        });
+        for ((path, text, check_it), parsed) in jobs.iter().zip(receive) {
+            match (text, parsed, check_it) {
+                (Err(what), _, _) => {
+                    schema.blind_spots.push(BlindSpot { path: path.clone(), line: 1, what: what.clone(), reach: Reach::Everything });
+                }
+                (Ok(text), Some(parsed), Some(in_tx)) => {
+                    out.extend(check_parsed(&mut schema, path, text, parsed, *in_tx, !all, config));
+                    checked.push(path.clone());
+                }
+                (Ok(_), Some(Ok(statements)), None) => {
+                    schema::replay_ops(&mut schema, path, statements.into_iter().flat_map(|s| s.ops).collect(), false);
+                }
+                (Ok(_), Some(Err(e)), None) => {
+                    schema.blind_spots.push(BlindSpot { path: path.clone(), line: e.pos.line, what: "a file that does not parse".into(), reach: Reach::Everything });
+                }
+                (Ok(_), None, _) => {}
+            }
+        }
+    });
     Ok(CheckReport { tool: tool.id().to_string(), dir: detection.dir, pg: config.pg.0, files: checked, findings: out, fail_on: config.fail_on })
 }
 
@@ -232,8 +265,22 @@ fn base_schema(files: &ProjectFiles, dir: &str, no_history: bool) -> Schema {
 #[must_use]
 pub fn check_file(schema: &mut Schema, path: &str, up: &str, in_transaction: bool, stays_new: bool, config: &CheckConfig) -> Vec<CheckFinding> {
     let text = schema::without_psql_commands(up);
+    let parsed = sql::parse(&text);
+    check_parsed(schema, path, &text, parsed, in_transaction, stays_new, config)
+}
+
+/// [`check_file`] of a text already parsed.
+fn check_parsed(
+    schema: &mut Schema,
+    path: &str,
+    text: &str,
+    parsed: Result<Vec<crate::op::Statement>, sql::SyntaxError>,
+    in_transaction: bool,
+    stays_new: bool,
+    config: &CheckConfig,
+) -> Vec<CheckFinding> {
     let mut found = Vec::new();
-    let statements = match sql::parse(&text) {
+    let statements = match parsed {
         Ok(s) => s,
         Err(e) => {
             schema.blind_spots.push(BlindSpot { path: path.into(), line: e.pos.line, what: "a file that does not parse".into(), reach: Reach::Everything });
@@ -242,7 +289,7 @@ pub fn check_file(schema: &mut Schema, path: &str, up: &str, in_transaction: boo
             return finish(found, config, path);
         }
     };
-    let ignores = sql::suppressions(&text);
+    let ignores = sql::suppressions(text);
     let created: Vec<String> = if stays_new {
         Vec::new()
     } else {
@@ -383,9 +430,10 @@ pub fn fingerprint(rule: &str, path: &str, statement: &str, occurrence: usize) -
 /// Findings sorted for display: file order as checked, then line, then rule.
 #[must_use]
 pub fn sorted(report: &CheckReport) -> Vec<&CheckFinding> {
-    let order = |p: &str| report.files.iter().position(|f| f == p).unwrap_or(usize::MAX);
+    let index: std::collections::HashMap<&str, usize> = report.files.iter().enumerate().map(|(i, f)| (f.as_str(), i)).collect();
+    let order = |p: &str| index.get(p).copied().unwrap_or(usize::MAX);
     let mut v: Vec<&CheckFinding> = report.findings.iter().collect();
-    v.sort_by(|a, b| (order(&a.path), a.line, a.col, &a.rule).cmp(&(order(&b.path), b.line, b.col, &b.rule)));
+    v.sort_by_cached_key(|f| (order(&f.path), f.line, f.col, f.rule.clone()));
     v
 }
 

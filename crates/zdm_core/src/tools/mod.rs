@@ -327,7 +327,12 @@ pub static TOOLS: &[&dyn Tool] = &[
 /// The text of the project file at `path` (empty when it was not read).
 #[must_use]
 pub fn file_text<'a>(files: &'a ProjectFiles, path: &str) -> &'a str {
-    files.files.iter().find(|f| f.path == path).map_or("", |f| f.contents.as_str())
+    // Files are sorted by path; a list that is not falls back to a scan.
+    let found = match files.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+        Ok(i) => Some(&files.files[i]),
+        Err(_) => files.files.iter().find(|f| f.path == path),
+    };
+    found.map_or("", |f| f.contents.as_str())
 }
 
 /// The tool with this id.

@@ -61,7 +61,8 @@ pub enum CheckFormat {
 
 fn parse_report(text: &str) -> Result<(CheckFormat, PathBuf), String> {
     let (format, path) = text.split_once('=').ok_or("use FORMAT=PATH, e.g. sarif=zdm.sarif")?;
-    let format = CheckFormat::from_str(format, true).map_err(|_| format!("unknown format `{format}`: text, json, sarif, github or gitlab"))?;
+    let format =
+        CheckFormat::from_str(format, true).map_err(|_| format!("unknown format `{format}`: text, json, sarif, github or gitlab"))?;
     if path.is_empty() {
         return Err("the path is empty".into());
     }

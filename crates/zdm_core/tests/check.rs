@@ -18,7 +18,8 @@ const VIEWS: &str = "CREATE VIEW active_users AS SELECT id, name FROM users;\nCR
 const PLAN_ONLY: &[&str] = &["G07"];
 
 fn history() -> Schema {
-    let (schema, warnings) = zdm_core::schema::replay("migrations", &[("migrations/0001_init.sql".into(), format!("{SETUP}\n{EXTRA}\n{VIEWS}"))]);
+    let (schema, warnings) =
+        zdm_core::schema::replay("migrations", &[("migrations/0001_init.sql".into(), format!("{SETUP}\n{EXTRA}\n{VIEWS}"))]);
     assert!(warnings.is_empty(), "{warnings:?}");
     schema
 }
@@ -165,7 +166,11 @@ fn parity_fixtures_fire_the_rule_they_name() {
         assert!(head.starts_with("-- parity: "), "{name}: first line must be `-- parity: SOURCE RULE -> ZDM`");
         let in_tx = text.contains("-- in-transaction");
         let f = check::check_file(&mut base.clone(), &name, &text, in_tx, true, &CheckConfig::default());
-        let ok = if expect == "none" { f.iter().all(|f| f.suppressed.is_some() || f.level == check::Level::Note) } else { f.iter().any(|f| f.rule == expect || f.name == expect) };
+        let ok = if expect == "none" {
+            f.iter().all(|f| f.suppressed.is_some() || f.level == check::Level::Note)
+        } else {
+            f.iter().any(|f| f.rule == expect || f.name == expect)
+        };
         if !ok {
             wrong.push(format!("{name}: expected {expect}, got {:?}", f.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>()));
         }

@@ -48,7 +48,13 @@ pub struct CheckConfig {
 
 impl Default for CheckConfig {
     fn default() -> Self {
-        CheckConfig { pg: PgVersion::DEFAULT, fail_on: Risk::Risky, exclude: Vec::new(), assume_in_transaction: None, overrides: Vec::new() }
+        CheckConfig {
+            pg: PgVersion::DEFAULT,
+            fail_on: Risk::Risky,
+            exclude: Vec::new(),
+            assume_in_transaction: None,
+            overrides: Vec::new(),
+        }
     }
 }
 
@@ -237,13 +243,25 @@ pub fn check(files: &ProjectFiles, targets: Option<&[String]>, choice: &Choice, 
                     schema::replay_ops(&mut schema, path, statements.into_iter().flat_map(|s| s.ops).collect(), false);
                 }
                 (Ok(_), Some(Err(e)), None) => {
-                    schema.blind_spots.push(BlindSpot { path: path.clone(), line: e.pos.line, what: "a file that does not parse".into(), reach: Reach::Everything });
+                    schema.blind_spots.push(BlindSpot {
+                        path: path.clone(),
+                        line: e.pos.line,
+                        what: "a file that does not parse".into(),
+                        reach: Reach::Everything,
+                    });
                 }
                 (Ok(_), None, _) => {}
             }
         }
     });
-    Ok(CheckReport { tool: tool.id().to_string(), dir: detection.dir, pg: config.pg.0, files: checked, findings: out, fail_on: config.fail_on })
+    Ok(CheckReport {
+        tool: tool.id().to_string(),
+        dir: detection.dir,
+        pg: config.pg.0,
+        files: checked,
+        findings: out,
+        fail_on: config.fail_on,
+    })
 }
 
 /// The schema before the first migration: empty (known) when the tool has migrations, else a dump's.
@@ -263,7 +281,14 @@ fn base_schema(files: &ProjectFiles, dir: &str, no_history: bool) -> Schema {
 /// within it, and after it too when `stays_new` (a change set deployed together); checking a whole history,
 /// each file meets the earlier ones as deployed.
 #[must_use]
-pub fn check_file(schema: &mut Schema, path: &str, up: &str, in_transaction: bool, stays_new: bool, config: &CheckConfig) -> Vec<CheckFinding> {
+pub fn check_file(
+    schema: &mut Schema,
+    path: &str,
+    up: &str,
+    in_transaction: bool,
+    stays_new: bool,
+    config: &CheckConfig,
+) -> Vec<CheckFinding> {
     let text = schema::without_psql_commands(up);
     let parsed = sql::parse(&text);
     check_parsed(schema, path, &text, parsed, in_transaction, stays_new, config)
@@ -283,8 +308,21 @@ fn check_parsed(
     let statements = match parsed {
         Ok(s) => s,
         Err(e) => {
-            schema.blind_spots.push(BlindSpot { path: path.into(), line: e.pos.line, what: "a file that does not parse".into(), reach: Reach::Everything });
-            let f = raw(path, e.pos, SYNTAX_ERROR, "syntax-error", Risk::Dangerous, e.message.clone(), "fix the SQL: PostgreSQL refuses this file".into());
+            schema.blind_spots.push(BlindSpot {
+                path: path.into(),
+                line: e.pos.line,
+                what: "a file that does not parse".into(),
+                reach: Reach::Everything,
+            });
+            let f = raw(
+                path,
+                e.pos,
+                SYNTAX_ERROR,
+                "syntax-error",
+                Risk::Dangerous,
+                e.message.clone(),
+                "fix the SQL: PostgreSQL refuses this file".into(),
+            );
             found.push(f);
             return finish(found, config, path);
         }
@@ -332,7 +370,8 @@ fn check_parsed(
             }
             // What zdm plan would fix by itself (timeouts, transaction splits) counts as risky in a file that
             // also does something risky, since nobody fixes it there; what PostgreSQL refuses is an error.
-            let risky = found.iter().zip(&autofixed).any(|(f, a)| !a && f.suppressed.is_none() && f.risk.severity() >= Risk::Risky.severity());
+            let risky =
+                found.iter().zip(&autofixed).any(|(f, a)| !a && f.suppressed.is_none() && f.risk.severity() >= Risk::Risky.severity());
             for (f, a) in found.iter_mut().zip(&autofixed) {
                 if REFUSED.contains(&f.rule.as_str()) {
                     f.risk = Risk::Dangerous;
@@ -343,7 +382,12 @@ fn check_parsed(
             }
         }
         Err(e) => {
-            schema.blind_spots.push(BlindSpot { path: path.into(), line: e.pos.line, what: "a migration that fails".into(), reach: Reach::Everything });
+            schema.blind_spots.push(BlindSpot {
+                path: path.into(),
+                line: e.pos.line,
+                what: "a migration that fails".into(),
+                reach: Reach::Everything,
+            });
             let help = e.help.unwrap_or_else(|| "fix the migration: PostgreSQL would refuse it".into());
             found.push(raw(path, e.pos, INVALID_MIGRATION, INVALID_MIGRATION, Risk::Dangerous, e.message, help));
         }
@@ -454,7 +498,14 @@ mod tests {
     fn a_table_created_earlier_in_the_file_raises_nothing() {
         let mut s = Schema::unknown();
         s.source = SchemaSource::Migrations { dir: "db".into(), files: 0 };
-        let f = check_file(&mut s, "db/1.sql", "CREATE TABLE t (id bigint PRIMARY KEY, a text);\nCREATE INDEX t_a ON t (a);\n", true, false, &CheckConfig::default());
+        let f = check_file(
+            &mut s,
+            "db/1.sql",
+            "CREATE TABLE t (id bigint PRIMARY KEY, a text);\nCREATE INDEX t_a ON t (a);\n",
+            true,
+            false,
+            &CheckConfig::default(),
+        );
         assert!(f.iter().all(|f| f.rule != "I01"), "{f:?}");
         let f = check_file(&mut s, "db/2.sql", "CREATE INDEX t_a2 ON t (a);\n", true, false, &CheckConfig::default());
         assert!(f.iter().any(|f| f.rule == "I01"), "{f:?}");

@@ -127,7 +127,11 @@ pub fn parse_zdm_toml(text: &str) -> Result<ZdmToml, String> {
     let t = raw.thresholds;
     let c = raw.check;
     if let Some(v) = c.pg_version.filter(|v| !(crate::model::PgVersion::MIN..=crate::model::PgVersion::MAX).contains(v)) {
-        return Err(format!("[check] pg_version = {v}: zdm knows PostgreSQL {} to {}", crate::model::PgVersion::MIN, crate::model::PgVersion::MAX));
+        return Err(format!(
+            "[check] pg_version = {v}: zdm knows PostgreSQL {} to {}",
+            crate::model::PgVersion::MIN,
+            crate::model::PgVersion::MAX
+        ));
     }
     let check = CheckToml {
         exclude: c.exclude,

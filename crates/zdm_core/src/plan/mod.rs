@@ -308,20 +308,24 @@ pub fn walk(statements: Vec<Statement>, ignores: &[Suppression], schema: &mut Sc
         }
     }
     let mut facts = rules::ChangeFacts::new_in(&change, config.in_transaction);
-    facts.other_schemas_before = schema.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
+    // Only S08 reads it, for an unqualified CREATE TABLE: the scan of every table is skipped otherwise (zdm
+    // check walks thousands of files).
+    let creates_unqualified = change.iter().any(|o| matches!(&o.kind, OpKind::CreateTable { table, .. } if table.schema.is_none()));
+    facts.other_schemas_before =
+        creates_unqualified && schema.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
     for (index, op) in change.iter().enumerate() {
         if op.kind.table().map_or_else(|| schema.checks_names(), |t| schema.checks_names_on(t)) {
-            typo_guard(&schema, op)?;
+            typo_guard(schema, op)?;
         }
         let mut named = op.clone();
         if schema.is_known() {
-            name_unnamed(&schema, &mut named);
+            name_unnamed(schema, &mut named);
         }
         let op = &named;
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
         let ctx = RuleCtx {
-            schema: &schema,
+            schema: &*schema,
             table: table_before.as_ref(),
             pg: config.pg,
             stats,
@@ -349,7 +353,7 @@ pub fn walk(statements: Vec<Statement>, ignores: &[Suppression], schema: &mut Sc
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
         schema::apply_op(schema, op, true);
-        too_many_columns(&schema, op)?;
+        too_many_columns(schema, op)?;
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
     for (index, c) in ops.iter_mut().enumerate() {

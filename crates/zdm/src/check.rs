@@ -31,7 +31,7 @@ pub struct CheckArgs {
     /// Also write a report: FORMAT=PATH (repeatable), e.g. sarif=zdm.sarif, gitlab=gl-code-quality.json.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
     pub report: Vec<(CheckFormat, PathBuf)>,
-    /// Target PostgreSQL major version (default: zdm.toml [check] pg_version, else 16).
+    /// Target PostgreSQL major version (default: zdm.toml [check] pg_version, else 15).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(i64::from(PgVersion::MIN)..=i64::from(PgVersion::MAX)))]
     pub pg_version: Option<u32>,
     /// Exit 1 when a finding is at or above this risk: safe, info, risky (default), dangerous.

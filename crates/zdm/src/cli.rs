@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Plan a schema change: classify it, write the safe migration files, print the receipt.
     Plan(PlanArgs),
+    /// Lint existing migration files (given, or changed since a git ref) with the planner's rules.
+    Check(crate::check::CheckArgs),
     /// List every rule: ID, severity, one line.
     Rules(RulesArgs),
     /// Print one rule's documentation: what it detects, why, the lock, the safe strategy, versions.
@@ -95,7 +97,7 @@ pub struct ToolArgs {
 }
 
 impl ToolArgs {
-    fn choice(&self) -> zdm_core::tools::Choice {
+    pub fn choice(&self) -> zdm_core::tools::Choice {
         zdm_core::tools::Choice { tool: self.tool.clone(), dir: self.migrations_dir.clone() }
     }
 }

@@ -1,10 +1,11 @@
 //! The `zdm` binary: flags, reading the project, writing files, printing, exit codes. All decisions are
 //! made in `zdm_core`; this file only carries text in and out.
 //!
-//! Exit codes: 0 plan made; 2 zdm could not do the job (bad flags, unreadable input, malformed SQL, a name
+//! Exit codes (`zdm check`: see `check.rs`): 0 plan made; 2 zdm could not do the job (bad flags, unreadable input, malformed SQL, a name
 //! absent from a known schema, a file that would be overwritten). Nothing is written on exit 2.
 
 mod backfill;
+mod check;
 mod cli;
 mod live;
 mod offline;
@@ -18,6 +19,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
+        cli::Command::Check(args) => match check::check(&args) {
+            Ok(true) => return ExitCode::from(1),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
         cli::Command::Plan(args) => cli::plan(&args, std::io::stdout().is_terminal()),
         cli::Command::Rules(args) => cli::rules(&args),
         cli::Command::Explain(args) => cli::explain(&args),

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod backfill;
+pub mod check;
 pub mod live;
 pub mod model;
 pub mod op;

@@ -26,34 +26,45 @@ pub fn replay(dir: &str, files: &[(String, String)]) -> (Schema, Vec<ReplayWarni
     schema.source = SchemaSource::Migrations { dir: dir.to_string(), files: files.len() };
     let mut warnings = Vec::new();
     for (path, up) in files {
-        match sql::parse(&without_psql_commands(up)) {
-            Ok(stmts) => {
-                // Each file starts with the default search_path.
-                let mut ops: Vec<Op> = stmts.into_iter().flat_map(|s| s.ops).collect();
-                let mut resolver = crate::search_path::Resolver::needed(&ops).then(crate::search_path::Resolver::default);
-                for op in &mut ops {
-                    if let Some(r) = resolver.as_mut() {
-                        r.visit(op, &schema);
-                    }
-                    replay_op(&mut schema, path, op, 0);
-                }
-            }
-            Err(e) => {
-                schema.blind_spots.push(BlindSpot {
-                    path: path.clone(),
-                    line: e.pos.line,
-                    what: "a file that does not parse".into(),
-                    reach: Reach::Everything,
-                });
-                warnings.push(ReplayWarning { path: path.clone(), message: e.to_string() });
-            }
-        }
+        warnings.extend(replay_file(&mut schema, path, up, false));
     }
     (schema, warnings)
 }
 
+/// Replays one migration file into `schema` (each file starts with the default search_path). `in_change`
+/// marks the tables it creates as new (and empty): `zdm check` replays the files it checks that way. A file
+/// that does not parse becomes a blind spot and a warning.
+pub fn replay_file(schema: &mut Schema, path: &str, up: &str, in_change: bool) -> Option<ReplayWarning> {
+    match sql::parse(&without_psql_commands(up)) {
+        Ok(stmts) => {
+            replay_ops(schema, path, stmts.into_iter().flat_map(|s| s.ops).collect(), in_change);
+            None
+        }
+        Err(e) => {
+            schema.blind_spots.push(BlindSpot {
+                path: path.to_string(),
+                line: e.pos.line,
+                what: "a file that does not parse".into(),
+                reach: Reach::Everything,
+            });
+            Some(ReplayWarning { path: path.to_string(), message: e.to_string() })
+        }
+    }
+}
+
+/// Replays one file's parsed operations (its search_path settings resolved).
+pub fn replay_ops(schema: &mut Schema, path: &str, mut ops: Vec<Op>, in_change: bool) {
+    let mut resolver = crate::search_path::Resolver::needed(&ops).then(crate::search_path::Resolver::default);
+    for op in &mut ops {
+        if let Some(r) = resolver.as_mut() {
+            r.visit(op, schema);
+        }
+        replay_op(schema, path, op, 0, in_change);
+    }
+}
+
 /// Applies one replayed operation, looking inside `DO` blocks (their static SQL is replayed too).
-fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) {
+fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize, in_change: bool) {
     let spot = |what: &str, reach: Reach| BlindSpot { path: path.to_string(), line: op.pos.line, what: what.to_string(), reach };
     match &op.kind {
         OpKind::DoBlock => match sql::do_block(&op.sql).filter(|_| depth < 3) {
@@ -64,7 +75,7 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
                         Ok(stmts) => {
                             for inner in stmts.iter().flat_map(|s| &s.ops) {
                                 let inner = crate::op::Op { pos: op.pos, ..inner.clone() };
-                                replay_op(schema, path, &inner, depth + 1);
+                                replay_op(schema, path, &inner, depth + 1, in_change);
                             }
                         }
                         Err(_) => schema.blind_spots.push(spot("a DO block", Reach::Everything)),
@@ -78,12 +89,12 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
             }
         },
         OpKind::CreateTable { table, like: true, .. } => {
-            apply_op(schema, op, false);
+            apply_op(schema, op, in_change);
             schema.blind_spots.push(spot("CREATE TABLE … (LIKE …)", Reach::Columns(vec![table.key()])));
         }
         // A materialized view depends on the columns it reads, like a view.
         OpKind::Other { what, .. } if what.starts_with("CREATE MATERIALIZED") => match sql::materialized_view(&op.sql) {
-            Some(kind) => apply(schema, &kind, false),
+            Some(kind) => apply(schema, &kind, in_change),
             None => schema.blind_spots.push(spot("CREATE MATERIALIZED VIEW", Reach::AnyColumns)),
         },
         OpKind::Other { what, .. }
@@ -95,7 +106,7 @@ fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize) 
         }
         _ => {
             let known = schema.blind_spots.len();
-            apply_op(schema, op, false);
+            apply_op(schema, op, in_change);
             // Blind spots `apply` found (a table made from a query) get this file and line.
             for b in &mut schema.blind_spots[known..] {
                 b.path = path.to_string();
@@ -124,7 +135,7 @@ fn dynamic_reach(schema: &Schema, expr: &str) -> Option<Reach> {
 
 /// Blanks psql meta-commands (`\\restrict`, `\\connect`, …), which pg_dump writes and SQL parsers refuse;
 /// line numbers stay those of the file.
-fn without_psql_commands(text: &str) -> String {
+pub fn without_psql_commands(text: &str) -> String {
     if !text.lines().any(|l| l.starts_with('\\')) {
         return text.to_string();
     }

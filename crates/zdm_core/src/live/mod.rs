@@ -43,6 +43,23 @@ pub struct ZdmToml {
     pub tables: BTreeMap<String, u64>,
     /// `[thresholds]`.
     pub thresholds: Thresholds,
+    /// `[check]`: what `zdm check` reports and fails on.
+    pub check: CheckToml,
+}
+
+/// `[check]` of `zdm.toml`. Flags beat it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckToml {
+    /// `exclude = ["I01", "prefer-text-field"]`: rules never reported.
+    pub exclude: Vec<String>,
+    /// `pg_version = 15`.
+    pub pg_version: Option<u32>,
+    /// `fail_on = "risky"` (safe, info, risky, dangerous).
+    pub fail_on: Option<crate::model::Risk>,
+    /// `assume_in_transaction = true`: every checked file runs inside a transaction, whatever its tool says.
+    pub assume_in_transaction: Option<bool>,
+    /// `[[check.overrides]]` with `path`, `exclude`, `assume_in_transaction`.
+    pub overrides: Vec<crate::check::PathOverride>,
 }
 
 #[derive(serde::Deserialize)]
@@ -52,6 +69,44 @@ struct RawToml {
     tables: BTreeMap<String, u64>,
     #[serde(default)]
     thresholds: RawThresholds,
+    #[serde(default)]
+    check: RawCheck,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    #[serde(default)]
+    exclude: Vec<String>,
+    pg_version: Option<u32>,
+    fail_on: Option<String>,
+    assume_in_transaction: Option<bool>,
+    #[serde(default)]
+    overrides: Vec<RawOverride>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverride {
+    path: String,
+    #[serde(default)]
+    exclude: Vec<String>,
+    assume_in_transaction: Option<bool>,
+}
+
+/// `safe`, `info`, `risky` or `dangerous` (`--fail-on`, `[check] fail_on`).
+///
+/// # Errors
+/// Any other word.
+pub fn parse_fail_on(word: &str) -> Result<crate::model::Risk, String> {
+    use crate::model::Risk;
+    match word.trim().to_lowercase().as_str() {
+        "safe" => Ok(Risk::Safe),
+        "info" => Ok(Risk::Info),
+        "risky" => Ok(Risk::Risky),
+        "dangerous" => Ok(Risk::Dangerous),
+        other => Err(format!("fail_on = `{other}`: use safe, info, risky or dangerous")),
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -70,7 +125,27 @@ pub fn parse_zdm_toml(text: &str) -> Result<ZdmToml, String> {
     let raw: RawToml = toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
     let d = Thresholds::default();
     let t = raw.thresholds;
+    let c = raw.check;
+    if let Some(v) = c.pg_version.filter(|v| !(crate::model::PgVersion::MIN..=crate::model::PgVersion::MAX).contains(v)) {
+        return Err(format!(
+            "[check] pg_version = {v}: zdm knows PostgreSQL {} to {}",
+            crate::model::PgVersion::MIN,
+            crate::model::PgVersion::MAX
+        ));
+    }
+    let check = CheckToml {
+        exclude: c.exclude,
+        pg_version: c.pg_version,
+        fail_on: c.fail_on.as_deref().map(parse_fail_on).transpose().map_err(|e| format!("[check] {e}"))?,
+        assume_in_transaction: c.assume_in_transaction,
+        overrides: c
+            .overrides
+            .into_iter()
+            .map(|o| crate::check::PathOverride { path: o.path, exclude: o.exclude, assume_in_transaction: o.assume_in_transaction })
+            .collect(),
+    };
     Ok(ZdmToml {
+        check,
         tables: raw.tables,
         thresholds: Thresholds {
             large_rows: t.large_rows.unwrap_or(d.large_rows),

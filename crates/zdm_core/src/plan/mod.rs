@@ -44,6 +44,9 @@ pub struct PlanConfig {
     pub live: Option<crate::model::LiveFacts>,
     /// Where table classes begin (`zdm.toml` `[thresholds]`).
     pub thresholds: crate::model::Thresholds,
+    /// The change runs inside a transaction its migration tool opens (`zdm check` of a transactional
+    /// migration): every statement counts as inside a transaction block.
+    pub in_transaction: bool,
 }
 
 impl Default for PlanConfig {
@@ -59,6 +62,7 @@ impl Default for PlanConfig {
             code_refs: Vec::new(),
             live: None,
             thresholds: crate::model::Thresholds::default(),
+            in_transaction: false,
         }
     }
 }
@@ -270,39 +274,58 @@ pub struct Plan {
 /// # Errors
 /// A [`PlanError`] when the change names a table, column, index or constraint a known schema lacks.
 pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Schema, config: &PlanConfig) -> Result<Analysis, PlanError> {
+    let mut schema = before.clone();
+    let (statements, ops, assumptions) = walk(statements, ignores, &mut schema, config)?;
+    Ok(Analysis { statements, ops, before: before.clone(), assumptions })
+}
+
+/// What [`walk`] returns: the statements, every operation classified, the assumptions made.
+pub type Walked = (Vec<Statement>, Vec<Classified>, Vec<String>);
+
+/// [`analyze`] advancing `schema` in place, from before the change to after it (`zdm check` walks
+/// thousands of files through one schema and never clones it). On an error the schema holds the
+/// operations before the failing one.
+///
+/// # Errors
+/// As [`analyze`].
+pub fn walk(statements: Vec<Statement>, ignores: &[Suppression], schema: &mut Schema, config: &PlanConfig) -> Result<Walked, PlanError> {
     let waivers = Waivers::new(ignores, &statements)?;
     let written: Vec<Op> = statements.iter().flat_map(|s| s.ops.iter().cloned()).collect();
     // Statements the change itself rolls back never run: they are not planned.
     let (undone, transaction_notes) = transaction_control(&written)?;
     let kept: Vec<Op> = written.into_iter().zip(&undone).filter(|(_, u)| !**u).map(|(op, _)| op).collect();
-    let change: Vec<Op> = crate::search_path::qualify(kept, before);
-    let mut schema = before.clone();
+    let change: Vec<Op> = crate::search_path::qualify(kept, schema);
+    let before_known = schema.is_known();
     let mut ops = Vec::with_capacity(change.len());
     let mut assumptions = transaction_notes;
-    if !before.is_known() {
+    if !before_known {
         assumptions.push("no schema found: every table assumed to exist, to be large and to carry live traffic".to_string());
     } else {
-        let spots = &before.blind_spots;
+        let spots = &schema.blind_spots;
         assumptions.extend(spots.iter().take(3).map(crate::model::BlindSpot::describe));
         if spots.len() > 3 {
             assumptions.push(format!("and {} more statements zdm cannot see into (JSON: schema.blind_spots)", spots.len() - 3));
         }
     }
-    let mut facts = rules::ChangeFacts::new(&change);
-    facts.other_schemas_before = before.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
+    let mut facts = rules::ChangeFacts::new_in(&change, config.in_transaction);
+    // Only S08 reads it, for an unqualified CREATE TABLE: the scan of every table is skipped otherwise (zdm
+    // check walks thousands of files).
+    let creates_unqualified = change.iter().any(|o| matches!(&o.kind, OpKind::CreateTable { table, .. } if table.schema.is_none()));
+    facts.other_schemas_before =
+        creates_unqualified && schema.tables.values().any(|t| t.name.schema.as_deref().is_some_and(|s| s != "public"));
     for (index, op) in change.iter().enumerate() {
         if op.kind.table().map_or_else(|| schema.checks_names(), |t| schema.checks_names_on(t)) {
-            typo_guard(&schema, op)?;
+            typo_guard(schema, op)?;
         }
         let mut named = op.clone();
         if schema.is_known() {
-            name_unnamed(&schema, &mut named);
+            name_unnamed(schema, &mut named);
         }
         let op = &named;
         let table_before = op.kind.table().and_then(|t| schema.table(t)).cloned();
         let stats = op.kind.table().and_then(|t| config.stats.get(&t.key()));
         let ctx = RuleCtx {
-            schema: &schema,
+            schema: &*schema,
             table: table_before.as_ref(),
             pg: config.pg,
             stats,
@@ -329,8 +352,8 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
         let risk = findings.iter().filter(|f| rules::counts(f)).map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
-        schema::apply_op(&mut schema, op, true);
-        too_many_columns(&schema, op)?;
+        schema::apply_op(schema, op, true);
+        too_many_columns(schema, op)?;
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }
     for (index, c) in ops.iter_mut().enumerate() {
@@ -339,7 +362,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
             continue;
         }
         let ctx = RuleCtx {
-            schema: before,
+            schema,
             table: None,
             pg: config.pg,
             stats: None,
@@ -353,7 +376,7 @@ pub fn analyze(statements: Vec<Statement>, ignores: &[Suppression], before: &Sch
             c.findings.push(f);
         }
     }
-    Ok(Analysis { statements, ops, before: before.clone(), assumptions })
+    Ok((statements, ops, assumptions))
 }
 
 /// What the change's own transaction statements do (psql semantics: outside BEGIN … COMMIT each statement

@@ -177,8 +177,14 @@ impl ChangeFacts {
     /// One pass over the change.
     #[must_use]
     pub fn new(change: &[Op]) -> ChangeFacts {
+        ChangeFacts::new_in(change, false)
+    }
+
+    /// One pass over a change that starts inside a transaction (`open`: the migration tool wraps it in one).
+    #[must_use]
+    pub fn new_in(change: &[Op], open: bool) -> ChangeFacts {
         let mut f = ChangeFacts::default();
-        let mut open = false;
+        let mut open = open;
         let mut locked = false;
         let mut alters: std::collections::BTreeMap<String, Vec<crate::model::Pos>> = std::collections::BTreeMap::new();
         for (i, op) in change.iter().enumerate() {

@@ -196,6 +196,10 @@ fn ini_for<'a>(inis: &'a [Ini<'a>], dir: &str) -> Option<&'a Ini<'a>> {
 }
 
 impl Tool for Alembic {
+    /// `autocommit_block()` runs what it wraps outside the revision's transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).contains("autocommit_block()")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         match change {
             CodeChange::MoveColumn { table, from, to } => vec![format!(

@@ -110,6 +110,10 @@ fn profile(files: &ProjectFiles, dir: &str, now: &str, raw: bool) -> Profile {
 }
 
 impl Tool for Dbmate {
+    /// `-- migrate:up transaction:false` runs the section outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).lines().any(|l| l.trim_start().starts_with("-- migrate:up") && l.contains("transaction:false"))
+    }
     fn id(&self) -> &'static str {
         "dbmate"
     }
@@ -156,6 +160,11 @@ impl Tool for Dbmate {
 }
 
 impl Tool for RawSql {
+    /// psql and most runners send plain SQL files statement by statement, in autocommit, unless the file
+    /// says `BEGIN` itself.
+    fn runs_in_transaction(&self, _files: &ProjectFiles, _m: &SourceMigration) -> bool {
+        false
+    }
     fn id(&self) -> &'static str {
         "raw-sql"
     }

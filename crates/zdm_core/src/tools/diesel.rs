@@ -135,6 +135,11 @@ fn versions(files: &ProjectFiles, dir: &str, now: &str, count: usize) -> Vec<Str
 }
 
 impl Tool for Diesel {
+    /// `run_in_transaction = false` in the migration's `metadata.toml` runs it outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        let meta = format!("{}/metadata.toml", crate::model::parent_dir(&m.path));
+        !super::file_text(files, &meta).replace(' ', "").contains("run_in_transaction=false")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         match change {
             CodeChange::MoveColumn { table, from, to } => {

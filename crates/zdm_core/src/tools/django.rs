@@ -221,6 +221,10 @@ fn choose_app(files: &ProjectFiles, apps: &[String], plan: &Plan) -> Result<Stri
 }
 
 impl Tool for Django {
+    /// `atomic = False` on the Migration runs it outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).lines().any(|l| l.trim().replace(' ', "") == "atomic=False")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         let state_only = |op: &str| format!("makemigrations, then wrap its {op} in SeparateDatabaseAndState(state_operations=[…])");
         match change {

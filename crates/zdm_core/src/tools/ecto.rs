@@ -231,6 +231,10 @@ fn zdm_up(text: &str) -> Option<String> {
 }
 
 impl Tool for Ecto {
+    /// `@disable_ddl_transaction true` runs the migration outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).contains("@disable_ddl_transaction true")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         match change {
             CodeChange::MoveColumn { table, from, to } => {

@@ -370,6 +370,10 @@ fn write(plan: &Plan, files: &ProjectFiles, dir: &str, now: &str) -> Result<Writ
 }
 
 impl Tool for Flyway {
+    /// `executeInTransaction=false` in the script's `.conf` file runs it outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &format!("{}.conf", m.path)).replace(' ', "").contains("executeInTransaction=false")
+    }
     fn id(&self) -> &'static str {
         "flyway"
     }

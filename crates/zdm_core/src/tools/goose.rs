@@ -66,6 +66,10 @@ pub(crate) fn up_lines(text: &str) -> String {
 }
 
 impl Tool for Goose {
+    /// `-- +goose NO TRANSACTION` runs the file outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).lines().any(|l| l.trim().eq_ignore_ascii_case("-- +goose NO TRANSACTION"))
+    }
     fn id(&self) -> &'static str {
         "goose"
     }

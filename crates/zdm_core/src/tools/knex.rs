@@ -82,6 +82,10 @@ fn extension(files: &ProjectFiles, dir: &str) -> String {
 }
 
 impl Tool for Knex {
+    /// `exports.config = { transaction: false }` runs the migration outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).replace(' ', "").contains("transaction:false")
+    }
     fn id(&self) -> &'static str {
         "knex"
     }

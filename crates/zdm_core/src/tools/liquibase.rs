@@ -636,6 +636,10 @@ fn add_includes(master: &str, text: &str, paths: &[String], relative: bool) -> R
 }
 
 impl Tool for Liquibase {
+    /// `runInTransaction:false` on the changeset runs it outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).replace(' ', "").contains("runInTransaction:false")
+    }
     fn id(&self) -> &'static str {
         "liquibase"
     }

@@ -255,6 +255,13 @@ pub trait Tool: Sync {
     /// # Errors
     /// When a file would overwrite an existing one, or a step cannot be written in the tool's form.
     fn write(&self, plan: &Plan, files: &ProjectFiles, detection: &Detection, now: &str) -> Result<Written, WriteError>;
+    /// Whether the tool runs this migration's `up` inside a transaction it opens (its no-transaction switch,
+    /// read from the file or its configuration): `zdm check` judges CONCURRENTLY and lock-then-slow-work by
+    /// it. Most tools wrap each migration in one; a multi-statement string sent at once is one implicit
+    /// transaction too.
+    fn runs_in_transaction(&self, _files: &ProjectFiles, _migration: &SourceMigration) -> bool {
+        true
+    }
     /// A code deploy's change as an edit of the project's ORM models (one line each), where it is
     /// mechanical: a moved column mapped under its old attribute name, a dropped column hidden from the
     /// ORM first. Empty for tools without a model layer.
@@ -316,6 +323,17 @@ pub static TOOLS: &[&dyn Tool] = &[
     &dbmate::Dbmate,
     &dbmate::RawSql,
 ];
+
+/// The text of the project file at `path` (empty when it was not read).
+#[must_use]
+pub fn file_text<'a>(files: &'a ProjectFiles, path: &str) -> &'a str {
+    // Files are sorted by path; a list that is not falls back to a scan.
+    let found = match files.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+        Ok(i) => Some(&files.files[i]),
+        Err(_) => files.files.iter().find(|f| f.path == path),
+    };
+    found.map_or("", |f| f.contents.as_str())
+}
 
 /// The tool with this id.
 #[must_use]

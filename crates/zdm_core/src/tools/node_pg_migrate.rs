@@ -111,6 +111,10 @@ fn script_dirs(package_json: &str) -> Vec<String> {
 }
 
 impl Tool for NodePgMigrate {
+    /// `pgm.noTransaction()` runs the migration outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).contains("pgm.noTransaction()")
+    }
     fn id(&self) -> &'static str {
         "node-pg-migrate"
     }

@@ -209,6 +209,10 @@ fn zdm_up(text: &str) -> Option<String> {
 }
 
 impl Tool for Rails {
+    /// `disable_ddl_transaction!` runs the migration outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).contains("disable_ddl_transaction!")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         let model = |t: &str| format!("Rails, model of {t}:");
         match change {

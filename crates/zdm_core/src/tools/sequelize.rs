@@ -84,6 +84,10 @@ fn setups(files: &ProjectFiles) -> Result<Vec<(String, String, String)>, DetectE
 }
 
 impl Tool for Sequelize {
+    /// The Sequelize CLI runs migrations without a transaction unless the migration opens one.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        super::file_text(files, &m.path).contains(".transaction(")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         match change {
             CodeChange::MoveColumn { table, from, to } => {

@@ -127,6 +127,10 @@ fn naming(files: &ProjectFiles, dir: &str, now: &str) -> String {
 }
 
 impl Tool for Sqlx {
+    /// A first line `-- no-transaction` runs the file outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        super::file_text(files, &m.path).lines().next().is_none_or(|l| l.trim() != "-- no-transaction")
+    }
     fn id(&self) -> &'static str {
         "sqlx"
     }

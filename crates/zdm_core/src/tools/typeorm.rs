@@ -196,6 +196,10 @@ fn pascal(slug: &str) -> String {
 }
 
 impl Tool for TypeOrm {
+    /// `transaction = false` on the migration class runs it outside a transaction.
+    fn runs_in_transaction(&self, files: &ProjectFiles, m: &SourceMigration) -> bool {
+        !super::file_text(files, &m.path).replace(' ', "").contains("transaction=false")
+    }
     fn orm_changes(&self, change: &CodeChange) -> Vec<String> {
         match change {
             CodeChange::MoveColumn { table, from, to } => {

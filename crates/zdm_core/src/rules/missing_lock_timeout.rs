@@ -35,11 +35,14 @@ impl super::Rule for Rule {
     }
 
     fn check(&self, op: &Op, ctx: &RuleCtx<'_>) -> Option<Finding> {
-        if ctx.table_is_new() || ctx.facts.sets_lock_timeout {
+        // A timeout set after the lock is taken does not bound the wait for it.
+        if ctx.table_is_new() || ctx.facts.first_lock_timeout.is_some_and(|i| i < ctx.index) {
             return None;
         }
         (ctx.facts.first_access_exclusive == Some(ctx.index)).then(|| {
-            finding(&META, op, Risk::Info, Strategy::AsWritten, "no lock_timeout in the change: zdm adds one to every step".into(), "nothing to do".into())
+            let table = op.kind.table().map_or_else(String::new, |t| format!(" on {t}"));
+            let why = format!("ACCESS EXCLUSIVE{table} with no lock_timeout set before it: zdm plan sets one in every step");
+            finding(&META, op, Risk::Info, Strategy::AsWritten, why, "nothing to do".into())
         })
     }
 }

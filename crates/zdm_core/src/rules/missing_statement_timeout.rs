@@ -38,6 +38,6 @@ impl super::Rule for Rule {
         if ctx.facts.sets_statement_timeout || ctx.index != 0 || !ctx.facts.touches_tables {
             return None;
         }
-        Some(finding(&META, op, Risk::Info, Strategy::AsWritten, "no statement_timeout in the change: zdm sets one per step".into(), "nothing to do".into()))
+        Some(finding(&META, op, Risk::Info, Strategy::AsWritten, "no statement_timeout set: zdm plan sets one in every step".into(), "nothing to do".into()))
     }
 }

@@ -145,6 +145,8 @@ pub struct RuleCtx<'a> {
 pub struct ChangeFacts {
     /// The change sets `lock_timeout` itself.
     pub sets_lock_timeout: bool,
+    /// First operation that sets `lock_timeout` (to something other than 0).
+    pub first_lock_timeout: Option<usize>,
     /// The change sets `statement_timeout` itself.
     pub sets_statement_timeout: bool,
     /// Some operation names a table.
@@ -191,7 +193,10 @@ impl ChangeFacts {
             let lower = op.sql.to_lowercase();
             // `SET lock_timeout = 0` (or RESET) turns the timeout off: it does not count as setting one.
             let off = matches!(&op.kind, OpKind::Setting { value, .. } if session_safety::disables(value.as_deref()));
-            f.sets_lock_timeout |= lower.contains("lock_timeout") && !off;
+            if lower.contains("lock_timeout") && !off {
+                f.sets_lock_timeout = true;
+                f.first_lock_timeout.get_or_insert(i);
+            }
             f.sets_statement_timeout |= lower.contains("statement_timeout") && !off;
             f.touches_tables |= op.kind.table().is_some();
             let (lock, _) = base_effect(&op.kind);

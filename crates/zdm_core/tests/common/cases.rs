@@ -297,6 +297,7 @@ pub const CASES: &[(&str, u32, &str, bool)] = &[
     ("G05", 15, "ALTER TABLE users ADD COLUMN n text", false),
     ("H01", 15, "ALTER TABLE users ADD COLUMN n text", true),
     ("H01", 15, "SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN n text", false),
+    ("H01", 15, "ALTER TABLE users ADD COLUMN n text;\nSET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN m text", true),
     ("H02", 15, "ALTER TABLE users ADD COLUMN n text", true),
     ("H02", 15, "SET statement_timeout = '5s';\nALTER TABLE users ADD COLUMN n text", false),
     ("H03", 15, "BEGIN;\nALTER TABLE users ADD COLUMN n text;\nUPDATE users SET n = 'x';\nCOMMIT", true),

@@ -459,3 +459,85 @@ fn password_is_masked() {
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains("secret") && all.contains("cannot connect"), "{all}");
 }
+
+/// Polls `sql` (one boolean) on `c` every 100 ms until true, for at most `secs`.
+fn wait_until(c: &mut Client, sql: &str, secs: u64) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while !scalar::<bool>(c, sql) {
+        assert!(Instant::now() < end, "timed out waiting for: {sql}");
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// B8: a streaming standby on a cluster of its own. With the standby caught up and a pg_receivewal client
+/// attached (it streams but replays nothing), the backfill never pauses. With the standby's replay paused
+/// for 5 s, the backfill pauses once the replay lag passes `--max-replica-lag 1` and goes on once the
+/// standby has caught up: the time it spent throttled is the pause less the lag limit, within 2 s either
+/// way, and it logs why.
+#[test]
+fn b8_replica_lag_pauses_and_resumes() {
+    use zdm_pg::cluster::Cluster;
+    let primary = Cluster::start().expect("a primary");
+    let standby = primary.standby().expect("a streaming standby");
+    let (socket, port) = primary.socket();
+    let wal = socket.join("receivewal");
+    std::fs::create_dir_all(&wal).unwrap();
+    #[allow(unsafe_code)]
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        assert!(Command::new("chown").arg("postgres:postgres").arg(&wal).status().unwrap().success());
+    }
+    let mut receivewal = primary
+        .command("pg_receivewal")
+        .arg("-D")
+        .arg(&wal)
+        .arg("-h")
+        .arg(socket)
+        .args(["-p", &port.to_string(), "-U", "postgres", "--no-sync", "--no-loop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pg_receivewal starts");
+    let mut admin = Client::connect(&primary.conninfo("postgres"), zdm_pg::NoTls).unwrap();
+    admin.batch_execute("CREATE DATABASE bf_b8").unwrap();
+    let mut c = Client::connect(&primary.conninfo("bf_b8"), zdm_pg::NoTls).unwrap();
+    users(&mut c, 60_000);
+    wait_until(&mut c, "SELECT count(*) = 2 FROM pg_stat_replication", 20);
+    let caught_up = "SELECT bool_and(replay_lsn = pg_current_wal_lsn()) FROM pg_stat_replication WHERE replay_lsn IS NOT NULL";
+    wait_until(&mut c, caught_up, 20);
+    let backfill = |set: &str, rate: &str| {
+        Command::new(env!("CARGO_BIN_EXE_zdm"))
+            .args(["backfill", "--database-url", &primary.url("bf_b8"), "--table", "users", "--set", set])
+            .args(["--max-replica-lag", "1", "--max-rows-per-sec", rate, "--format", "json"])
+            .env("LANG", "C.UTF-8")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("zdm starts")
+    };
+
+    // Caught up, with the WAL receiver attached: no pause.
+    let out = backfill(SET, "30000").wait_with_output().unwrap();
+    let s = json(&out);
+    assert_eq!(s["throttled_ms"], 0, "{s}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(wrong(&mut c), 0);
+
+    // Replay paused for 5 s while a 6-second backfill runs.
+    let mut replica = Client::connect(&standby.conninfo("bf_b8"), zdm_pg::NoTls).unwrap();
+    let child = backfill("full_name = lower(name)", "10000");
+    thread::sleep(Duration::from_millis(1000));
+    replica.batch_execute("SELECT pg_wal_replay_pause()").unwrap();
+    thread::sleep(Duration::from_secs(5));
+    replica.batch_execute("SELECT pg_wal_replay_resume()").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let s = json(&out);
+    let log = String::from_utf8_lossy(&out.stderr);
+    let throttled = s["throttled_ms"].as_u64().unwrap();
+    eprintln!("B8: throttled {throttled} ms; log:\n{log}");
+    assert!((2000..=6000).contains(&throttled), "paused {throttled} ms for a 5 s replay pause: {s}\n{log}");
+    assert!(log.contains("throttled: replica lag"), "{log}");
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM lower(name)"), 0);
+    assert_eq!(receivewal.try_wait().unwrap(), None, "pg_receivewal stayed attached");
+    let _ = receivewal.kill();
+    let _ = receivewal.wait();
+}

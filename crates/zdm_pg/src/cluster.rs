@@ -181,6 +181,57 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// A streaming standby of this cluster: `pg_basebackup -R` (WAL streamed during the copy) into a new
+    /// directory, started in hot-standby mode on its own port. Stopped and removed like any cluster.
+    ///
+    /// # Errors
+    /// When pg_basebackup or pg_ctl fail.
+    pub fn standby(&self) -> Result<Cluster, ClusterError> {
+        let port = free_port().map_err(|e| err(format!("no free port: {e}")))?;
+        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{port}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
+        if is_root() {
+            let mut c = Command::new("chown");
+            c.arg("postgres:postgres").arg(&dir);
+            run(c, "chown")?;
+        }
+        let data = dir.join("data");
+        let mut copy = pg_command(&self.bin, "pg_basebackup");
+        copy.arg("-D").arg(&data).arg("-h").arg(&self.dir).arg("-p").arg(self.port.to_string());
+        copy.args(["-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync"]);
+        run(copy, "pg_basebackup")?;
+        let mut standby = Cluster { dir, bin: self.bin.clone(), port, stopped: true };
+        let opts = format!(
+            "-k {} -p {port} -c listen_addresses='127.0.0.1' -c fsync=off -c full_page_writes=off -c max_connections=200 \
+             -c wal_receiver_status_interval=1s",
+            standby.dir.display()
+        );
+        let mut start = pg_command(&standby.bin, "pg_ctl");
+        start.arg("-D").arg(&data).arg("-l").arg(standby.dir.join("pg.log")).args(["-w", "start", "-o", &opts]);
+        run(start, "pg_ctl start (standby)")?;
+        standby.stopped = false;
+        standby.spawn_watchdog();
+        Ok(standby)
+    }
+
+    /// The directory of the server programs (`pg_receivewal`, `psql`, …) this cluster runs.
+    #[must_use]
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
+    }
+
+    /// Runs one of the server programs as the cluster's owner (`postgres` when we are root).
+    #[must_use]
+    pub fn command(&self, program: &str) -> Command {
+        pg_command(&self.bin, program)
+    }
+
+    /// The unix-socket directory and port, for programs that take `-h`/`-p`.
+    #[must_use]
+    pub fn socket(&self) -> (&Path, u16) {
+        (&self.dir, self.port)
+    }
+
     /// A detached shell that stops the cluster once this process has exited, however it exited.
     fn spawn_watchdog(&self) {
         let stop = if is_root() { "runuser -u postgres -- " } else { "" };

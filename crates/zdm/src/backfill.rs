@@ -9,7 +9,7 @@ use crate::cli::{Format, warn};
 use anyhow::{Result, anyhow};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use zdm_core::backfill::{Job, Progress, Status};
 use zdm_core::model::mask_secrets;
-use zdm_pg::backfill::{Error, Observer, Options, Signals};
+use zdm_pg::backfill::{BatchRecord, Error, Observer, Options, Signals};
 
 /// `zdm backfill` flags.
 #[derive(Args)]
@@ -58,6 +58,9 @@ pub struct BackfillArgs {
     /// Pause while this file exists.
     #[arg(long, value_name = "PATH")]
     pub pause_file: Option<PathBuf>,
+    /// Write one CSV line per committed batch to this file (batch, last key, rows, changed, size, ms).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Pause while a vacuum (autovacuum included) runs on the table.
     #[arg(long)]
     pub pause_on_vacuum: bool,
@@ -140,9 +143,18 @@ fn run_inner(args: &BackfillArgs) -> Result<ExitCode> {
         },
         max_backoff_ms: 30_000,
     };
-    let mut display = Display::new(std::io::stderr().is_terminal());
+    let trace = match &args.trace {
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| anyhow!("error: cannot write the trace {}: {e}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            writeln!(w, "batch,last_key,rows,changed,size,ms")?;
+            Some(w)
+        }
+        None => None,
+    };
+    let mut display = Display::new(std::io::stderr().is_terminal(), trace);
     let result = zdm_pg::backfill::run(&mut client, &job, &opts, &stop, &mut display);
-    display.done();
+    display.done()?;
     match result {
         Ok(summary) => {
             let out = match args.format {
@@ -164,10 +176,11 @@ fn run_inner(args: &BackfillArgs) -> Result<ExitCode> {
 struct Display {
     bar: Option<ProgressBar>,
     last: Instant,
+    trace: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 impl Display {
-    fn new(terminal: bool) -> Display {
+    fn new(terminal: bool, trace: Option<std::io::BufWriter<std::fs::File>>) -> Display {
         let bar = terminal.then(|| {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(4));
             b.set_style(
@@ -176,13 +189,14 @@ impl Display {
             );
             b
         });
-        Display { bar, last: Instant::now() }
+        Display { bar, last: Instant::now(), trace }
     }
 
-    fn done(&self) {
+    fn done(&mut self) -> std::io::Result<()> {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+        self.trace.as_mut().map_or(Ok(()), std::io::Write::flush)
     }
 }
 
@@ -201,6 +215,14 @@ impl Observer for Display {
                     warn(&p.line());
                 }
             }
+        }
+    }
+
+    fn batch(&mut self, b: &BatchRecord<'_>) {
+        if let Some(w) = self.trace.as_mut() {
+            // The key as one CSV field: its values joined by `|`, quoted as CSV quotes.
+            let key = b.up.join("|").replace('"', "\"\"");
+            let _ = writeln!(w, "{},\"{key}\",{},{},{},{:.1}", b.number, b.rows, b.changed, b.size, b.ms);
         }
     }
 

@@ -54,9 +54,17 @@ fn wrong(c: &mut Client) -> i64 {
 
 const SET: &str = "full_name = upper(name)";
 
+/// Held by the tests whose assertions are about time (batch times, rates, pauses) and by the one that loads
+/// the machine most (B1), so they never run beside each other on a 2-core machine.
+fn timing() -> std::sync::MutexGuard<'static, ()> {
+    static TIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TIMING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// B1: one million rows; the result equals a one-shot UPDATE of a clone; a rerun changes nothing.
 #[test]
 fn b1_million_rows_equal_the_one_shot_update() {
+    let _alone = timing();
     let db = TestDb::new("bf_b1");
     let mut c = db.connect();
     users(&mut c, 1_000_000);
@@ -78,6 +86,7 @@ fn b1_million_rows_equal_the_one_shot_update() {
 /// expand step installs), resume: the result is right, no row was changed twice, a 4th run changes 0.
 #[test]
 fn b2_killed_three_times_then_resumed() {
+    let _alone = timing();
     let db = TestDb::new("bf_b2");
     let mut c = db.connect();
     users(&mut c, 60_000);
@@ -257,6 +266,7 @@ fn b5_table_lock_is_retried() {
 /// ascending order: the deadlock the backfill hits is retried; the application's transaction commits.
 #[test]
 fn b6_deadlock_is_retried() {
+    let _alone = timing();
     let db = TestDb::new("bf_b6");
     let mut c = db.connect();
     users(&mut c, 5000);
@@ -376,6 +386,7 @@ fn b11_other_set_on_resume_is_refused_unless_restart() {
 /// B12: `--max-rows-per-sec` holds the average rate within ±5%.
 #[test]
 fn b12_rate_limit_holds() {
+    let _alone = timing();
     let db = TestDb::new("bf_b12");
     let mut c = db.connect();
     users(&mut c, 20_000);
@@ -477,6 +488,7 @@ fn wait_until(c: &mut Client, sql: &str, secs: u64) {
 #[test]
 fn b8_replica_lag_pauses_and_resumes() {
     use zdm_pg::cluster::Cluster;
+    let _alone = timing();
     let primary = Cluster::start().expect("a primary");
     let standby = primary.standby().expect("a streaming standby");
     let (socket, port) = primary.socket();
@@ -540,4 +552,82 @@ fn b8_replica_lag_pauses_and_resumes() {
     assert_eq!(receivewal.try_wait().unwrap(), None, "pg_receivewal stayed attached");
     let _ = receivewal.kill();
     let _ = receivewal.wait();
+}
+
+/// B7: the batch size follows the cost of a row. The first 150,000 rows are narrow; the last 90,000 carry
+/// 1.9 KB of text (inline, not TOASTed) and five partial indexes on the backfilled column that only they
+/// pay for (a batch costs about 4× as much). From `--trace`: 10 batches after the change to wide rows the
+/// size is at most 60% of what it was on narrow rows (after their 20-batch ramp), and from then on no batch
+/// takes more than 5× the 30 ms target and the p90 stays under 1.5× it: the row locks are held about as
+/// long as asked. (That the p90 settles within ±30% of the target is asserted on the controller's maths in
+/// `zdm_core::backfill`: on a shared 2-core machine one batch's time varies by more than that.)
+#[test]
+fn b7_batch_size_follows_the_cost_of_a_row() {
+    let _alone = timing();
+    let db = TestDb::new("bf_b7");
+    let mut c = db.connect();
+    c.batch_execute(
+        "CREATE TABLE t (id bigint PRIMARY KEY, n bigint, pad text);
+         INSERT INTO t (id) SELECT g FROM generate_series(1, 150000) g;
+         INSERT INTO t (id, pad)
+           SELECT g, (SELECT string_agg(md5(g::text || ':' || i), '') FROM generate_series(1, 59) i)
+             FROM generate_series(150001, 240000) g;
+         CREATE INDEX t_n1 ON t (n) WHERE id > 150000;
+         CREATE INDEX t_n2 ON t (n, id) WHERE id > 150000;
+         CREATE INDEX t_n3 ON t (n DESC) WHERE id > 150000;
+         CREATE INDEX t_n4 ON t (id, n) WHERE id > 150000;
+         CREATE INDEX t_n5 ON t ((n % 7)) WHERE id > 150000;",
+    )
+    .unwrap();
+    c.batch_execute("VACUUM ANALYZE t").unwrap();
+    let trace = std::env::temp_dir().join(format!("zdm-bf-b7-{:07}.csv", std::process::id()));
+    let s = json(&run(
+        &db,
+        &["--table", "t", "--set", "n = id * 2", "--target-batch-ms", "30", "--format", "json", "--trace", trace.to_str().unwrap()],
+    ));
+    assert_eq!(scalar::<i64>(&mut c, "SELECT count(*) FROM t WHERE n IS DISTINCT FROM id * 2"), 0, "{s}");
+    let csv = std::fs::read_to_string(&trace).unwrap();
+    let _ = std::fs::remove_file(&trace);
+    // (last key, ms) per batch.
+    let batches: Vec<(i64, f64)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].trim_matches('"').parse().unwrap(), f[5].parse().unwrap())
+        })
+        .collect();
+    let target = 30.0;
+    let p90 = |ms: &[f64]| {
+        let mut v = ms.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 * 0.9).ceil() as usize).clamp(1, v.len()) - 1]
+    };
+    let narrow: Vec<f64> = batches.iter().filter(|b| b.0 <= 150_000).map(|b| b.1).collect();
+    let wide: Vec<f64> = batches.iter().filter(|b| b.0 > 150_000).map(|b| b.1).collect();
+    let trace_text = format!("{s}\n{csv}");
+    let sizes: Vec<(i64, u64)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].trim_matches('"').parse().unwrap(), f[4].parse().unwrap())
+        })
+        .collect();
+    let first_wide = sizes.iter().position(|b| b.0 > 150_000).unwrap();
+    assert!(first_wide >= 25 && sizes.len() >= first_wide + 20, "too few batches to judge: {trace_text}");
+    let median = |v: &[(i64, u64)]| {
+        let mut v: Vec<u64> = v.iter().map(|b| b.1).collect();
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    let narrow_size = median(&sizes[20..first_wide]);
+    let wide_size = median(&sizes[first_wide + 10..]);
+    assert!(wide_size * 10 <= narrow_size * 6, "batch size {narrow_size} on narrow rows, {wide_size} on wide ones: {trace_text}");
+    for (part, ms) in [("narrow", &narrow[20..]), ("wide", &wide[10..])] {
+        let p = p90(ms);
+        assert!(p <= 1.5 * target, "{part}: p90 {p:.1} ms for a {target} ms target: {trace_text}");
+        let max = ms.iter().copied().fold(0.0, f64::max);
+        assert!(max <= 5.0 * target, "{part}: a batch took {max:.1} ms: {trace_text}");
+    }
 }

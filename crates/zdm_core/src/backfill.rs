@@ -138,7 +138,7 @@ impl Controller {
     /// Records a batch of `size` rows that took `ms`. Samples from batches of another size are ignored; a
     /// batch over 5× the target cuts the size ÷10 at once; every [`WINDOW`] samples the size becomes
     /// size × target / p90, growing at most ×1.5, within [[`MIN_BATCH`], [`MAX_BATCH`]]; after only three
-    /// samples when all of them are under half the target.
+    /// samples when all of them are under half the target, and as soon as the last three are over 1.5× it.
     pub fn record(&mut self, size: u64, ms: f64) {
         if size != self.size() {
             return;
@@ -148,9 +148,12 @@ impl Controller {
             return;
         }
         self.samples.push(ms);
-        // A full window, or (so a run does not spend its first hundred batches growing) three batches all
-        // under half the target: clearly too small.
-        let early = self.samples.len() >= 3 && self.samples.iter().all(|&s| s < self.target_ms / 2.0);
+        // A full window; or three batches, all under half the target (clearly too small: a run should not
+        // spend its first hundred batches growing); or the last three over 1.5× it (clearly too large: rows
+        // got dearer, and every batch would hold its row locks too long until the window fills).
+        let n = self.samples.len();
+        let early = n >= 3
+            && (self.samples.iter().all(|&s| s < self.target_ms / 2.0) || self.samples[n - 3..].iter().all(|&s| s > self.target_ms * 1.5));
         if self.samples.len() >= WINDOW || early {
             let p90 = self.p90().unwrap_or(self.target_ms).max(0.1);
             let factor = (self.target_ms / p90).min(1.5);
@@ -407,6 +410,24 @@ mod tests {
         let after = p(&trace[120..140], 0.9).unwrap();
         assert!((70.0..=130.0).contains(&after), "{after}");
         assert!(trace[140..].iter().all(|&ms| (70.0..=130.0).contains(&ms)));
+    }
+
+    /// Rows 4× dearer (not enough for the 5× cut): three batches over 1.5× the target shrink the size, and
+    /// the batches are back within ±30% of the target within 10 batches of the change.
+    #[test]
+    fn controller_shrinks_within_ten_batches() {
+        let mut c = Controller::new(1000, 100);
+        let mut trace = Vec::new();
+        for i in 0..120 {
+            let cost = if i < 80 { 0.01 } else { 0.04 };
+            let size = c.size();
+            let ms = size as f64 * cost;
+            trace.push(ms);
+            c.record(size, ms);
+        }
+        assert!((70.0..=130.0).contains(&p(&trace[70..80], 0.9).unwrap()));
+        assert!(trace[80] > 300.0, "{:?}", &trace[80..]);
+        assert!(trace[90..].iter().all(|&ms| (70.0..=130.0).contains(&ms)), "{:?}", &trace[80..]);
     }
 
     #[test]

@@ -95,6 +95,26 @@ pub trait Observer {
     fn progress(&mut self, p: &Progress);
     /// A line worth logging (retries and who blocked, throttles, the plan).
     fn note(&mut self, line: &str);
+    /// After each committed batch: its number, last key, rows walked and changed, the size asked of the
+    /// controller and its time (for `--trace`).
+    fn batch(&mut self, _b: &BatchRecord<'_>) {}
+}
+
+/// One committed batch.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchRecord<'a> {
+    /// 1-based.
+    pub number: u64,
+    /// The batch's last key (one value per key column).
+    pub up: &'a [String],
+    /// Rows walked.
+    pub rows: u64,
+    /// Rows changed.
+    pub changed: u64,
+    /// The size the controller asked for.
+    pub size: u64,
+    /// Time of its transaction, ms.
+    pub ms: f64,
 }
 
 /// Runs the job on `client` until done, stopped (`stop` set: finishes the current batch first) or failed.
@@ -427,6 +447,8 @@ impl<'a> Runner<'a> {
                     self.batch_ms.push(ms);
                     self.scanned += count;
                     self.changed += changed;
+                    let record = BatchRecord { number: self.batches, up: &up, rows: count, changed, size, ms };
+                    self.obs.batch(&record);
                     self.done = Some(up);
                     if count == size {
                         self.controller.record(size, ms);

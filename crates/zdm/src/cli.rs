@@ -31,6 +31,9 @@ pub enum Command {
     /// Show what zdm believes about the schema: each table with its source, weight and class, and the
     /// drift between the migrations and the live database.
     Schema(SchemaArgs),
+    /// Prove a plan (or migration files) on a scratch PostgreSQL: synthetic rows, lock trace per
+    /// statement, round trip (up, down, up), optional app traffic and a lost-write audit.
+    Verify(crate::verify::VerifyArgs),
 }
 
 #[derive(Args)]
@@ -93,7 +96,7 @@ pub struct ToolArgs {
 }
 
 impl ToolArgs {
-    fn choice(&self) -> zdm_core::tools::Choice {
+    pub fn choice(&self) -> zdm_core::tools::Choice {
         zdm_core::tools::Choice { tool: self.tool.clone(), dir: self.migrations_dir.clone() }
     }
 }
@@ -386,7 +389,7 @@ fn caret_line(raw: &str, col: usize) -> (String, usize) {
 }
 
 /// The current time: the clock, or `ZDM_NOW` (RFC 3339, for tests that snapshot versioned file names).
-fn utc_now() -> (String, String) {
+pub fn utc_now() -> (String, String) {
     let now = std::env::var("ZDM_NOW")
         .ok()
         .and_then(|v| time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339).ok())
@@ -487,6 +490,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     if !args.dry_run {
         let mut all = outcome.files.clone();
         all.extend(report_file);
+        all.push(crate::verify::manifest(&outcome, &now));
         write::write_all(&args.dir, &all)?;
     }
     let text = match args.format {
@@ -534,7 +538,7 @@ fn receipt_width(flag: Option<u16>, terminal: bool) -> usize {
     flag.map(usize::from).or(env).or_else(tty).unwrap_or(report::MAX_WIDTH)
 }
 
-fn utf8_locale() -> bool {
+pub fn utf8_locale() -> bool {
     ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))

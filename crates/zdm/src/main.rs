@@ -8,6 +8,7 @@ mod cli;
 mod live;
 mod offline;
 mod project;
+mod verify;
 mod write;
 
 use clap::Parser;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Explain(args) => cli::explain(&args),
         cli::Command::Detect(args) => cli::detect(&args),
         cli::Command::Schema(args) => cli::schema(&args),
+        cli::Command::Verify(args) => return verify::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

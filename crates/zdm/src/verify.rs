@@ -192,7 +192,10 @@ fn file_step(n: usize, path: &Path) -> Result<StepSpec> {
         let down = std::fs::read_to_string(&down_path).ok().map(|sql| Section { sql, transaction: true });
         (Section { sql: text, transaction: true }, down)
     } else if path.extension().is_some_and(|e| e == "sql") {
-        (Section { sql: text, transaction: true }, None)
+        // As psql would run it: each statement on its own (CONCURRENTLY, VACUUM), else one transaction.
+        let lower = text.to_lowercase();
+        let transaction = !(lower.contains("concurrently") || lower.contains("vacuum"));
+        (Section { sql: text, transaction }, None)
     } else {
         return Err(anyhow!(
             "error: {} is not SQL: zdm verify runs SQL migration files or a plan manifest (.zdm/plans/*.json)",

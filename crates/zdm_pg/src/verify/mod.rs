@@ -321,6 +321,7 @@ impl Ctx<'_> {
         let mut error = None;
         let mut ran: Vec<Ran> = Vec::new();
         let mut commit = start;
+        let mut overhead: Vec<(f64, f64)> = Vec::new();
         if let Some(code) = &s.code {
             let _ = code;
             if let Some(t) = self.traffic {
@@ -339,7 +340,7 @@ impl Ctx<'_> {
                 None
             };
             if let Some(sec) = section {
-                (ran, commit, error) = self.section(sec);
+                (ran, commit, error, overhead) = self.section(sec);
             }
             if let Some(b) = blocker {
                 let _ = b.join();
@@ -349,27 +350,37 @@ impl Ctx<'_> {
         let end = ms_since(self.t0);
         let samples = self.poller.drain();
         let seen = stretches(&samples);
+        // Each lock belongs to the statement that took it: the first whose own-lock list (inside the
+        // transaction) shows it, else the one running when the poller first saw it.
+        let owner = |rel: &str, mode: &str, first: f64| -> Option<usize> {
+            ran.iter().position(|r| r.own.iter().any(|(a, b)| a == rel && b == mode)).or_else(|| {
+                ran.iter().rposition(|r| r.start - 1.0 <= first).filter(|&i| first <= commit + 1.0 || i + 1 < ran.len())
+            })
+        };
+        let mut per: Vec<Vec<LockHold>> = vec![Vec::new(); ran.len()];
+        for st in seen.iter().filter(|x| x.granted) {
+            if let Some(i) = owner(&st.relation, &st.mode, st.first) {
+                let wait = seen
+                    .iter()
+                    .filter(|w| !w.granted && w.relation == st.relation && w.mode == st.mode && w.first >= ran[i].start - 1.0 && w.last <= st.first)
+                    .map(|w| w.last - w.first + self.o.poll_ms as f64)
+                    .fold(0.0, f64::max);
+                push_max(&mut per[i], &st.relation, &st.mode, st.last - st.first - overlap(&overhead, st.first, st.last), wait);
+            }
+        }
+        // Inside a transaction a lock is held at least from the end of the statement that took it to
+        // COMMIT: a lower bound that catches holds shorter than the poll interval.
+        for (i, r) in ran.iter().enumerate() {
+            for (rel, mode) in &r.own {
+                if first_owner(&ran, rel, mode) == i {
+                    push_max(&mut per[i], rel, mode, (commit - r.end - overlap(&overhead, r.end, commit)).max(0.0), 0.0);
+                }
+            }
+        }
         let statements = ran
             .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let next_start = ran.get(i + 1).map_or(f64::MAX, |n| n.start);
-                let mut locks: Vec<LockHold> = Vec::new();
-                for st in seen.iter().filter(|x| x.granted && x.first >= r.start - 1.0 && x.first < next_start.min(commit + 1.0)) {
-                    let wait = seen
-                        .iter()
-                        .filter(|w| !w.granted && w.relation == st.relation && w.mode == st.mode && w.first >= r.start - 1.0 && w.last <= st.first)
-                        .map(|w| w.last - w.first + self.o.poll_ms as f64)
-                        .fold(0.0, f64::max);
-                    push_max(&mut locks, &st.relation, &st.mode, st.last - st.first, wait);
-                }
-                for (rel, mode) in &r.own {
-                    if !seen.iter().any(|x| x.granted && &x.relation == rel && &x.mode == mode && x.first < commit + 1.0 && x.last >= r.start - 1.0)
-                        && first_owner(&ran, rel, mode) == i
-                    {
-                        push_max(&mut locks, rel, mode, (commit - r.end).max(0.0), 0.0);
-                    }
-                }
+            .zip(per)
+            .map(|(r, mut locks)| {
                 locks.sort_by(|a, b| lock_rank(&b.mode).cmp(&lock_rank(&a.mode)).then(a.relation.cmp(&b.relation)));
                 StatementTrace {
                     sql: r.sql.clone(),
@@ -404,20 +415,23 @@ impl Ctx<'_> {
     }
 
     /// Runs a section statement by statement (inside BEGIN/COMMIT when transactional), tracing each.
-    fn section(&mut self, sec: &Section) -> (Vec<Ran>, f64, Option<String>) {
+    /// Also returns the stretches spent in verify's own catalog queries inside the transaction, which
+    /// lengthen the holds and are taken off them.
+    fn section(&mut self, sec: &Section) -> (Vec<Ran>, f64, Option<String>, Vec<(f64, f64)>) {
         let mut ran = Vec::new();
+        let mut overhead = Vec::new();
         let stmts = zdm_core::tools::common::statements(&sec.sql);
         if stmts.is_empty() {
-            return (ran, ms_since(self.t0), None);
+            return (ran, ms_since(self.t0), None, overhead);
         }
         let mut error = None;
         if sec.transaction
             && let Err(e) = self.c.batch_execute("BEGIN")
         {
-            return (ran, ms_since(self.t0), Some(introspect_err(&e)));
+            return (ran, ms_since(self.t0), Some(introspect_err(&e)), overhead);
         }
+        let mut before = filenodes(self.c);
         for s in &stmts {
-            let before = filenodes(self.c);
             let start = ms_since(self.t0);
             let result = self.c.batch_execute(s);
             let end = ms_since(self.t0);
@@ -426,9 +440,12 @@ impl Ctx<'_> {
                 ran.push(Ran { sql: head(s), start, end, own: Vec::new(), rewrites: Vec::new(), rebuilds: Vec::new() });
                 break;
             }
+            let busy = ms_since(self.t0);
             let own = if sec.transaction { own_locks(self.c) } else { Vec::new() };
             let after = filenodes(self.c);
             let (rewritten, rebuilds) = changes(&before, &after);
+            before = after;
+            overhead.push((busy, ms_since(self.t0)));
             let mut rewrites = Vec::new();
             for t in rewritten {
                 let rows: i64 = self.c.query_one(&format!("SELECT count(*) FROM {t}"), &[]).map_or(0, |r| r.get(0));
@@ -444,8 +461,13 @@ impl Ctx<'_> {
                 error.get_or_insert_with(|| introspect_err(&e));
             }
         }
-        (ran, ms_since(self.t0), error)
+        (ran, ms_since(self.t0), error, overhead)
     }
+}
+
+/// How much of [a, b] the intervals cover.
+fn overlap(intervals: &[(f64, f64)], a: f64, b: f64) -> f64 {
+    intervals.iter().map(|&(s, e)| (e.min(b) - s.max(a)).max(0.0)).sum()
 }
 
 fn first_owner(ran: &[Ran], rel: &str, mode: &str) -> usize {

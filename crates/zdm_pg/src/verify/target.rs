@@ -59,6 +59,12 @@ fn sweep(admin: &mut Client) {
     };
     for r in rows {
         let name: String = r.get(0);
+        let busy = admin
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&name])
+            .map_or(true, |r| r.get::<_, i64>(0) > 0);
+        if busy {
+            continue;
+        }
         let free = admin.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&name]).is_ok_and(|r| r.get::<_, bool>(0));
         if free {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
@@ -82,7 +88,11 @@ impl Target {
             }
         };
         let bin = crate::cluster::find_bin_dir();
-        let mut admin = connect(&admin_conninfo)?;
+        // The advisory locks live in one database: `postgres` where it can be reached, else the URL's.
+        let (mut admin, admin_conninfo) = match url.map(|_| with_db(&admin_conninfo, "postgres")).map(|m| (connect(&m), m)) {
+            Some((Ok(c), m)) => (c, m),
+            _ => (connect(&admin_conninfo)?, admin_conninfo),
+        };
         sweep(&mut admin);
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() % 1_000_000_000);
         let name = format!("{PREFIX}{}_{stamp}", std::process::id());

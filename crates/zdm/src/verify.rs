@@ -61,6 +61,9 @@ pub struct VerifyArgs {
     /// With --traffic: how long traffic runs after each step before the next.
     #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_ms)]
     pub dwell: u64,
+    /// Run the steps up once only (no down, no up again).
+    #[arg(long)]
+    pub no_round_trip: bool,
     /// Keep the scratch database (needs --database-url; renamed zdm_kept_*).
     #[arg(long)]
     pub keep: bool,
@@ -282,6 +285,7 @@ fn run(args: &VerifyArgs) -> Result<bool> {
         max_wait_ms: args.max_wait,
         blocker_ms: args.blocker,
         dwell_ms: args.dwell,
+        round_trip: !args.no_round_trip,
         ..Options::default()
     };
     let job = Job { server_url: args.database_url.clone(), keep: args.keep, start, steps, source, options };

@@ -66,11 +66,13 @@ pub struct Options {
     pub dwell_ms: u64,
     /// Lock observer poll interval, ms.
     pub poll_ms: u64,
+    /// Run down and up again after the first pass.
+    pub round_trip: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { rows: 100_000, workers: 0, rate: 200, threshold_ms: 100, max_wait_ms: 1000, blocker_ms: 0, dwell_ms: 500, poll_ms: 5 }
+        Options { rows: 100_000, workers: 0, rate: 200, threshold_ms: 100, max_wait_ms: 1000, blocker_ms: 0, dwell_ms: 500, poll_ms: 5, round_trip: true }
     }
 }
 
@@ -224,6 +226,8 @@ fn run_on(target: &Target, job: &Job, t0: Instant, progress: &mut dyn FnMut(&str
     }
     if failed {
         run.round_trip.skipped = Some("a step failed".into());
+    } else if !o.round_trip {
+        run.round_trip.skipped = Some("--no-round-trip".into());
     } else if let Some(s) = job.steps.iter().find(|s| s.code.is_none() && s.down.is_none()) {
         run.round_trip.skipped = Some(format!("{} has no down section", s.label));
     } else {

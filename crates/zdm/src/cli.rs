@@ -490,7 +490,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     if !args.dry_run {
         let mut all = outcome.files.clone();
         all.extend(report_file);
-        all.push(crate::verify::manifest(&outcome, &now));
+        all.push(crate::verify::manifest(&outcome, &now, &args.dir));
         write::write_all(&args.dir, &all)?;
     }
     let text = match args.format {

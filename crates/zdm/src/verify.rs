@@ -101,7 +101,7 @@ fn phase_word(p: Phase) -> &'static str {
 
 /// The manifest of a plan: its steps in order (kind, file, SQL up and down, code deploys), the tool.
 #[must_use]
-pub fn manifest(outcome: &Outcome, now: &str) -> GeneratedFile {
+pub fn manifest(outcome: &Outcome, now: &str, dir: &Path) -> GeneratedFile {
     let steps: Vec<_> = outcome
         .plan
         .steps
@@ -117,7 +117,13 @@ pub fn manifest(outcome: &Outcome, now: &str) -> GeneratedFile {
     let slug = outcome.plan.steps.first().map_or("plan", |s| s.slug.as_str());
     let value = json!({"zdm_plan_manifest": 1, "created": now, "tool": outcome.detection.tool, "dir": outcome.detection.dir, "steps": steps});
     let text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
-    GeneratedFile::new(format!("{PLANS_DIR}/{now}_{slug}.json"), mask_secrets(&text))
+    let mut path = format!("{PLANS_DIR}/{now}_{slug}.json");
+    let mut n = 1;
+    while dir.join(&path).exists() {
+        n += 1;
+        path = format!("{PLANS_DIR}/{now}_{slug}_{n}.json");
+    }
+    GeneratedFile::new(path, mask_secrets(&text))
 }
 
 fn code_changes(v: &serde_json::Value) -> Vec<CodeChange> {

@@ -326,8 +326,7 @@ impl Ctx<'_> {
         let mut ran: Vec<Ran> = Vec::new();
         let mut commit = start;
         let mut overhead: Vec<(f64, f64)> = Vec::new();
-        if let Some(code) = &s.code {
-            let _ = code;
+        if s.code.is_some() {
             if let Some(t) = self.traffic {
                 if pass == Pass::Up {
                     let (n, keys) = t.out_of_sync(self.c);

@@ -115,7 +115,8 @@ pub fn manifest(outcome: &Outcome, now: &str, dir: &Path) -> GeneratedFile {
         })
         .collect();
     let slug = outcome.plan.steps.first().map_or("plan", |s| s.slug.as_str());
-    let value = json!({"zdm_plan_manifest": 1, "created": now, "tool": outcome.detection.tool, "dir": outcome.detection.dir, "steps": steps});
+    let value =
+        json!({"zdm_plan_manifest": 1, "created": now, "tool": outcome.detection.tool, "dir": outcome.detection.dir, "steps": steps});
     let text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
     let mut path = format!("{PLANS_DIR}/{now}_{slug}.json");
     let mut n = 1;
@@ -143,7 +144,8 @@ fn code_changes(v: &serde_json::Value) -> Vec<CodeChange> {
 /// Reads a manifest: the steps, and the files (relative to the project) they came from.
 fn read_manifest(path: &Path) -> Result<(Vec<StepSpec>, Vec<String>)> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("error: cannot read {}: {}", path.display(), project::cause(&e)))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow!("error: {} is not a zdm plan manifest: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("error: {} is not a zdm plan manifest: {e}", path.display()))?;
     let steps = v.get("steps").and_then(|s| s.as_array()).ok_or_else(|| anyhow!("error: {} has no steps", path.display()))?;
     let mut out = Vec::new();
     let mut files = Vec::new();
@@ -215,14 +217,14 @@ fn file_step(n: usize, path: &Path) -> Result<StepSpec> {
 }
 
 /// The project's history before the first of `verified` (relative paths), as forward SQL.
-fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Vec<(String, String)>, Vec<String>)> {
+fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Start, Vec<String>)> {
     let (files, _) = project::read(dir)?;
     let mut notes = Vec::new();
     let found = match zdm_core::tools::detect(&files, &tool.choice()) {
         Ok(f) => f,
         Err(e) => {
             notes.push(format!("no migration history found ({}); starting from an empty database", e.message));
-            return Ok((Vec::new(), notes));
+            return Ok((Start::Replay(Vec::new()), notes));
         }
     };
     let mut out = Vec::new();
@@ -236,7 +238,7 @@ fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Vec<(Str
         }
         out.push((m.path, m.up));
     }
-    Ok((out, notes))
+    Ok((Start::Replay(out), notes))
 }
 
 /// `zdm verify`.
@@ -278,10 +280,7 @@ fn run(args: &VerifyArgs) -> Result<bool> {
     };
     let (start, notes) = match &args.database_url {
         Some(url) => (Start::Copy(url.clone()), Vec::new()),
-        None => {
-            let (h, notes) = history(&args.dir, &verified, &args.tool)?;
-            (Start::Replay(h), notes)
-        }
+        None => history(&args.dir, &verified, &args.tool)?,
     };
     let options = Options {
         rows: args.rows,
@@ -309,11 +308,12 @@ fn run(args: &VerifyArgs) -> Result<bool> {
     }
     let (now, human) = crate::cli::utc_now();
     let path = format!(".zdm/reports/{now}_verify.html");
-    let report = if crate::write::write_all(&args.dir, &[GeneratedFile::new(path.clone(), mask_secrets(&verify_html(&run, &human)))]).is_ok() {
-        Some(if args.dir == Path::new(".") { path } else { args.dir.join(&path).display().to_string() })
-    } else {
-        None
-    };
+    let report =
+        if crate::write::write_all(&args.dir, &[GeneratedFile::new(path.clone(), mask_secrets(&verify_html(&run, &human)))]).is_ok() {
+            Some(if args.dir == Path::new(".") { path } else { args.dir.join(&path).display().to_string() })
+        } else {
+            None
+        };
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&verify_json(&run, report.as_deref()))? + "\n",
         Format::Text => {

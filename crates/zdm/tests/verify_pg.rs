@@ -76,7 +76,11 @@ fn plan_passes(name: &str, change: &str, own_cluster: bool) {
             }
         }
     }
-    assert!(j["target"].as_str().unwrap().contains(if own_cluster { "throwaway cluster" } else { "scratch database on" }), "{}", j["target"]);
+    assert!(
+        j["target"].as_str().unwrap().contains(if own_cluster { "throwaway cluster" } else { "scratch database on" }),
+        "{}",
+        j["target"]
+    );
     let report = j["report"].as_str().unwrap();
     let html = std::fs::read_to_string(if own_cluster { p.0.join(report) } else { report.into() }).unwrap();
     assert!(html.contains("<svg") && html.contains("PASSED"));
@@ -185,7 +189,11 @@ fn lock_and_rewrite_table_of_single_statements() {
     let mut table = String::new();
     for (s, sql) in j["steps"].as_array().unwrap().iter().zip(statements) {
         let st = &s["statements"][0];
-        let lock = st["locks"].as_array().unwrap().first().map_or("none".to_string(), |l| format!("{} on {}", l["mode"].as_str().unwrap(), l["relation"].as_str().unwrap()));
+        let lock = st["locks"]
+            .as_array()
+            .unwrap()
+            .first()
+            .map_or("none".to_string(), |l| format!("{} on {}", l["mode"].as_str().unwrap(), l["relation"].as_str().unwrap()));
         let rewrite = if st["rewrites"].as_array().unwrap().is_empty() { "no" } else { "REWRITE" };
         table.push_str(&format!("{sql}\n    {lock} · {rewrite}\n"));
     }

@@ -4,7 +4,7 @@
 
 use super::{mark, wrap};
 use crate::model::{Risk, mask_secrets};
-use minijinja::{Environment, context};
+use minijinja::context;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -285,7 +285,11 @@ pub fn step_problems(step: &StepResult, settings: &Settings) -> Vec<String> {
         }
         if app.max_wait_ms > settings.max_wait_ms as f64 {
             let lock = step.max_lock().map(|l| format!(" ({} on {})", lock_words(&l.mode), l.relation)).unwrap_or_default();
-            out.push(format!("{who}: app queries waited {} behind the migration{lock} (limit {} ms)", ms(app.max_wait_ms), settings.max_wait_ms));
+            out.push(format!(
+                "{who}: app queries waited {} behind the migration{lock} (limit {} ms)",
+                ms(app.max_wait_ms),
+                settings.max_wait_ms
+            ));
         }
     }
     out
@@ -350,7 +354,11 @@ pub fn verify_receipt(run: &VerifyRun, ascii: bool, width: usize, report: Option
     lines.push(String::new());
     if run.round_trip.ran {
         let diffs = run.round_trip.down_vs_before.len() + run.round_trip.again_vs_up.len();
-        lines.push(if diffs == 0 { "Round trip: schema identical after down and after up again".into() } else { format!("Round trip: {diffs} schema difference(s)") });
+        lines.push(if diffs == 0 {
+            "Round trip: schema identical after down and after up again".into()
+        } else {
+            format!("Round trip: {diffs} schema difference(s)")
+        });
     } else if let Some(why) = &run.round_trip.skipped {
         lines.extend(wrap(&format!("Round trip: skipped ({why})"), "", "  ", width));
     }
@@ -377,11 +385,7 @@ pub fn verify_receipt(run: &VerifyRun, ascii: bool, width: usize, report: Option
 }
 
 fn traffic_words(s: &Settings) -> String {
-    if s.workers == 0 {
-        "none".into()
-    } else {
-        format!("{} ops/s, {} workers", s.rate, s.workers)
-    }
+    if s.workers == 0 { "none".into() } else { format!("{} ops/s, {} workers", s.rate, s.workers) }
 }
 
 /// The JSON object (`--format json`).
@@ -401,13 +405,7 @@ const TEMPLATE: &str = include_str!("verify.html");
 /// The self-contained HTML report.
 #[must_use]
 pub fn verify_html(run: &VerifyRun, generated_at: &str) -> String {
-    let mut env = Environment::new();
-    env.add_template("verify.html", TEMPLATE).expect("the verify template parses");
-    env.set_formatter(|out, state, value| {
-        let masked = value.as_str().filter(|_| !value.is_safe()).map(mask_secrets);
-        let value = masked.map_or_else(|| value.clone(), minijinja::Value::from);
-        minijinja::escape_formatter(out, state, &value)
-    });
+    let env = super::html::masked_environment("verify.html", TEMPLATE);
     let steps: Vec<_> = run
         .steps
         .iter()
@@ -529,7 +527,8 @@ mod tests {
     #[test]
     fn receipt_html_and_json_render() {
         let settings = Settings { threshold_ms: 100, max_wait_ms: 500, workers: 2, rate: 100, ..Settings::default() };
-        let mut run = VerifyRun { target: "throwaway cluster".into(), source: "1 file".into(), rows: 100, settings, ..VerifyRun::default() };
+        let mut run =
+            VerifyRun { target: "throwaway cluster".into(), source: "1 file".into(), rows: 100, settings, ..VerifyRun::default() };
         run.steps.push(step("AccessExclusiveLock", 250.0, false));
         run.problems = step_problems(&run.steps[0], &run.settings);
         let text = verify_receipt(&run, true, 80, Some(".zdm/reports/x.html"));

@@ -120,7 +120,13 @@ pub fn stretches(samples: &[Sample]) -> Vec<Seen> {
             done.extend(open.remove(&k));
         }
         for k in now {
-            open.entry(k.clone()).and_modify(|e| e.last = s.t).or_insert(Seen { relation: k.0, mode: k.1, granted: k.2, first: s.t, last: s.t });
+            open.entry(k.clone()).and_modify(|e| e.last = s.t).or_insert(Seen {
+                relation: k.0,
+                mode: k.1,
+                granted: k.2,
+                first: s.t,
+                last: s.t,
+            });
         }
     }
     done.extend(open.into_values());

@@ -19,7 +19,9 @@ use postgres::Client;
 use std::time::{Duration, Instant};
 use target::{Target, introspect_err};
 use zdm_core::plan::CodeChange;
-use zdm_core::report::verify::{AppStats, LockHold, Pass, RoundTrip, Settings, StatementTrace, StepResult, VerifyRun, lock_rank, step_problems};
+use zdm_core::report::verify::{
+    AppStats, LockHold, Pass, RoundTrip, Settings, StatementTrace, StepResult, VerifyRun, lock_rank, step_problems,
+};
 
 /// One step to verify.
 #[derive(Clone, Debug)]
@@ -72,7 +74,17 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { rows: 100_000, workers: 0, rate: 200, threshold_ms: 100, max_wait_ms: 1000, blocker_ms: 0, dwell_ms: 500, poll_ms: 5, round_trip: true }
+        Options {
+            rows: 100_000,
+            workers: 0,
+            rate: 200,
+            threshold_ms: 100,
+            max_wait_ms: 1000,
+            blocker_ms: 0,
+            dwell_ms: 500,
+            poll_ms: 5,
+            round_trip: true,
+        }
     }
 }
 
@@ -119,13 +131,8 @@ pub fn verify(job: &Job, progress: &mut dyn FnMut(&str)) -> Result<Outcome, Stri
 }
 
 fn touched_tables(c: &mut Client, steps: &[StepSpec]) -> Result<Vec<String>, String> {
-    let text: String = steps
-        .iter()
-        .flat_map(|s| [s.up.as_ref(), s.down.as_ref()])
-        .flatten()
-        .map(|s| s.sql.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text: String =
+        steps.iter().flat_map(|s| [s.up.as_ref(), s.down.as_ref()]).flatten().map(|s| s.sql.to_lowercase()).collect::<Vec<_>>().join("\n");
     let rows = c
         .query(
             "SELECT c.oid::regclass::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -212,18 +219,12 @@ fn run_on(target: &Target, job: &Job, t0: Instant, progress: &mut dyn FnMut(&str
         }
     }
     let _ = poller.drain();
-    let mut ctx = Ctx { c: &mut c, target, poller: &poller, traffic: traffic.as_ref(), o, t0, touched: &touched, out_of_sync: (0, Vec::new()) };
+    let mut ctx =
+        Ctx { c: &mut c, target, poller: &poller, traffic: traffic.as_ref(), o, t0, touched: &touched, out_of_sync: (0, Vec::new()) };
 
-    let mut failed = false;
-    for s in &job.steps {
-        progress(&format!("step {} up: {}", s.n, s.label));
-        let r = ctx.step(s, Pass::Up);
-        failed |= r.error.is_some();
-        run.steps.push(r);
-        if failed {
-            break;
-        }
-    }
+    let forward: Vec<&StepSpec> = job.steps.iter().collect();
+    let backward: Vec<&StepSpec> = job.steps.iter().rev().collect();
+    let mut failed = !ctx.pass(&forward, Pass::Up, &mut run.steps, progress);
     if failed {
         run.round_trip.skipped = Some("a step failed".into());
     } else if !o.round_trip {
@@ -232,26 +233,10 @@ fn run_on(target: &Target, job: &Job, t0: Instant, progress: &mut dyn FnMut(&str
         run.round_trip.skipped = Some(format!("{} has no down section", s.label));
     } else {
         let after_up = target.dump(&target.conninfo)?;
-        for s in job.steps.iter().rev() {
-            progress(&format!("step {} down: {}", s.n, s.label));
-            let r = ctx.step(s, Pass::Down);
-            failed |= r.error.is_some();
-            run.steps.push(r);
-            if failed {
-                break;
-            }
-        }
+        failed = !ctx.pass(&backward, Pass::Down, &mut run.steps, progress);
         if !failed {
             let after_down = target.dump(&target.conninfo)?;
-            for s in &job.steps {
-                progress(&format!("step {} up again: {}", s.n, s.label));
-                let r = ctx.step(s, Pass::Again);
-                failed |= r.error.is_some();
-                run.steps.push(r);
-                if failed {
-                    break;
-                }
-            }
+            failed = !ctx.pass(&forward, Pass::Again, &mut run.steps, progress);
             let again = if failed { None } else { Some(target.dump(&target.conninfo)?) };
             run.round_trip = RoundTrip {
                 ran: !failed,
@@ -293,7 +278,10 @@ fn run_on(target: &Target, job: &Job, t0: Instant, progress: &mut dyn FnMut(&str
             a.bad_keys.first().map_or("", String::as_str)
         ));
     }
-    run.notes.push(format!("lock observer: every {} ms from a second connection, plus the migration's own locks after each statement", o.poll_ms));
+    run.notes.push(format!(
+        "lock observer: every {} ms from a second connection, plus the migration's own locks after each statement",
+        o.poll_ms
+    ));
     run.duration_ms = ms_since(t0);
     Ok(run)
 }
@@ -309,6 +297,14 @@ struct Ctx<'a> {
     out_of_sync: (u64, Vec<String>),
 }
 
+/// A section's run: its statements, when it committed, its error, verify's own query time inside it.
+struct SectionRun {
+    ran: Vec<Ran>,
+    commit: f64,
+    error: Option<String>,
+    overhead: Vec<(f64, f64)>,
+}
+
 /// A statement's run on the migration connection.
 struct Ran {
     sql: String,
@@ -320,6 +316,25 @@ struct Ran {
 }
 
 impl Ctx<'_> {
+    /// Runs `steps` in one pass; false when one failed (the pass stops there).
+    fn pass(&mut self, steps: &[&StepSpec], pass: Pass, out: &mut Vec<StepResult>, progress: &mut dyn FnMut(&str)) -> bool {
+        let word = match pass {
+            Pass::Up => "up",
+            Pass::Down => "down",
+            Pass::Again => "up again",
+        };
+        for s in steps {
+            progress(&format!("step {} {word}: {}", s.n, s.label));
+            let r = self.step(s, pass);
+            let failed = r.error.is_some();
+            out.push(r);
+            if failed {
+                return false;
+            }
+        }
+        true
+    }
+
     fn step(&mut self, s: &StepSpec, pass: Pass) -> StepResult {
         let start = ms_since(self.t0);
         let mut error = None;
@@ -343,7 +358,7 @@ impl Ctx<'_> {
                 None
             };
             if let Some(sec) = section {
-                (ran, commit, error, overhead) = self.section(sec);
+                SectionRun { ran, commit, error, overhead } = self.section(sec);
             }
             if let Some(b) = blocker {
                 let _ = b.join();
@@ -356,16 +371,18 @@ impl Ctx<'_> {
         // Each lock belongs to the statement that took it: the first whose own-lock list (inside the
         // transaction) shows it, else the one running when the poller first saw it.
         let owner = |rel: &str, mode: &str, first: f64| -> Option<usize> {
-            ran.iter().position(|r| r.own.iter().any(|(a, b)| a == rel && b == mode)).or_else(|| {
-                ran.iter().rposition(|r| r.start - 1.0 <= first).filter(|&i| first <= commit + 1.0 || i + 1 < ran.len())
-            })
+            ran.iter()
+                .position(|r| r.own.iter().any(|(a, b)| a == rel && b == mode))
+                .or_else(|| ran.iter().rposition(|r| r.start - 1.0 <= first).filter(|&i| first <= commit + 1.0 || i + 1 < ran.len()))
         };
         let mut per: Vec<Vec<LockHold>> = vec![Vec::new(); ran.len()];
         for st in seen.iter().filter(|x| x.granted) {
             if let Some(i) = owner(&st.relation, &st.mode, st.first) {
                 let wait = seen
                     .iter()
-                    .filter(|w| !w.granted && w.relation == st.relation && w.mode == st.mode && w.first >= ran[i].start - 1.0 && w.last <= st.first)
+                    .filter(|w| {
+                        !w.granted && w.relation == st.relation && w.mode == st.mode && w.first >= ran[i].start - 1.0 && w.last <= st.first
+                    })
                     .map(|w| w.last - w.first + self.o.poll_ms as f64)
                     .fold(0.0, f64::max);
                 push_max(&mut per[i], &st.relation, &st.mode, st.last - st.first - overlap(&overhead, st.first, st.last), wait);
@@ -420,18 +437,18 @@ impl Ctx<'_> {
     /// Runs a section statement by statement (inside BEGIN/COMMIT when transactional), tracing each.
     /// Also returns the stretches spent in verify's own catalog queries inside the transaction, which
     /// lengthen the holds and are taken off them.
-    fn section(&mut self, sec: &Section) -> (Vec<Ran>, f64, Option<String>, Vec<(f64, f64)>) {
+    fn section(&mut self, sec: &Section) -> SectionRun {
         let mut ran = Vec::new();
         let mut overhead = Vec::new();
         let stmts = zdm_core::tools::common::statements(&sec.sql);
         if stmts.is_empty() {
-            return (ran, ms_since(self.t0), None, overhead);
+            return SectionRun { ran, commit: ms_since(self.t0), error: None, overhead };
         }
         let mut error = None;
         if sec.transaction
             && let Err(e) = self.c.batch_execute("BEGIN")
         {
-            return (ran, ms_since(self.t0), Some(introspect_err(&e)), overhead);
+            return SectionRun { ran, commit: ms_since(self.t0), error: Some(introspect_err(&e)), overhead };
         }
         let mut before = filenodes(self.c);
         for s in &stmts {
@@ -464,7 +481,7 @@ impl Ctx<'_> {
                 error.get_or_insert_with(|| introspect_err(&e));
             }
         }
-        (ran, ms_since(self.t0), error, overhead)
+        SectionRun { ran, commit: ms_since(self.t0), error, overhead }
     }
 }
 

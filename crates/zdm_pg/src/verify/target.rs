@@ -59,9 +59,8 @@ fn sweep(admin: &mut Client) {
     };
     for r in rows {
         let name: String = r.get(0);
-        let busy = admin
-            .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&name])
-            .map_or(true, |r| r.get::<_, i64>(0) > 0);
+        let busy =
+            admin.query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&name]).map_or(true, |r| r.get::<_, i64>(0) > 0);
         if busy {
             continue;
         }
@@ -119,7 +118,8 @@ impl Target {
     pub fn copy_schema(&self, source_url: &str) -> Result<(), String> {
         let dump = self.dump(source_url)?;
         let mut c = connect(&self.conninfo)?;
-        c.batch_execute(&dump).map_err(|e| format!("the schema of {} does not load: {}", introspect::describe(source_url), introspect_err(&e)))
+        c.batch_execute(&dump)
+            .map_err(|e| format!("the schema of {} does not load: {}", introspect::describe(source_url), introspect_err(&e)))
     }
 
     /// pg_dump --schema-only of a database, without psql meta-commands.

@@ -113,7 +113,9 @@ pub fn app_tables(tables: &[TableInfo], changes: &[CodeChange]) -> Vec<AppTable>
                 })
                 .collect();
             let moved = candidates.iter().find(|c| {
-                changes.iter().any(|ch| matches!(ch, CodeChange::MoveColumn { table, from, .. } if table == bare(&t.name) && *from == c.name))
+                changes
+                    .iter()
+                    .any(|ch| matches!(ch, CodeChange::MoveColumn { table, from, .. } if table == bare(&t.name) && *from == c.name))
             });
             let payload = moved.or(candidates.first()).map(|c| (*c).clone());
             Some(AppTable { info: t.clone(), key, payload })
@@ -153,7 +155,8 @@ impl Traffic {
         let mut handles = Vec::new();
         for w in 0..workers {
             let mut c = super::target::connect(conninfo)?;
-            c.batch_execute("SET statement_timeout = '5s'; SET application_name = 'zdm verify app'").map_err(|e| super::target::introspect_err(&e))?;
+            c.batch_execute("SET statement_timeout = '5s'; SET application_name = 'zdm verify app'")
+                .map_err(|e| super::target::introspect_err(&e))?;
             let (stop, new_code, ops, ledger, tables, changes) =
                 (stop.clone(), new_code.clone(), ops.clone(), ledger.clone(), tables.clone(), changes.clone());
             let conninfo = conninfo.to_string();
@@ -200,7 +203,10 @@ impl Traffic {
                                 vals.push(value(c, &key.to_string(), rows));
                             }
                         }
-                        (format!("INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE VALUES ({})", cols.join(", "), vals.join(", ")), Some((key, key, true)))
+                        (
+                            format!("INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE VALUES ({})", cols.join(", "), vals.join(", ")),
+                            Some((key, key, true)),
+                        )
                     } else {
                         let p = t.payload.as_ref().expect("payload");
                         let Some(col) = mapped(&changes, new, &t.info.name, &p.name) else { continue };
@@ -301,7 +307,11 @@ impl Traffic {
                 );
                 if let Ok(rows) = c.query(&sql, &[]) {
                     total += rows.len() as u64;
-                    keys.extend(rows.iter().take(10).map(|r| format!("{} {}={}: {from} and {to} differ", t.info.name, t.key, r.get::<_, String>(0))));
+                    keys.extend(
+                        rows.iter()
+                            .take(10)
+                            .map(|r| format!("{} {}={}: {from} and {to} differ", t.info.name, t.key, r.get::<_, String>(0))),
+                    );
                 }
             }
         }
@@ -312,9 +322,7 @@ impl Traffic {
     /// runs now).
     #[must_use]
     pub fn audit(&self, c: &mut Client) -> Audit {
-        let l = self.ledger.lock().map(|l| {
-            (l.last.clone(), l.inserted.clone(), l.doubt.clone(), l.updates, l.in_doubt)
-        });
+        let l = self.ledger.lock().map(|l| (l.last.clone(), l.inserted.clone(), l.doubt.clone(), l.updates, l.in_doubt));
         let Ok((last, inserted, doubt, updates, in_doubt)) = l else { return Audit::default() };
         let new = self.new_code.load(Ordering::Relaxed);
         let mut audit = Audit { inserts: inserted.len() as u64, updates, in_doubt, ..Audit::default() };
@@ -322,11 +330,15 @@ impl Traffic {
             let name = table_name(&self.changes, new, &t.info.name);
             let key = ident(&mapped(&self.changes, new, &t.info.name, &t.key).unwrap_or_else(|| t.key.clone()));
             let ins: Vec<i64> = inserted.iter().filter(|(i, k)| *i == ti && !doubt.contains(&(ti, *k))).map(|(_, k)| *k).collect();
-            let sql = format!("SELECT u.k::text FROM unnest($1::int8[]) u(k) WHERE NOT EXISTS (SELECT 1 FROM {name} WHERE {key} = u.k) ORDER BY 1");
+            let sql = format!(
+                "SELECT u.k::text FROM unnest($1::int8[]) u(k) WHERE NOT EXISTS (SELECT 1 FROM {name} WHERE {key} = u.k) ORDER BY 1"
+            );
             match c.query(&sql, &[&ins]) {
                 Ok(rows) => {
                     audit.missing += rows.len() as u64;
-                    audit.bad_keys.extend(rows.iter().take(10).map(|r| format!("{name} {key}={}: acknowledged insert missing", r.get::<_, String>(0))));
+                    audit.bad_keys.extend(
+                        rows.iter().take(10).map(|r| format!("{name} {key}={}: acknowledged insert missing", r.get::<_, String>(0))),
+                    );
                 }
                 Err(e) => audit.bad_keys.push(format!("{name}: audit query failed: {}", super::target::introspect_err(&e))),
             }
@@ -344,7 +356,11 @@ impl Traffic {
                 Ok(rows) => {
                     audit.stale += rows.len() as u64;
                     audit.bad_keys.extend(rows.iter().take(10).map(|r| {
-                        format!("{name} {key}={}: {col} is {:?}, not the last acknowledged write", r.get::<_, String>(0), r.get::<_, Option<String>>(1))
+                        format!(
+                            "{name} {key}={}: {col} is {:?}, not the last acknowledged write",
+                            r.get::<_, String>(0),
+                            r.get::<_, Option<String>>(1)
+                        )
                     }));
                 }
                 Err(e) => audit.bad_keys.push(format!("{name}: audit query failed: {}", super::target::introspect_err(&e))),

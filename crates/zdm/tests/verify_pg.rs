@@ -53,7 +53,7 @@ fn problems(j: &Value) -> Vec<String> {
 
 /// Plans `change`, verifies the plan under traffic, asserts it passes: exit 0, no app error, audit clean,
 /// no write-blocking hold over the threshold, the round trip restores the schema.
-fn plan_passes(name: &str, change: &str, own_cluster: bool) {
+fn plan_passes(name: &str, change: &str, own_cluster: bool) -> Value {
     let p = project(name, &[]);
     let out = zdm(&p, &["plan", change, "--no-code-refs"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -84,6 +84,7 @@ fn plan_passes(name: &str, change: &str, own_cluster: bool) {
     let report = j["report"].as_str().unwrap();
     let html = std::fs::read_to_string(if own_cluster { p.0.join(report) } else { report.into() }).unwrap();
     assert!(html.contains("<svg") && html.contains("PASSED"));
+    j
 }
 
 #[test]
@@ -103,7 +104,15 @@ fn not_null_plan_passes_under_traffic() {
 
 #[test]
 fn index_plan_passes_under_traffic_on_a_throwaway_cluster() {
-    plan_passes("v_index", "CREATE INDEX accounts_email_idx ON accounts (email)", true);
+    let j = plan_passes("v_index", "CREATE INDEX accounts_email_idx ON accounts (email)", true);
+    // V3: the concurrent build waits for the blocker transaction, and verify says so, while no app
+    // query waited past the limit (plan_passes).
+    let first = &j["steps"][0];
+    let waits: Vec<&str> = first["waits"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(
+        waits.iter().any(|w| w.starts_with("index build waited") && w.contains("\"waiting for") && w.contains(" on pid ")),
+        "{first:#}"
+    );
 }
 
 #[test]

@@ -159,6 +159,8 @@ pub struct StepResult {
     pub latency: Vec<(f64, f64)>,
     /// PostgreSQL refused the step (SQLSTATE and message).
     pub error: Option<String>,
+    /// What the step waited for without blocking anyone (an index build waiting for old snapshots).
+    pub waits: Vec<String>,
 }
 
 impl StepResult {
@@ -348,7 +350,8 @@ pub fn verify_receipt(run: &VerifyRun, ascii: bool, width: usize, report: Option
             Pass::Again => "↑",
         };
         let pass = if ascii { pass.replace('↓', "v").replace('↑', "^") } else { pass.to_string() };
-        let text = format!("{sm} {}{pass} {} — {lock} · {rw}{app}", s.n, s.label);
+        let waited = s.waits.first().map(|w| format!(" · {}", w.replace("index build ", ""))).unwrap_or_default();
+        let text = format!("{sm} {}{pass} {} — {lock} · {rw}{app}{waited}", s.n, s.label);
         lines.extend(wrap(&text, " ", "     ", width));
     }
     lines.push(String::new());
@@ -423,7 +426,7 @@ pub fn verify_html(run: &VerifyRun, generated_at: &str) -> String {
             context! {
                 n => s.n, pass => s.pass.word(), label => s.label, kind => s.kind, duration => ms(s.duration_ms),
                 lock => s.max_lock().map(|l| format!("{} on {} · {}", lock_words(&l.mode), l.relation, ms(l.hold_ms))),
-                rewrite => !s.rewrites().is_empty(), error => s.error, problems => problems, statements => statements,
+                rewrite => !s.rewrites().is_empty(), error => s.error, problems => problems, statements => statements, waits => s.waits,
                 app => s.app.as_ref().map(|a| context! {
                     ops => a.ops, errors => a.error_count(), p50 => ms(a.p50_ms), p99 => ms(a.p99_ms), max => ms(a.max_ms),
                     wait => ms(a.max_wait_ms), queued => a.queued, code => a.code,
@@ -504,6 +507,7 @@ mod tests {
             app: Some(AppStats { ops: 10, p99_ms: 3.0, max_ms: 4.0, code: "old".into(), ..AppStats::default() }),
             latency: vec![(1.0, 2.0), (3.0, 4.0)],
             error: None,
+            waits: vec![],
         }
     }
 

@@ -23,6 +23,8 @@ pub struct Sample {
     pub locks: Vec<(String, String, bool)>,
     /// App backends waiting on a lock the migration holds or queues ahead of them.
     pub waiting: Vec<i32>,
+    /// `CREATE INDEX [CONCURRENTLY]` progress: phase and the backend it waits for (0: none).
+    pub index_phase: Option<(String, i32)>,
 }
 
 /// The polling observer.
@@ -39,7 +41,9 @@ const POLL: &str = "SELECT 'L'::text, c.oid::regclass::text, l.mode::text, l.gra
   UNION ALL
   SELECT 'W', '', '', false, w.pid
     FROM (SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> $1 OFFSET 0) w
-    WHERE $1 = ANY(pg_blocking_pids(w.pid))";
+    WHERE $1 = ANY(pg_blocking_pids(w.pid))
+  UNION ALL
+  SELECT 'P', p.phase, '', false, coalesce(p.current_locker_pid, 0)::int4 FROM pg_stat_progress_create_index p WHERE p.pid = $1";
 
 impl Poller {
     /// Starts polling backend `pid` every `every`.
@@ -57,12 +61,12 @@ impl Poller {
                 let tick = Instant::now();
                 if let Ok(rows) = c.query(&stmt, &[&pid]) {
                     let t = t0.elapsed().as_secs_f64() * 1000.0;
-                    let mut s = Sample { t, locks: Vec::new(), waiting: Vec::new() };
+                    let mut s = Sample { t, locks: Vec::new(), waiting: Vec::new(), index_phase: None };
                     for r in rows {
-                        if r.get::<_, String>(0) == "L" {
-                            s.locks.push((r.get(1), r.get(2), r.get(3)));
-                        } else {
-                            s.waiting.push(r.get(4));
+                        match r.get::<_, String>(0).as_str() {
+                            "L" => s.locks.push((r.get(1), r.get(2), r.get(3))),
+                            "W" => s.waiting.push(r.get(4)),
+                            _ => s.index_phase = Some((r.get(1), r.get(4))),
                         }
                     }
                     if let Ok(mut v) = out.lock() {
@@ -161,6 +165,37 @@ pub fn app_waits(samples: &[Sample], every_ms: f64) -> (f64, usize) {
     (longest, all.len())
 }
 
+/// How long an index build spent in each `waiting for …` phase of `pg_stat_progress_create_index`, with
+/// the backends it waited for: one line per phase (`waited 1.2 s in "waiting for writers before build"
+/// on pid 4242`).
+#[must_use]
+pub fn index_waits(samples: &[Sample], every_ms: f64) -> Vec<String> {
+    let mut phases: BTreeMap<String, (f64, BTreeSet<i32>)> = BTreeMap::new();
+    for s in samples {
+        if let Some((phase, locker)) = &s.index_phase
+            && phase.starts_with("waiting for")
+        {
+            let e = phases.entry(phase.clone()).or_default();
+            e.0 += every_ms;
+            if *locker != 0 {
+                e.1.insert(*locker);
+            }
+        }
+    }
+    phases
+        .into_iter()
+        .filter(|(_, (ms, _))| *ms >= every_ms * 2.0)
+        .map(|(phase, (ms, pids))| {
+            let on = if pids.is_empty() {
+                String::new()
+            } else {
+                format!(" on pid {}", pids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+            };
+            format!("index build waited {:.1} s in \"{phase}\"{on}", ms / 1000.0)
+        })
+        .collect()
+}
+
 /// The table locks this connection holds (relation, mode).
 #[must_use]
 pub fn own_locks(c: &mut Client) -> Vec<(String, String)> {
@@ -222,7 +257,12 @@ mod tests {
     use super::*;
 
     fn s(t: f64, locks: &[(&str, &str, bool)], waiting: &[i32]) -> Sample {
-        Sample { t, locks: locks.iter().map(|(a, b, c)| ((*a).into(), (*b).into(), *c)).collect(), waiting: waiting.to_vec() }
+        Sample {
+            t,
+            locks: locks.iter().map(|(a, b, c)| ((*a).into(), (*b).into(), *c)).collect(),
+            waiting: waiting.to_vec(),
+            index_phase: Some(("waiting for old snapshots".into(), 42)),
+        }
     }
 
     #[test]
@@ -241,5 +281,6 @@ mod tests {
         let (longest, n) = app_waits(&samples, 5.0);
         assert_eq!(n, 2);
         assert!((longest - 32.5).abs() < 0.01, "{longest}");
+        assert_eq!(index_waits(&samples, 5.0), ["index build waited 0.0 s in \"waiting for old snapshots\" on pid 42"]);
     }
 }

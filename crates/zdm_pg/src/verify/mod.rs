@@ -190,6 +190,8 @@ fn run_on(target: &Target, job: &Job, t0: Instant, progress: &mut dyn FnMut(&str
         }
     }
     c.batch_execute("RESET ALL").map_err(|e| introspect_err(&e))?;
+    // A killed verify's statement stops within a second instead of running on (PostgreSQL 14+).
+    let _ = c.batch_execute("SET client_connection_check_interval = '1s'");
     let touched = touched_tables(&mut c, &job.steps)?;
     let infos = synth::with_parents(&mut c, &touched)?;
     progress(&format!("filling {} table(s) with {} rows each", infos.len(), o.rows));
@@ -431,6 +433,7 @@ impl Ctx<'_> {
             app,
             latency,
             error,
+            waits: locks::index_waits(&samples, self.o.poll_ms as f64),
         }
     }
 

@@ -53,7 +53,10 @@ pub fn connect(conninfo: &str) -> Result<Client, String> {
     introspect::connect(conninfo, Duration::from_secs(10), None)
 }
 
-fn sweep(admin: &mut Client) {
+/// Drops the scratch databases of runs that are gone. `shared` says the advisory locks live in the
+/// database every run uses (`postgres`); otherwise a database with connections is left alone too, since
+/// its run may hold its lock in another database.
+fn sweep(admin: &mut Client, shared: bool) {
     let Ok(rows) = admin.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'zdm\\_verify\\_%'", &[]) else {
         return;
     };
@@ -61,7 +64,7 @@ fn sweep(admin: &mut Client) {
         let name: String = r.get(0);
         let busy =
             admin.query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&name]).map_or(true, |r| r.get::<_, i64>(0) > 0);
-        if busy {
+        if busy && !shared {
             continue;
         }
         let free = admin.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&name]).is_ok_and(|r| r.get::<_, bool>(0));
@@ -88,11 +91,11 @@ impl Target {
         };
         let bin = crate::cluster::find_bin_dir();
         // The advisory locks live in one database: `postgres` where it can be reached, else the URL's.
-        let (mut admin, admin_conninfo) = match url.map(|_| with_db(&admin_conninfo, "postgres")).map(|m| (connect(&m), m)) {
-            Some((Ok(c), m)) => (c, m),
-            _ => (connect(&admin_conninfo)?, admin_conninfo),
+        let (mut admin, admin_conninfo, shared) = match url.map(|_| with_db(&admin_conninfo, "postgres")).map(|m| (connect(&m), m)) {
+            Some((Ok(c), m)) => (c, m, true),
+            _ => (connect(&admin_conninfo)?, admin_conninfo, url.is_none()),
         };
-        sweep(&mut admin);
+        sweep(&mut admin, shared);
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() % 1_000_000_000);
         let name = format!("{PREFIX}{}_{stamp}", std::process::id());
         admin.query_one("SELECT pg_advisory_lock(hashtext($1))", &[&name]).map_err(|e| introspect_err(&e))?;

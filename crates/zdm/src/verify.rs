@@ -222,9 +222,13 @@ fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Start, V
     let mut notes = Vec::new();
     let found = match zdm_core::tools::detect(&files, &tool.choice()) {
         Ok(f) => f,
-        Err(e) => {
-            notes.push(format!("no migration history found ({}); starting from an empty database", e.message));
+        Err(_) if files.files.is_empty() => {
+            notes.push("no migration history in the project: starting from an empty database".into());
             return Ok((Start::Replay(Vec::new()), notes));
+        }
+        Err(e) => {
+            let help = e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default();
+            return Err(anyhow!("error: cannot tell which migrations make the starting schema: {}{help}", e.message));
         }
     };
     let mut out = Vec::new();

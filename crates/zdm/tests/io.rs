@@ -162,8 +162,9 @@ fn a_run_killed_while_renaming_is_finished_by_the_next() {
     assert_eq!(p.migrations().len(), 2, "killed after one of {n} files was put in place");
     let out = zdm(&p, &["CREATE INDEX ON users (email);"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    // The killed run wrote its n migrations and its report (the plan is not safe): one was in place.
-    assert!(text(&out.stderr).contains(&format!("finished writing {n} file(s)")), "{}", text(&out.stderr));
+    // The killed run wrote its n migrations, its report (the plan is not safe) and its manifest: one
+    // was in place.
+    assert!(text(&out.stderr).contains(&format!("finished writing {} file(s)", n + 1)), "{}", text(&out.stderr));
     let files = p.migrations();
     assert_eq!(files.len(), 1 + n + 1, "all of the killed run's files, then the new one: {files:?}");
     let mut v = versions(&files);

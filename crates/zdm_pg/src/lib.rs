@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod introspect;
 pub mod runner;
 pub mod testing;
+pub mod verify;
 
 pub use postgres::types as postgres_types;
 pub use postgres::{Client, NoTls};

@@ -14,19 +14,25 @@ use std::fmt::Write as _;
 
 const TEMPLATE: &str = include_str!("report.html");
 
-/// The report for a plan. `generated_at` is shown as given (the CLI passes the time; tests a constant).
-#[must_use]
-pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> String {
+/// A minijinja environment holding one `.html` template (so values are escaped) whose values have their
+/// secrets masked before they are escaped: escaping first turns `://` into `:&#x2f;&#x2f;` and `'` into
+/// `&#x27;`, which no masking pattern recognises afterwards. Safe values (an SVG chart of numbers and fixed
+/// words) are passed through.
+pub(super) fn masked_environment(name: &'static str, source: &'static str) -> Environment<'static> {
     let mut env = Environment::new();
-    env.add_template("report.html", TEMPLATE).expect("the report template parses");
-    // Secrets are masked in each value before it is escaped: escaping first turns `://` into
-    // `:&#x2f;&#x2f;` and `'` into `&#x27;`, which no masking pattern recognises afterwards.
+    env.add_template(name, source).expect("the report template parses");
     env.set_formatter(|out, state, value| {
-        // The timeline SVG is the one safe value: numbers and fixed words only.
         let masked = value.as_str().filter(|_| !value.is_safe()).map(mask_secrets);
         let value = masked.map_or_else(|| value.clone(), minijinja::Value::from);
         minijinja::escape_formatter(out, state, &value)
     });
+    env
+}
+
+/// The report for a plan. `generated_at` is shown as given (the CLI passes the time; tests a constant).
+#[must_use]
+pub fn html_report(outcome: &Outcome, info: &RunInfo, generated_at: &str) -> String {
+    let env = masked_environment("report.html", TEMPLATE);
     let plan = &outcome.plan;
     let summary = Summary::of(outcome);
     let step_ctx = |r: &StepFacts| {

@@ -10,6 +10,7 @@ mod receipt;
 mod rules;
 mod schema;
 pub mod summary;
+pub mod verify;
 
 pub use detect::{detect_json, detect_text};
 pub use html::html_report;

@@ -1,0 +1,182 @@
+//! Where verify runs: a throwaway cluster of its own, or a scratch database `zdm_verify_<pid>_<n>` on the
+//! server a URL names (never the database the URL names). A running verify holds a session advisory lock
+//! keyed on its scratch name on the admin connection, so the next run drops every `zdm_verify_*` database
+//! whose lock it can take: a killed run's scratch database goes, a live run's stays. Kept databases
+//! (`--keep`) are renamed `zdm_kept_*` and never swept.
+
+use crate::cluster::Cluster;
+use crate::introspect;
+use postgres::Client;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Prefix of every scratch database.
+pub const PREFIX: &str = "zdm_verify_";
+
+/// The scratch database and what keeps it.
+pub struct Target {
+    /// Connection string of the scratch database.
+    pub conninfo: String,
+    /// Its name.
+    pub name: String,
+    /// For the report (no password).
+    pub describe: String,
+    /// Where pg_dump and friends live.
+    pub bin: Option<std::path::PathBuf>,
+    admin: Client,
+    admin_conninfo: String,
+    cluster: Option<Cluster>,
+    keep: bool,
+}
+
+/// `conninfo` with its database replaced by `db` (URL or key/value form).
+#[must_use]
+pub fn with_db(base: &str, db: &str) -> String {
+    if base.starts_with("postgres://") || base.starts_with("postgresql://") {
+        let (head, query) = base.split_once('?').map_or((base, None), |(h, q)| (h, Some(q)));
+        let rest = head.split_once("://").map_or(head, |(_, r)| r);
+        let root = if rest.contains('/') { head.rsplit_once('/').map_or(head, |(r, _)| r).to_string() } else { head.to_string() };
+        match query {
+            Some(q) => format!("{root}/{db}?{q}"),
+            None => format!("{root}/{db}"),
+        }
+    } else {
+        format!("{base} dbname={db}")
+    }
+}
+
+/// Connects within 10 s (TLS as `sslmode` asks).
+///
+/// # Errors
+/// The message says why, never with a password.
+pub fn connect(conninfo: &str) -> Result<Client, String> {
+    introspect::connect(conninfo, Duration::from_secs(10), None)
+}
+
+/// Drops the scratch databases of runs that are gone. `shared` says the advisory locks live in the
+/// database every run uses (`postgres`); otherwise a database with connections is left alone too, since
+/// its run may hold its lock in another database.
+fn sweep(admin: &mut Client, shared: bool) {
+    let Ok(rows) = admin.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'zdm\\_verify\\_%'", &[]) else {
+        return;
+    };
+    for r in rows {
+        let name: String = r.get(0);
+        let busy =
+            admin.query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", &[&name]).map_or(true, |r| r.get::<_, i64>(0) > 0);
+        if busy && !shared {
+            continue;
+        }
+        let free = admin.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&name]).is_ok_and(|r| r.get::<_, bool>(0));
+        if free {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            let _ = admin.query_one("SELECT pg_advisory_unlock(hashtext($1))", &[&name]);
+        }
+    }
+}
+
+impl Target {
+    /// A scratch database on the server `url` names, or on a throwaway cluster when `url` is None.
+    ///
+    /// # Errors
+    /// The server cannot be reached, the role may not create databases, or no cluster can start.
+    pub fn open(url: Option<&str>, keep: bool) -> Result<Target, String> {
+        let (cluster, admin_conninfo, where_) = match url {
+            Some(u) => (None, u.to_string(), format!("scratch database on {}", introspect::describe(u))),
+            None => {
+                let c = Cluster::start().map_err(|e| e.to_string())?;
+                let info = c.conninfo("postgres");
+                (Some(c), info, "throwaway cluster".to_string())
+            }
+        };
+        let bin = crate::cluster::find_bin_dir();
+        // The advisory locks live in one database: `postgres` where it can be reached, else the URL's.
+        let (mut admin, admin_conninfo, shared) = match url.map(|_| with_db(&admin_conninfo, "postgres")).map(|m| (connect(&m), m)) {
+            Some((Ok(c), m)) => (c, m, true),
+            _ => (connect(&admin_conninfo)?, admin_conninfo, url.is_none()),
+        };
+        sweep(&mut admin, shared);
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() % 1_000_000_000);
+        let name = format!("{PREFIX}{}_{stamp}", std::process::id());
+        admin.query_one("SELECT pg_advisory_lock(hashtext($1))", &[&name]).map_err(|e| introspect_err(&e))?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
+            .map_err(|e| format!("cannot create the scratch database {name}: {} (the role needs CREATEDB)", introspect_err(&e)))?;
+        let conninfo = with_db(&admin_conninfo, &name);
+        let version: String = admin.query_one("SHOW server_version", &[]).map(|r| r.get(0)).unwrap_or_default();
+        let describe = format!("{where_} ({name}, PostgreSQL {})", version.split_whitespace().next().unwrap_or("?"));
+        Ok(Target { conninfo, name, describe, bin, admin, admin_conninfo, cluster, keep })
+    }
+
+    /// True when verify started the server itself.
+    #[must_use]
+    pub fn own_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Applies the schema of `source_url` (pg_dump --schema-only, no owners, no privileges).
+    ///
+    /// # Errors
+    /// pg_dump is missing or fails, or the dump does not load.
+    pub fn copy_schema(&self, source_url: &str) -> Result<(), String> {
+        let dump = self.dump(source_url)?;
+        let mut c = connect(&self.conninfo)?;
+        c.batch_execute(&dump)
+            .map_err(|e| format!("the schema of {} does not load: {}", introspect::describe(source_url), introspect_err(&e)))
+    }
+
+    /// pg_dump --schema-only of a database, without psql meta-commands.
+    ///
+    /// # Errors
+    /// pg_dump is missing or fails.
+    pub fn dump(&self, conninfo: &str) -> Result<String, String> {
+        let exe = self.bin.as_ref().map_or_else(|| std::path::PathBuf::from("pg_dump"), |b| b.join("pg_dump"));
+        let out = Command::new(&exe)
+            .args(["--schema-only", "--no-owner", "--no-privileges", "--no-comments", "-d"])
+            .arg(libpq(conninfo))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        if !out.status.success() {
+            return Err(format!("pg_dump failed: {}", zdm_core::model::mask_secrets(String::from_utf8_lossy(&out.stderr).trim())));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.starts_with('\\')).collect::<Vec<_>>().join("\n"))
+    }
+
+    /// Drops the scratch database (or, with `keep`, renames it `zdm_kept_*` and returns its name).
+    pub fn finish(mut self) -> Option<String> {
+        let kept = if self.keep && self.cluster.is_none() {
+            let kept = self.name.replacen(PREFIX, "zdm_kept_", 1);
+            let sql = format!("ALTER DATABASE \"{}\" RENAME TO \"{kept}\"", self.name);
+            let _ = self.admin.batch_execute(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                self.name
+            ));
+            self.admin.batch_execute(&sql).ok().map(|()| with_db(&self.admin_conninfo, &kept))
+        } else {
+            None
+        };
+        if kept.is_none() {
+            let _ = self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        }
+        let _ = self.admin.query_one("SELECT pg_advisory_unlock(hashtext($1))", &[&self.name]);
+        if let Some(mut c) = self.cluster.take() {
+            c.stop();
+        }
+        kept
+    }
+}
+
+/// A connection string libpq reads: zdm's `socket=` URL parameter is libpq's `host=`.
+fn libpq(conninfo: &str) -> String {
+    if conninfo.contains("://") { conninfo.replace("?socket=", "?host=").replace("&socket=", "&host=") } else { conninfo.to_string() }
+}
+
+/// A PostgreSQL error as `SQLSTATE: message`.
+#[must_use]
+pub fn introspect_err(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}

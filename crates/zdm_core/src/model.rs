@@ -568,10 +568,8 @@ impl Schema {
         self.tables.contains_key(&key)
             || self.views.contains_key(&key)
             || self.indexes.contains_key(name)
-            // Sequences owned by columns: serial and identity ones are named `<table>_<column>_seq[N]`; a name
-            // without `seq` skips the scan of every column (zdm check asks this for thousands of files).
-            || (name.to_lowercase().contains("seq")
-                && self.tables.values().flat_map(|t| &t.columns).any(|c| c.sequence.as_ref().is_some_and(|s| s.name == name)))
+            // Sequences owned by columns (serial, identity, OWNED BY), whatever their names.
+            || self.tables.values().flat_map(|t| &t.columns).any(|c| c.sequence.as_ref().is_some_and(|s| s.name == name))
     }
 
     /// Views that read `table` and mention `column`.

@@ -26,8 +26,7 @@ fn text(out: &Output) -> String {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    out
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
 }
 
 fn ok(cmd: &mut Command) -> Output {
@@ -78,7 +77,7 @@ fn wheel_and_pre_commit_hooks() {
     let wheels = scratch.0.join("wheels");
     ok(Command::new(py_tool("maturin"))
         .current_dir(root())
-        .env("PATH", path_with(&py_tool("maturin").parent().unwrap().to_path_buf()))
+        .env("PATH", path_with(py_tool("maturin").parent().unwrap()))
         .args(["build", "--quiet", "--out"])
         .arg(&wheels));
     let wheel = fs::read_dir(&wheels).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "whl"));

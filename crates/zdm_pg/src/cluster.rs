@@ -150,43 +150,18 @@ impl Cluster {
             err("no PostgreSQL server binaries found (looked in /usr/lib/postgresql/*/bin and PATH); install them with `apt-get install -y postgresql`, or set DATABASE_URL")
         })?;
         sweep_stale(&bin);
-        let port = free_port().map_err(|e| err(format!("no free port: {e}")))?;
-        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{port}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
-        if is_root() {
-            run(
-                {
-                    let mut c = Command::new("chown");
-                    c.arg("postgres:postgres").arg(&dir);
-                    c
-                },
-                "chown",
-            )?;
-        }
-        let data = dir.join("data");
-        let mut initdb = pg_command(&bin, "initdb");
+        let mut cluster = Cluster::empty(bin)?;
+        let data = cluster.dir.join("data");
+        let mut initdb = pg_command(&cluster.bin, "initdb");
         initdb.arg("-D").arg(&data).args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]);
         run(initdb, "initdb")?;
         let ssl = if self_signed_certificate(&data) { " -c ssl=on" } else { "" };
-        let mut cluster = Cluster { dir, bin, port, stopped: true };
-        let opts = format!(
-            "-k {} -p {port} -c listen_addresses='127.0.0.1' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200{ssl}",
-            cluster.dir.display()
-        );
-        let mut start = pg_command(&cluster.bin, "pg_ctl");
-        start.arg("-D").arg(&data).arg("-l").arg(cluster.dir.join("pg.log")).args(["-w", "start", "-o", &opts]);
-        run(start, "pg_ctl start")?;
-        cluster.stopped = false;
-        cluster.spawn_watchdog();
+        cluster.launch(&format!("-c synchronous_commit=off{ssl}"))?;
         Ok(cluster)
     }
 
-    /// A streaming standby of this cluster: `pg_basebackup -R` (WAL streamed during the copy) into a new
-    /// directory, started in hot-standby mode on its own port. Stopped and removed like any cluster.
-    ///
-    /// # Errors
-    /// When pg_basebackup or pg_ctl fail.
-    pub fn standby(&self) -> Result<Cluster, ClusterError> {
+    /// A cluster not started yet: a free port and its directory (owned by `postgres` when we are root).
+    fn empty(bin: PathBuf) -> Result<Cluster, ClusterError> {
         let port = free_port().map_err(|e| err(format!("no free port: {e}")))?;
         let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}-{port}", std::process::id()));
         fs::create_dir_all(&dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
@@ -195,22 +170,37 @@ impl Cluster {
             c.arg("postgres:postgres").arg(&dir);
             run(c, "chown")?;
         }
-        let data = dir.join("data");
+        Ok(Cluster { dir, bin, port, stopped: true })
+    }
+
+    /// Starts the server of `data/` (throwaway settings plus `extra`) and its watchdog.
+    fn launch(&mut self, extra: &str) -> Result<(), ClusterError> {
+        let opts = format!(
+            "-k {} -p {} -c listen_addresses='127.0.0.1' -c fsync=off -c full_page_writes=off -c max_connections=200 {extra}",
+            self.dir.display(),
+            self.port
+        );
+        let mut start = pg_command(&self.bin, "pg_ctl");
+        start.arg("-D").arg(self.dir.join("data")).arg("-l").arg(self.dir.join("pg.log")).args(["-w", "start", "-o", &opts]);
+        run(start, "pg_ctl start")?;
+        self.stopped = false;
+        self.spawn_watchdog();
+        Ok(())
+    }
+
+    /// A streaming standby of this cluster: `pg_basebackup -R` (WAL streamed during the copy) into a new
+    /// directory, started in hot-standby mode on its own port. Stopped and removed like any cluster.
+    ///
+    /// # Errors
+    /// When pg_basebackup or pg_ctl fail.
+    pub fn standby(&self) -> Result<Cluster, ClusterError> {
+        let mut standby = Cluster::empty(self.bin.clone())?;
         let mut copy = pg_command(&self.bin, "pg_basebackup");
-        copy.arg("-D").arg(&data).arg("-h").arg(&self.dir).arg("-p").arg(self.port.to_string());
+        copy.arg("-D").arg(standby.dir.join("data")).arg("-h").arg(&self.dir).arg("-p").arg(self.port.to_string());
         copy.args(["-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync"]);
         run(copy, "pg_basebackup")?;
-        let mut standby = Cluster { dir, bin: self.bin.clone(), port, stopped: true };
-        let opts = format!(
-            "-k {} -p {port} -c listen_addresses='127.0.0.1' -c fsync=off -c full_page_writes=off -c max_connections=200 \
-             -c wal_receiver_status_interval=1s",
-            standby.dir.display()
-        );
-        let mut start = pg_command(&standby.bin, "pg_ctl");
-        start.arg("-D").arg(&data).arg("-l").arg(standby.dir.join("pg.log")).args(["-w", "start", "-o", &opts]);
-        run(start, "pg_ctl start (standby)")?;
-        standby.stopped = false;
-        standby.spawn_watchdog();
+        // Replies every second even when no WAL arrives, so a paused replay shows as growing lag.
+        standby.launch("-c wal_receiver_status_interval=1s")?;
         Ok(standby)
     }
 

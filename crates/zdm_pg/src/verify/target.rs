@@ -57,7 +57,9 @@ pub fn connect(conninfo: &str) -> Result<Client, String> {
 /// database every run uses (`postgres`); otherwise a database with connections is left alone too, since
 /// its run may hold its lock in another database.
 fn sweep(admin: &mut Client, shared: bool) {
-    let Ok(rows) = admin.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'zdm\\_verify\\_%'", &[]) else {
+    // Exactly the names verify makes (`zdm_verify_<pid>_<n>`): a user's database that merely starts with
+    // the prefix is never a candidate.
+    let Ok(rows) = admin.query("SELECT datname::text FROM pg_database WHERE datname ~ '^zdm_verify_[0-9]+_[0-9]+$'", &[]) else {
         return;
     };
     for r in rows {

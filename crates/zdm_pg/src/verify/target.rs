@@ -133,12 +133,14 @@ impl Target {
     /// pg_dump is missing or fails.
     pub fn dump(&self, conninfo: &str) -> Result<String, String> {
         let exe = self.bin.as_ref().map_or_else(|| std::path::PathBuf::from("pg_dump"), |b| b.join("pg_dump"));
-        let out = Command::new(&exe)
-            .args(["--schema-only", "--no-owner", "--no-privileges", "--no-comments", "-d"])
-            .arg(libpq(conninfo))
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        // The password goes through the environment, not the command line (which `ps` shows).
+        let (conninfo, password) = without_password(&libpq(conninfo));
+        let mut cmd = Command::new(&exe);
+        cmd.args(["--schema-only", "--no-owner", "--no-privileges", "--no-comments", "-d"]).arg(conninfo);
+        if let Some(p) = password {
+            cmd.env("PGPASSWORD", p);
+        }
+        let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
         if !out.status.success() {
             return Err(format!("pg_dump failed: {}", zdm_core::model::mask_secrets(String::from_utf8_lossy(&out.stderr).trim())));
         }
@@ -170,6 +172,66 @@ impl Target {
 }
 
 /// A connection string libpq reads: zdm's `socket=` URL parameter is libpq's `host=`.
+/// `conninfo` (URL or key/value form) without its password, and the password (as libpq reads it).
+fn without_password(conninfo: &str) -> (String, Option<String>) {
+    let password =
+        conninfo.parse::<postgres::Config>().ok().and_then(|c| c.get_password().map(|p| String::from_utf8_lossy(p).into_owned()));
+    if password.is_none() {
+        return (conninfo.to_string(), None);
+    }
+    if let Some((scheme, rest)) = conninfo.split_once("://") {
+        // postgres://user:secret@host… : the user info ends at the last '@' before the path.
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            let query_less: String = format!("{scheme}://{user}@{}", &rest[at + 1..]);
+            return (drop_query_param(&query_less, "password"), password);
+        }
+        return (drop_query_param(conninfo, "password"), password);
+    }
+    // key=value pairs: drop `password=…` (a value may be quoted, with \' and \\ escapes).
+    let mut out = String::new();
+    let mut rest = conninfo.trim_start();
+    while !rest.is_empty() {
+        let key_end = rest.find('=').unwrap_or(rest.len());
+        let key = rest[..key_end].trim();
+        let mut value_end = key_end + 1;
+        let bytes = rest.as_bytes();
+        while value_end < rest.len() && bytes[value_end] == b' ' {
+            value_end += 1;
+        }
+        if value_end < rest.len() && bytes[value_end] == b'\'' {
+            value_end += 1;
+            while value_end < rest.len() && bytes[value_end] != b'\'' {
+                value_end += if bytes[value_end] == b'\\' { 2 } else { 1 };
+            }
+            value_end = (value_end + 1).min(rest.len());
+        } else {
+            while value_end < rest.len() && bytes[value_end] != b' ' {
+                value_end += 1;
+            }
+        }
+        let value_end = value_end.min(rest.len());
+        if key != "password" {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(rest[..value_end].trim());
+        }
+        rest = rest[value_end..].trim_start();
+    }
+    (out, password)
+}
+
+/// A URL without the query parameter `name`.
+fn drop_query_param(url: &str, name: &str) -> String {
+    let Some((head, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<&str> = query.split('&').filter(|kv| kv.split('=').next() != Some(name)).collect();
+    if kept.is_empty() { head.to_string() } else { format!("{head}?{}", kept.join("&")) }
+}
+
 fn libpq(conninfo: &str) -> String {
     if conninfo.contains("://") { conninfo.replace("?socket=", "?host=").replace("&socket=", "&host=") } else { conninfo.to_string() }
 }
@@ -180,5 +242,28 @@ pub fn introspect_err(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn the_password_leaves_the_conninfo() {
+        assert_eq!(
+            without_password("postgres://app:s3cr%40t@db.example.com:5432/shop?sslmode=require"),
+            ("postgres://app@db.example.com:5432/shop?sslmode=require".to_string(), Some("s3cr@t".to_string()))
+        );
+        assert_eq!(
+            without_password("postgresql://app@db/shop?password=hunter2&sslmode=disable"),
+            ("postgresql://app@db/shop?sslmode=disable".to_string(), Some("hunter2".to_string()))
+        );
+        assert_eq!(
+            without_password("host=db user=app password='it\\'s x' dbname=shop"),
+            ("host=db user=app dbname=shop".to_string(), Some("it's x".to_string()))
+        );
+        assert_eq!(without_password("host=db password=pw dbname=shop"), ("host=db dbname=shop".to_string(), Some("pw".to_string())));
+        assert_eq!(without_password("postgres://app@/shop?host=/tmp"), ("postgres://app@/shop?host=/tmp".to_string(), None));
     }
 }

@@ -171,7 +171,6 @@ impl Target {
     }
 }
 
-/// A connection string libpq reads: zdm's `socket=` URL parameter is libpq's `host=`.
 /// `conninfo` (URL or key/value form) without its password, and the password (as libpq reads it).
 fn without_password(conninfo: &str) -> (String, Option<String>) {
     let password =
@@ -232,6 +231,7 @@ fn drop_query_param(url: &str, name: &str) -> String {
     if kept.is_empty() { head.to_string() } else { format!("{head}?{}", kept.join("&")) }
 }
 
+/// A connection string libpq reads: zdm's `socket=` URL parameter is libpq's `host=`.
 fn libpq(conninfo: &str) -> String {
     if conninfo.contains("://") { conninfo.replace("?socket=", "?host=").replace("&socket=", "&host=") } else { conninfo.to_string() }
 }

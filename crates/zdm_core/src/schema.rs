@@ -63,6 +63,12 @@ pub fn replay_ops(schema: &mut Schema, path: &str, mut ops: Vec<Op>, in_change: 
     }
 }
 
+/// Applies a `DO` block of the change being analysed the way replay does: the static SQL inside it (a table
+/// it creates exists for the statements after it), a blind spot for what cannot be read.
+pub fn apply_do_block(schema: &mut Schema, op: &Op) {
+    replay_op(schema, "<change>", op, 0, true);
+}
+
 /// Applies one replayed operation, looking inside `DO` blocks (their static SQL is replayed too).
 fn replay_op(schema: &mut Schema, path: &str, op: &crate::op::Op, depth: usize, in_change: bool) {
     let spot = |what: &str, reach: Reach| BlindSpot { path: path.to_string(), line: op.pos.line, what: what.to_string(), reach };

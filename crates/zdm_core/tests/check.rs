@@ -149,6 +149,21 @@ fn transactions_the_tool_opens_count() {
     assert!(f.iter().all(|f| f.rule != "H01") && f.iter().any(|f| f.rule == "C08"), "{f:?}");
 }
 
+/// A table a DO block creates exists for the files after it (its static SQL is replayed as the walk goes),
+/// and once its file is deployed it is an existing table like any other: no "does not exist" false alarm,
+/// and the later ALTER is judged as on an existing table (H01).
+#[test]
+fn a_table_created_in_a_do_block_exists_afterwards() {
+    let mut schema = history();
+    let config = CheckConfig::default();
+    let created = "DO $$ BEGIN CREATE TABLE foo (id int PRIMARY KEY); END $$;\n";
+    let first = check::check_file(&mut schema, "a.sql", created, true, false, &config);
+    assert!(first.iter().all(|f| f.rule != "invalid-migration"), "{first:?}");
+    let later = check::check_file(&mut schema, "b.sql", "ALTER TABLE foo ADD COLUMN x int;\n", true, false, &config);
+    assert!(later.iter().all(|f| f.rule != "invalid-migration"), "{later:?}");
+    assert!(later.iter().any(|f| f.rule == "H01"), "{later:?}");
+}
+
 #[test]
 fn parity_fixtures_fire_the_rule_they_name() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/parity");

@@ -342,6 +342,8 @@ fn check_parsed(
             })
             .collect()
     };
+    // A DO block may create tables too (the walk replays its static SQL): then every new table is reset.
+    let has_do = !stays_new && statements.iter().flat_map(|s| &s.ops).any(|o| matches!(o.kind, crate::op::OpKind::DoBlock));
     let plan_config = PlanConfig { pg: config.pg, in_transaction, ..PlanConfig::default() };
     match plan::walk(statements, &ignores, schema, &plan_config) {
         Ok((_, ops, _)) => {
@@ -396,6 +398,11 @@ fn check_parsed(
     }
     for key in created {
         if let Some(t) = schema.tables.get_mut(&key) {
+            t.created_in_change = false;
+        }
+    }
+    if has_do {
+        for t in schema.tables.values_mut() {
             t.created_in_change = false;
         }
     }

@@ -352,7 +352,11 @@ pub fn walk(statements: Vec<Statement>, ignores: &[Suppression], schema: &mut Sc
         let risk = findings.iter().filter(|f| rules::counts(f)).map(|f| f.risk).max_by_key(|r| r.severity()).unwrap_or(Risk::Safe);
         let strategy = deciding.map_or(Strategy::AsWritten, |f| f.strategy);
         let rule = deciding.map(|f| f.rule);
-        schema::apply_op(schema, op, true);
+        if matches!(op.kind, OpKind::DoBlock) {
+            schema::apply_do_block(schema, op);
+        } else {
+            schema::apply_op(schema, op, true);
+        }
         too_many_columns(schema, op)?;
         ops.push(Classified { op: op.clone(), lock, rewrite, risk, findings, strategy, rule, table_before });
     }

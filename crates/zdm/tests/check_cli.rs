@@ -90,4 +90,8 @@ fn since_checks_what_changed_after_the_merge_base() {
     let o = zdm(&p, &["--since", "origin/nowhere"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("fetch-depth: 0"), "{}", text(&o));
+    // Never handed to git as an option.
+    let o = zdm(&p, &["--since=--output=x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("is not a git ref") && !p.0.join("x").exists(), "{}", text(&o));
 }

@@ -162,7 +162,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output> {
 
 /// Files added, changed or renamed since the merge-base of `reference` and HEAD (working tree included),
 /// plus untracked files; paths relative to `dir`.
-fn changed_since(dir: &Path, reference: &str) -> Result<Vec<String>> {
+pub fn changed_since(dir: &Path, reference: &str) -> Result<Vec<String>> {
     // A ref never starts with `-`; git would read one as an option.
     if reference.starts_with('-') {
         return Err(anyhow!("error: `{reference}` is not a git ref (--since takes a branch, tag or commit)"));

@@ -1,4 +1,4 @@
-//! `zdm verify`: what to verify (given files, or the last plan's manifest under `.zdm/plans/`), where
+//! `zdm verify`: what to verify (given files, the migrations pending since a git ref, or the last plan's manifest under `.zdm/plans/`), where
 //! the starting schema comes from, then `zdm_pg::verify` runs it and `zdm_core::report::verify` renders
 //! it. Also the manifest `zdm plan` writes beside each plan (written in the plan's all-or-none write).
 //!
@@ -31,6 +31,10 @@ pub struct VerifyArgs {
     /// The project directory.
     #[arg(long, short = 'd', value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+    /// Verify the project's pending migrations: those added or changed since this git ref (its merge-base
+    /// with HEAD, the working tree and untracked files included), in the tool's order.
+    #[arg(long, value_name = "GIT_REF", conflicts_with = "files")]
+    pub since: Option<String>,
     /// Server to verify on: zdm creates a scratch database there (never touching the database the URL
     /// names, whose schema it copies). Default: a throwaway cluster from the PostgreSQL binaries on this
     /// machine, with the project's history replayed.
@@ -216,6 +220,22 @@ fn file_step(n: usize, path: &Path) -> Result<StepSpec> {
     Ok(StepSpec { n, label, kind: "file".into(), up: Some(up), down, code: None })
 }
 
+/// The migrations added or changed since `reference`, in the order the project's tool runs them.
+fn pending_since(dir: &Path, reference: &str, tool: &ToolArgs) -> Result<Vec<PathBuf>> {
+    let changed = crate::check::changed_since(dir, reference)?;
+    let (files, _) = project::read(dir)?;
+    let found = zdm_core::tools::detect(&files, &tool.choice()).map_err(|e| {
+        let help = e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default();
+        anyhow!("error: cannot tell which files are migrations: {}{help}", e.message)
+    })?;
+    let pending: Vec<PathBuf> =
+        found.tool.read(&files, &found.detection).into_iter().filter(|m| changed.contains(&m.path)).map(|m| dir.join(m.path)).collect();
+    if pending.is_empty() {
+        return Err(anyhow!("error: no migration of {} was added or changed since {reference}", found.detection.dir));
+    }
+    Ok(pending)
+}
+
 /// The project's history before the first of `verified` (relative paths), as forward SQL.
 fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Start, Vec<String>)> {
     let (files, _) = project::read(dir)?;
@@ -264,8 +284,16 @@ fn run(args: &VerifyArgs) -> Result<bool> {
             "error: --keep needs --database-url: a throwaway cluster is removed when verify exits\n  = help: zdm verify --database-url postgres://… --keep"
         ));
     }
-    let manifest_arg = args.files.iter().find(|f| f.extension().is_some_and(|e| e == "json"));
-    let (steps, verified, source) = if args.files.is_empty() || manifest_arg.is_some() {
+    let pending;
+    let files = match &args.since {
+        Some(reference) => {
+            pending = pending_since(&args.dir, reference, &args.tool)?;
+            &pending
+        }
+        None => &args.files,
+    };
+    let manifest_arg = files.iter().find(|f| f.extension().is_some_and(|e| e == "json"));
+    let (steps, verified, source) = if files.is_empty() || manifest_arg.is_some() {
         let path = match manifest_arg {
             Some(p) => p.clone(),
             None => last_manifest(&args.dir)?,
@@ -274,11 +302,12 @@ fn run(args: &VerifyArgs) -> Result<bool> {
         let shown = path.strip_prefix(&args.dir).unwrap_or(&path).display().to_string();
         (steps, files, format!("plan {shown}"))
     } else {
-        let steps = args.files.iter().enumerate().map(|(i, f)| file_step(i + 1, f)).collect::<Result<Vec<_>>>()?;
-        let rel: Vec<String> = args.files.iter().filter_map(|f| project::relative(&args.dir, f)).collect();
-        let source = match args.files.as_slice() {
-            [one] => one.display().to_string(),
-            many => format!("{} files", many.len()),
+        let steps = files.iter().enumerate().map(|(i, f)| file_step(i + 1, f)).collect::<Result<Vec<_>>>()?;
+        let rel: Vec<String> = files.iter().filter_map(|f| project::relative(&args.dir, f)).collect();
+        let source = match (files.as_slice(), &args.since) {
+            (many, Some(reference)) => format!("{} pending migration(s) since {reference}", many.len()),
+            ([one], None) => one.display().to_string(),
+            (many, None) => format!("{} files", many.len()),
         };
         (steps, rel, source)
     };

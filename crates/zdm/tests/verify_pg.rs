@@ -300,3 +300,35 @@ fn nothing_to_verify_is_a_clear_error() {
     let out = zdm(&p, &["verify", "--keep"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--keep needs --database-url"));
 }
+
+/// `--since REF`: the project's pending migrations (added or changed since the ref, untracked included),
+/// in the tool's order, on a throwaway cluster with the history before them replayed. A naive type change
+/// pending on a branch fails; with nothing pending it says so (exit 2).
+#[test]
+fn pending_migrations_since_a_ref() {
+    let p = project("v_since", &[]);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&p.0)
+            .args(["-c", "user.name=zdm test", "-c", "user.email=zdm@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+    let naive = "-- migrate:up\nALTER TABLE accounts ALTER COLUMN amount TYPE bigint;\n-- migrate:down\nALTER TABLE accounts ALTER COLUMN amount TYPE integer;\n";
+    std::fs::write(p.0.join("db/migrations/20260102000000_amount.sql"), naive).unwrap();
+    let (code, j) = verify(&p, None, "500", &["--since", "HEAD", "--format", "json"]);
+    assert_eq!(code, 1, "{j:#}");
+    assert_eq!(j["source"], "1 pending migration(s) since HEAD", "{j:#}");
+    assert!(problems(&j).iter().any(|m| m.contains("step 1 (20260102000000_amount.sql, up) rewrote accounts")), "{:#?}", problems(&j));
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "amount"]);
+    let out = zdm(&p, &["verify", "--since", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no migration of db/migrations was added or changed since HEAD"));
+}

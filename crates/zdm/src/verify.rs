@@ -16,6 +16,7 @@ use zdm_core::model::{GeneratedFile, mask_secrets};
 use zdm_core::pipeline::Outcome;
 use zdm_core::plan::{CodeChange, Phase};
 use zdm_core::report::verify::{verify_html, verify_json, verify_passed, verify_receipt};
+use zdm_core::tools::SourceMigration;
 use zdm_pg::runner::{self, Section};
 use zdm_pg::verify::{Job, Options, Start, StepSpec};
 
@@ -220,39 +221,43 @@ fn file_step(n: usize, path: &Path) -> Result<StepSpec> {
     Ok(StepSpec { n, label, kind: "file".into(), up: Some(up), down, code: None })
 }
 
-/// The migrations added or changed since `reference`, in the order the project's tool runs them.
-fn pending_since(dir: &Path, reference: &str, tool: &ToolArgs) -> Result<Vec<PathBuf>> {
-    let changed = crate::check::changed_since(dir, reference)?;
+/// The project's migrations in its tool's order, and their directory. `None`: the project holds no files
+/// at all (and `empty_ok`). `purpose` names what the error says zdm cannot tell.
+fn migrations(dir: &Path, tool: &ToolArgs, purpose: &str, empty_ok: bool) -> Result<Option<(Vec<SourceMigration>, String)>> {
     let (files, _) = project::read(dir)?;
-    let found = zdm_core::tools::detect(&files, &tool.choice()).map_err(|e| {
-        let help = e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default();
-        anyhow!("error: cannot tell which files are migrations: {}{help}", e.message)
-    })?;
-    let pending: Vec<PathBuf> =
-        found.tool.read(&files, &found.detection).into_iter().filter(|m| changed.contains(&m.path)).map(|m| dir.join(m.path)).collect();
+    match zdm_core::tools::detect(&files, &tool.choice()) {
+        Ok(found) => Ok(Some((found.tool.read(&files, &found.detection), found.detection.dir))),
+        Err(_) if empty_ok && files.files.is_empty() => Ok(None),
+        Err(e) => {
+            let help = e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default();
+            Err(anyhow!("error: cannot tell {purpose}: {}{help}", e.message))
+        }
+    }
+}
+
+/// The migrations of `listed` added or changed since `reference` (`changed`), in the tool's order.
+fn pending(
+    dir: &Path,
+    (listed, migrations_dir): &(Vec<SourceMigration>, String),
+    changed: &[String],
+    reference: &str,
+) -> Result<Vec<PathBuf>> {
+    let pending: Vec<PathBuf> = listed.iter().filter(|m| changed.contains(&m.path)).map(|m| dir.join(&m.path)).collect();
     if pending.is_empty() {
-        return Err(anyhow!("error: no migration of {} was added or changed since {reference}", found.detection.dir));
+        return Err(anyhow!("error: no migration of {migrations_dir} was added or changed since {reference}"));
     }
     Ok(pending)
 }
 
-/// The project's history before the first of `verified` (relative paths), as forward SQL.
-fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Start, Vec<String>)> {
-    let (files, _) = project::read(dir)?;
+/// The history of `listed` before the first of `verified` (relative paths), as forward SQL.
+fn history(listed: Option<&[SourceMigration]>, verified: &[String]) -> (Start, Vec<String>) {
     let mut notes = Vec::new();
-    let found = match zdm_core::tools::detect(&files, &tool.choice()) {
-        Ok(f) => f,
-        Err(_) if files.files.is_empty() => {
-            notes.push("no migration history in the project: starting from an empty database".into());
-            return Ok((Start::Replay(Vec::new()), notes));
-        }
-        Err(e) => {
-            let help = e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default();
-            return Err(anyhow!("error: cannot tell which migrations make the starting schema: {}{help}", e.message));
-        }
+    let Some(listed) = listed else {
+        notes.push("no migration history in the project: starting from an empty database".into());
+        return (Start::Replay(Vec::new()), notes);
     };
     let mut out = Vec::new();
-    for m in found.tool.read(&files, &found.detection) {
+    for m in listed {
         if verified.iter().any(|v| v == &m.path) {
             break;
         }
@@ -260,9 +265,9 @@ fn history(dir: &Path, verified: &[String], tool: &ToolArgs) -> Result<(Start, V
             notes.push(format!("{}: not replayed ({why})", m.path));
             continue;
         }
-        out.push((m.path, m.up));
+        out.push((m.path.clone(), m.up.clone()));
     }
-    Ok((Start::Replay(out), notes))
+    (Start::Replay(out), notes)
 }
 
 /// `zdm verify`.
@@ -284,13 +289,20 @@ fn run(args: &VerifyArgs) -> Result<bool> {
             "error: --keep needs --database-url: a throwaway cluster is removed when verify exits\n  = help: zdm verify --database-url postgres://… --keep"
         ));
     }
-    let pending;
-    let files = match &args.since {
-        Some(reference) => {
-            pending = pending_since(&args.dir, reference, &args.tool)?;
-            &pending
+    // The project is read once, for the pending migrations and for the history before them.
+    let changed = args.since.as_deref().map(|r| crate::check::changed_since(&args.dir, r)).transpose()?;
+    let listed = match (&args.since, &args.database_url) {
+        (Some(_), _) => migrations(&args.dir, &args.tool, "which files are migrations", false)?,
+        (None, None) => migrations(&args.dir, &args.tool, "which migrations make the starting schema", true)?,
+        (None, Some(_)) => None,
+    };
+    let pending_files;
+    let files = match (&args.since, &changed, &listed) {
+        (Some(reference), Some(changed), Some(listed)) => {
+            pending_files = pending(&args.dir, listed, changed, reference)?;
+            &pending_files
         }
-        None => &args.files,
+        _ => &args.files,
     };
     let manifest_arg = files.iter().find(|f| f.extension().is_some_and(|e| e == "json"));
     let (steps, verified, source) = if files.is_empty() || manifest_arg.is_some() {
@@ -313,7 +325,7 @@ fn run(args: &VerifyArgs) -> Result<bool> {
     };
     let (start, notes) = match &args.database_url {
         Some(url) => (Start::Copy(url.clone()), Vec::new()),
-        None => history(&args.dir, &verified, &args.tool)?,
+        None => history(listed.as_ref().map(|(l, _)| l.as_slice()), &verified),
     };
     let options = Options {
         rows: args.rows,

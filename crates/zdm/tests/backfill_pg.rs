@@ -598,11 +598,6 @@ fn b7_batch_size_follows_the_cost_of_a_row() {
         })
         .collect();
     let target = 30.0;
-    let p90 = |ms: &[f64]| {
-        let mut v = ms.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[((v.len() as f64 * 0.9).ceil() as usize).clamp(1, v.len()) - 1]
-    };
     let narrow: Vec<f64> = batches.iter().filter(|b| b.0 <= 150_000).map(|b| b.1).collect();
     let wide: Vec<f64> = batches.iter().filter(|b| b.0 > 150_000).map(|b| b.1).collect();
     let trace_text = format!("{s}\n{csv}");
@@ -625,7 +620,7 @@ fn b7_batch_size_follows_the_cost_of_a_row() {
     let wide_size = median(&sizes[first_wide + 10..]);
     assert!(wide_size * 10 <= narrow_size * 6, "batch size {narrow_size} on narrow rows, {wide_size} on wide ones: {trace_text}");
     for (part, ms) in [("narrow", &narrow[20..]), ("wide", &wide[10..])] {
-        let p = p90(ms);
+        let p = zdm_core::backfill::p(ms, 0.9).unwrap();
         assert!(p <= 1.5 * target, "{part}: p90 {p:.1} ms for a {target} ms target: {trace_text}");
         let max = ms.iter().copied().fold(0.0, f64::max);
         assert!(max <= 5.0 * target, "{part}: a batch took {max:.1} ms: {trace_text}");

@@ -204,12 +204,6 @@ impl Cluster {
         Ok(standby)
     }
 
-    /// The directory of the server programs (`pg_receivewal`, `psql`, …) this cluster runs.
-    #[must_use]
-    pub fn bin_dir(&self) -> &Path {
-        &self.bin
-    }
-
     /// Runs one of the server programs as the cluster's owner (`postgres` when we are root).
     #[must_use]
     pub fn command(&self, program: &str) -> Command {

@@ -176,18 +176,21 @@ impl Queries {
 
     /// The batch: rows in (done, up] (or [start, up] for the first) that still need it.
     fn update(&self, t: &Table, after: bool) -> String {
-        let n = t.key.len();
-        let lower = if after { format!("{} > {} AND ", t.key_row(), t.params_row(1)) } else { String::new() };
-        let up = t.params_row(if after { n + 1 } else { 1 });
-        format!("UPDATE {} SET {} WHERE {lower}{} <= {up} AND {}", t.sql(), self.set, t.key_row(), self.needs)
+        format!("UPDATE {} SET {} WHERE {}", t.sql(), self.set, self.rows(t, after))
     }
 
     /// Rows in (done, up] that still need it.
     fn count(&self, t: &Table, after: bool) -> String {
+        format!("SELECT count(*) FROM {} WHERE {}", t.sql(), self.rows(t, after))
+    }
+
+    /// The condition of both: the key range (lower bound `$1…` when `after`, then the upper bound) and the
+    /// rows that still need it.
+    fn rows(&self, t: &Table, after: bool) -> String {
         let n = t.key.len();
         let lower = if after { format!("{} > {} AND ", t.key_row(), t.params_row(1)) } else { String::new() };
         let up = t.params_row(if after { n + 1 } else { 1 });
-        format!("SELECT count(*) FROM {} WHERE {lower}{} <= {up} AND {}", t.sql(), t.key_row(), self.needs)
+        format!("{lower}{} <= {up} AND {}", t.key_row(), self.needs)
     }
 }
 
